@@ -1,0 +1,115 @@
+"""`seer …`: the command line. Every command explains itself with `--help`."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import anyio
+import typer
+
+from seer.environment import Environment
+from seer.errors import SeerError
+
+app = typer.Typer(
+    name="seer",
+    help="Seer: AI agents doing interpretability research in live notebooks, with complete run records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EnvOption = Annotated[
+    Path | None, typer.Option("--env", help="Environment TOML file (models, files, skills, init code…).")
+]
+RunsOption = Annotated[Path, typer.Option("--runs-dir", help="Folder that receives one run directory per session.")]
+
+
+def _load_env(path: Path | None) -> Environment:
+    return Environment.from_toml(path) if path else Environment()
+
+
+def _fail(exc: SeerError) -> typer.Exit:
+    typer.secho(f"error: {exc}", err=True, fg="red")
+    return typer.Exit(2)
+
+
+def _seer_command() -> list[str]:
+    """How to start this same seer again from another program (Claude Code, Cursor)."""
+    found = shutil.which("seer")
+    return [found] if found else [sys.executable, "-m", "seer"]
+
+
+def _client_config(args: list[str], url: str | None, token: str | None) -> str:
+    if url:
+        entry: dict[str, object] = {"type": "http", "url": url, "headers": {"Authorization": f"Bearer {token}"}}
+    else:
+        command = _seer_command()
+        entry = {"command": command[0], "args": [*command[1:], *args]}
+    return json.dumps({"mcpServers": {"seer": entry}}, indent=2)
+
+
+@app.command()
+def mcp(
+    env: EnvOption = None,
+    transport: Annotated[
+        str, typer.Option(help="`stdio` (Claude Code and Cursor launch seer themselves) or `http`.")
+    ] = "stdio",
+    host: Annotated[str, typer.Option(help="HTTP only: address to bind. Keep 127.0.0.1 unless you must.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="HTTP only: port; 0 picks a free one.")] = 8765,
+    token: Annotated[
+        str | None, typer.Option(envvar="SEER_MCP_TOKEN", help="HTTP only: bearer token; random if not given.")
+    ] = None,
+    runs_dir: RunsOption = Path("runs"),
+    print_config: Annotated[
+        bool, typer.Option("--print-config", help="Print the JSON to add seer to Claude Code or Cursor, and exit.")
+    ] = False,
+) -> None:
+    """Start a notebook session and serve its tools over MCP (stdio or streamable HTTP)."""
+    if transport not in ("stdio", "http"):
+        raise _fail(SeerError(f"--transport {transport!r} is not known; use `stdio` or `http`"))
+    try:
+        environment = _load_env(env)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    args = ["mcp", "--runs-dir", str(runs_dir.resolve())] + (["--env", str(env.resolve())] if env else [])
+    if print_config:
+        typer.echo(_client_config(args, None, None))
+        return
+    from seer.serve import serve_session
+
+    token = token or secrets.token_urlsafe(24)
+    try:
+        anyio.run(serve_session, environment, runs_dir, transport, host, port, token)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
+def demo(
+    runs_dir: RunsOption = Path("runs"),
+) -> None:
+    """Run the offline demo: a scripted investigation in a real kernel, no API key needed."""
+    from seer.demo import run_demo
+
+    try:
+        run_path = anyio.run(run_demo, runs_dir)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    typer.echo(f"\nRun directory: {run_path}\nNotebook:      {run_path / 'notebook.ipynb'}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check the installation: kernel start, an MCP round trip, optional extras. Says what to fix."""
+    from seer.doctor import run_checks
+
+    ok = anyio.run(run_checks, typer.echo)
+    raise typer.Exit(0 if ok else 1)
+

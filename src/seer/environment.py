@@ -1,0 +1,234 @@
+"""What an investigation needs, as pure data: models, packages, files, libraries, skills, init code.
+
+An `Environment` is built in Python or loaded from TOML (`Environment.from_toml`). Relative paths in
+a TOML file are resolved against the file's folder. Every check runs at load time, and all problems
+are reported together as one `SpecError` naming the file, the field and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from seer.errors import SpecError
+
+__all__ = ["Environment", "FileSpec", "ModelSpec", "SecretsPolicy", "Timeouts"]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*([<>=!~]=?.*)?$")
+
+
+class _Spec(BaseModel, frozen=True, extra="forbid"):
+    """Base for specs: immutable, and unknown keys are errors rather than silent defaults."""
+
+
+class ModelSpec(_Spec):
+    """A model the kernel loads before the agent's first turn (loading arrives with the toolkit)."""
+
+    id: str
+    """Hugging Face id (`org/name`), a local directory, or a packaged model (`seer:smollm2-135m-instruct`)."""
+    name: str = "model"
+    """Variable name the model is bound to in the kernel; the tokenizer gets `<name>_tokenizer`."""
+    revision: str | None = None
+    """Commit or tag to pin; `None` takes the newest."""
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    """Weight dtype once loaded."""
+    adapter: str | None = None
+    """A PEFT adapter (Hugging Face id or local directory) applied on top of `id`."""
+    hidden: bool = False
+    """Hide the model's identity from the agent (it sees `name` only)."""
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("model id is empty; give a Hugging Face id, a local path or `seer:<packaged-name>`")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_identifier(cls, value: str) -> str:
+        if not _IDENTIFIER.match(value):
+            raise ValueError(f"{value!r} is not a Python identifier; use letters, digits and `_`, e.g. 'model'")
+        return value
+
+
+class FileSpec(_Spec):
+    """A file or folder copied into the workspace before the session starts."""
+
+    source: Path
+    """Where it is now (relative paths resolve against the TOML file's folder)."""
+    dest: str | None = None
+    """Where it goes, relative to the workspace; defaults to the source's name."""
+
+    @field_validator("dest")
+    @classmethod
+    def _dest_inside_workspace(cls, value: str | None) -> str | None:
+        if value is not None and (Path(value).is_absolute() or ".." in Path(value).parts):
+            raise ValueError(f"{value!r} leaves the workspace; give a relative path without '..'")
+        return value
+
+
+class SecretsPolicy(_Spec):
+    """Which of the host's environment variables may enter the sandbox. By default, none."""
+
+    allow: list[str] = Field(default_factory=list)
+    """Names of host variables passed through (e.g. `HF_TOKEN`); every other host secret stays out."""
+
+
+class Timeouts(_Spec):
+    """Time limits, in seconds."""
+
+    cell_s: float = Field(600.0, gt=0)
+    """Default limit for one cell; the kernel is interrupted when it runs out."""
+    kernel_start_s: float = Field(60.0, gt=0)
+    """Limit for the kernel to start and answer."""
+    setup_s: float = Field(600.0, gt=0)
+    """Limit for the hidden set-up (init code, model loading)."""
+
+
+class Environment(_Spec):
+    """Everything a session needs, declared as data."""
+
+    name: str = "session"
+    """A short label used in run ids and records."""
+    models: list[ModelSpec] = Field(default_factory=list)
+    """Models to load in the kernel."""
+    packages: list[str] = Field(default_factory=list)
+    """Python requirements the kernel needs (`numpy>=1.26`); missing ones are installed at start."""
+    files: list[FileSpec] = Field(default_factory=list)
+    """Files and folders placed in the workspace."""
+    libraries: list[Path] = Field(default_factory=list)
+    """Python files or packages the agent can import (placed on the kernel's `sys.path`)."""
+    skills: list[Path] = Field(default_factory=list)
+    """Skill folders, each holding a `SKILL.md`."""
+    init_code: str = ""
+    """Python run in the kernel before the agent's first turn; hidden from the agent."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Environment variables set in the kernel."""
+    secrets: SecretsPolicy = Field(default_factory=SecretsPolicy)
+    """Which host secrets may enter the sandbox."""
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    """Time limits."""
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_slug(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
+            raise ValueError(f"{value!r} is not a short label; use letters, digits, '-', '_' or '.' (max 64)")
+        return value
+
+    @field_validator("packages")
+    @classmethod
+    def _requirements_parse(cls, value: list[str]) -> list[str]:
+        for requirement in value:
+            if not _REQUIREMENT.match(requirement.strip()):
+                raise ValueError(f"{requirement!r} is not a requirement; write it as for pip, e.g. 'numpy>=1.26'")
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if not _IDENTIFIER.match(key):
+                raise ValueError(f"{key!r} is not a valid environment variable name")
+        return value
+
+    @model_validator(mode="after")
+    def _paths_exist_and_names_unique(self) -> Environment:
+        problems = []
+        for i, spec in enumerate(self.files):
+            if not spec.source.exists():
+                problems.append(f"files[{i}].source: {str(spec.source)!r} does not exist")
+        for i, path in enumerate(self.libraries):
+            if not path.exists():
+                problems.append(f"libraries[{i}]: {str(path)!r} does not exist")
+            elif path.is_file() and path.suffix != ".py":
+                problems.append(f"libraries[{i}]: {str(path)!r} is not a .py file or a package folder")
+        for i, path in enumerate(self.skills):
+            if not (path / "SKILL.md").is_file():
+                problems.append(f"skills[{i}]: {str(path)!r} has no SKILL.md; a skill is a folder with a SKILL.md")
+        names = [m.name for m in self.models]
+        for name in {n for n in names if names.count(n) > 1}:
+            problems.append(f"models: two models are named {name!r}; give each a distinct `name`")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Environment:
+        """Load an environment from a TOML file.
+
+        Raises:
+            SpecError: The file is missing, is not TOML, or fails validation.
+        """
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise SpecError(f"{path}: no such file; pass the path of an environment TOML file") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise SpecError(f"{path}: not valid TOML: {exc}") from None
+        return cls.from_dict(_resolve_paths(data, path.parent), source=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, source: str = "environment") -> Environment:
+        """Validate a mapping (e.g. parsed TOML) into an environment.
+
+        Raises:
+            SpecError: One line per problem, naming the field and the fix.
+        """
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            raise SpecError("\n".join(_describe(error, source) for error in exc.errors())) from None
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
+    """Make the TOML file's relative paths relative to its folder, not to the current directory."""
+    data = dict(data)
+
+    def resolve(value: Any) -> Any:
+        return str(base / value) if isinstance(value, str) and not Path(value).is_absolute() else value
+
+    if isinstance(data.get("files"), list):
+        data["files"] = [
+            {**item, "source": resolve(item.get("source"))} if isinstance(item, dict) else item
+            for item in data["files"]
+        ]
+    for key in ("libraries", "skills"):
+        if isinstance(data.get(key), list):
+            data[key] = [resolve(item) for item in data[key]]
+    return data
+
+
+def _describe(error: Any, source: str) -> str:
+    """One readable line for one pydantic error: `source: field: problem`."""
+    location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        known = _known_fields(error["loc"][:-1])
+        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        message = f"unknown field; {hint}known fields: {', '.join(sorted(known))}"
+    return f"{source}: {location or '(top level)'}: {message}"
+
+
+def _known_fields(parent: tuple[Any, ...]) -> list[str]:
+    """The field names valid at a location, for 'did you mean' hints."""
+    model: type[BaseModel] = Environment
+    for part in parent:
+        if isinstance(part, int):
+            continue
+        annotation = model.model_fields[part].annotation
+        args = getattr(annotation, "__args__", (annotation,))
+        nested = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        if not nested:
+            return []
+        model = nested[0]
+    return list(model.model_fields)

@@ -1,0 +1,338 @@
+"""A Jupyter kernel driven by one long-lived client, with outputs routed by message id.
+
+One client per kernel, kept open: every execute request has a unique `msg_id`, and one reader task
+per channel hands each message to the execution it belongs to. Executions are serialised by a lock,
+so concurrent callers never see each other's outputs (opening a client per request, as the
+prototype did, reuses message ids and crosses outputs).
+
+A cell that runs past its timeout is interrupted; one that ignores the interrupt gets the kernel
+restarted. A kernel that dies (``os._exit``, a segfault) is noticed within half a second, restarted,
+and the `on_restart` hook re-runs the workspace set-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import IO, Any, Literal
+
+from jupyter_client.asynchronous.client import AsyncKernelClient
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.manager import AsyncKernelManager
+
+from seer.errors import KernelDied
+
+__all__ = ["CellRun", "Kernel", "Status"]
+
+Status = Literal["running", "ok", "error", "timeout", "interrupted", "died"]
+OutputHook = Callable[["CellRun"], None]
+
+_LIVENESS_TICK_S = 0.5
+_INTERRUPT_GRACE_S = 5.0
+
+
+@dataclass
+class CellRun:
+    """One execution: its outputs (nbformat-shaped dicts) as they arrive, then its outcome."""
+
+    code: str
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    status: Status = "running"
+    execution_count: int | None = None
+    started: float = field(default_factory=time.time)
+    duration_s: float = 0.0
+    note: str | None = None
+    """What the harness did that the agent must know (timeout, restart); `None` when nothing."""
+    on_output: OutputHook | None = None
+    _idle: asyncio.Event = field(default_factory=asyncio.Event)
+    _replied: asyncio.Event = field(default_factory=asyncio.Event)
+    _reply_status: str = "ok"
+    _clear_on_next: bool = False
+    _displays: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def done(self) -> bool:
+        return self._idle.is_set() and self._replied.is_set()
+
+    def _add(self, msg_type: str, content: dict[str, Any]) -> None:
+        if self._clear_on_next and msg_type != "clear_output":
+            self.outputs.clear()
+            self._clear_on_next = False
+        if msg_type == "stream":
+            last = self.outputs[-1] if self.outputs else None
+            if last and last["output_type"] == "stream" and last["name"] == content["name"]:
+                last["text"] += content["text"]
+            else:
+                self.outputs.append({"output_type": "stream", "name": content["name"], "text": content["text"]})
+        elif msg_type in ("display_data", "execute_result"):
+            output = {"output_type": msg_type, "data": content["data"], "metadata": content.get("metadata", {})}
+            if msg_type == "execute_result":
+                output["execution_count"] = content.get("execution_count")
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id:
+                self._displays[display_id] = output
+            self.outputs.append(output)
+        elif msg_type == "update_display_data":
+            display_id = (content.get("transient") or {}).get("display_id")
+            if display_id in self._displays:
+                self._displays[display_id]["data"] = content["data"]
+                self._displays[display_id]["metadata"] = content.get("metadata", {})
+        elif msg_type == "error":
+            self.outputs.append(
+                {
+                    "output_type": "error",
+                    "ename": content.get("ename", "Error"),
+                    "evalue": content.get("evalue", ""),
+                    "traceback": content.get("traceback", []),
+                }
+            )
+        elif msg_type == "clear_output":
+            if content.get("wait"):
+                self._clear_on_next = True
+            else:
+                self.outputs.clear()
+        else:
+            return
+        if self.on_output is not None:
+            self.on_output(self)
+
+
+class _PinnedKernelManager(AsyncKernelManager):
+    """A kernel manager that launches exactly the given command, whatever kernelspecs are installed."""
+
+    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._pinned = KernelSpec(argv=argv, display_name="Python 3 (seer)", language="python")
+
+    @property
+    def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
+        return self._pinned
+
+
+class Kernel:
+    """A running Jupyter kernel.
+
+    Args:
+        argv: The kernel command; `{connection_file}` is filled in by jupyter_client.
+        cwd: Working directory of the kernel process.
+        env: The kernel's complete environment (nothing else of the host's is passed).
+        log: Where the kernel process's own stdout and stderr go (never our stdout: that may be MCP).
+        start_timeout_s: How long the kernel may take to answer after launch.
+    """
+
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        cwd: str,
+        env: dict[str, str],
+        log: IO[bytes] | None = None,
+        start_timeout_s: float = 60.0,
+    ) -> None:
+        self._manager = _PinnedKernelManager(argv)
+        self._launch = {"cwd": cwd, "env": env, "stdout": log, "stderr": log}
+        self._start_timeout_s = start_timeout_s
+        self._client: AsyncKernelClient | None = None
+        self._readers: list[asyncio.Task[None]] = []
+        self._pending: dict[str, CellRun] = {}
+        self._lock = asyncio.Lock()
+        self._interrupted: set[str] = set()
+        self.on_restart: Callable[[], Awaitable[None]] | None = None
+        """Called after every restart, holding the execution lock: re-runs the hidden set-up."""
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        process = getattr(self._manager.provisioner, "process", None)
+        return process.pid if process is not None else None
+
+    async def start(self) -> None:
+        """Launch the kernel and wait until it answers.
+
+        Raises:
+            KernelDied: The kernel did not start or answer within the start timeout.
+        """
+        await self._manager.start_kernel(**self._launch)
+        await self._connect()
+
+    async def _connect(self) -> None:
+        client = self._manager.client()
+        client.start_channels()
+        try:
+            await client.wait_for_ready(timeout=self._start_timeout_s)
+        except RuntimeError as exc:
+            client.stop_channels()
+            raise KernelDied(f"the kernel did not answer within {self._start_timeout_s:g} s: {exc}") from None
+        self._client = client
+        self._readers = [
+            asyncio.create_task(self._read(client.get_iopub_msg, self._on_iopub)),
+            asyncio.create_task(self._read(client.get_shell_msg, self._on_shell)),
+        ]
+
+    async def _disconnect(self) -> None:
+        for task in self._readers:
+            task.cancel()
+        for task in self._readers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._readers = []
+        if self._client is not None:
+            self._client.stop_channels()
+            self._client = None
+
+    @staticmethod
+    async def _read(get: Callable[[], Awaitable[dict[str, Any]]], handle: Callable[[dict[str, Any]], None]) -> None:
+        while True:
+            handle(await get())
+
+    def _on_iopub(self, msg: dict[str, Any]) -> None:
+        run = self._pending.get(msg["parent_header"].get("msg_id", ""))
+        if run is None:
+            return
+        if msg["msg_type"] == "status":
+            if msg["content"].get("execution_state") == "idle":
+                run._idle.set()
+        else:
+            run._add(msg["msg_type"], msg["content"])
+
+    def _on_shell(self, msg: dict[str, Any]) -> None:
+        run = self._pending.get(msg["parent_header"].get("msg_id", ""))
+        if run is None or msg["msg_type"] != "execute_reply":
+            return
+        run.execution_count = msg["content"].get("execution_count")
+        run._reply_status = msg["content"].get("status", "ok")
+        run._replied.set()
+
+    async def execute(
+        self, code: str, *, timeout_s: float, on_output: OutputHook | None = None, store_history: bool = True
+    ) -> CellRun:
+        """Run `code` and return when it is done, timed out, or the kernel died.
+
+        Never raises for what the code does; the outcome is in `CellRun.status` and `CellRun.note`.
+
+        Raises:
+            KernelDied: The kernel died and could not be restarted.
+        """
+        async with self._lock:
+            return await self._execute(code, timeout_s=timeout_s, on_output=on_output, store_history=store_history)
+
+    async def _execute(
+        self, code: str, *, timeout_s: float, on_output: OutputHook | None, store_history: bool
+    ) -> CellRun:
+        if self._client is None:
+            raise KernelDied("the kernel is not running; start or restart the session")
+        run = CellRun(code=code, on_output=on_output)
+        msg_id = self._client.execute(code, store_history=store_history, allow_stdin=False)
+        self._pending[msg_id] = run
+        try:
+            await self._wait(run, msg_id, timeout_s)
+        finally:
+            self._pending.pop(msg_id, None)
+            self._interrupted.discard(msg_id)
+            run.duration_s = time.time() - run.started
+        return run
+
+    async def _wait(self, run: CellRun, msg_id: str, timeout_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while not run.done:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                await self._on_timeout(run, timeout_s)
+                return
+            if not await self._tick(run, min(_LIVENESS_TICK_S, remaining)):
+                await self._on_death(run)
+                return
+        failed = run._reply_status != "ok"
+        if failed and msg_id in self._interrupted:
+            run.status = "interrupted"
+        else:
+            run.status = "error" if failed else "ok"
+
+    async def _tick(self, run: CellRun, wait_s: float) -> bool:
+        """Wait up to `wait_s` for the run to finish; False if the kernel process is gone."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait_s):
+                await run._idle.wait()
+                await run._replied.wait()
+                return True
+        return await self._manager.is_alive()
+
+    async def _on_timeout(self, run: CellRun, timeout_s: float) -> None:
+        await self._manager.interrupt_kernel()
+        loop = asyncio.get_running_loop()
+        grace_end = loop.time() + _INTERRUPT_GRACE_S
+        while not run.done and loop.time() < grace_end:
+            if not await self._tick(run, _LIVENESS_TICK_S):
+                break
+        run.status = "timeout"
+        if run.done:
+            run.note = (
+                f"The cell ran past its {timeout_s:g} s timeout and was interrupted. "
+                "The kernel is alive and keeps its variables."
+            )
+        else:
+            await self._restart()
+            run.note = (
+                f"The cell ran past its {timeout_s:g} s timeout and ignored the interrupt, so the kernel was "
+                "restarted and the workspace set-up re-run. Variables from earlier cells are gone."
+            )
+
+    async def _on_death(self, run: CellRun) -> None:
+        code = await self._manager.provisioner.poll() if self._manager.provisioner else None
+        run.status = "died"
+        await self._restart()
+        run.note = (
+            f"The kernel process died while running this cell (exit code {code}). Seer restarted it and "
+            "re-ran the workspace set-up. Variables from earlier cells are gone; re-run what you need."
+        )
+
+    async def _restart(self) -> None:
+        await self._disconnect()
+        try:
+            await self._manager.restart_kernel(now=True, **self._launch)
+            await self._connect()
+        except Exception as exc:
+            raise KernelDied(f"the kernel could not be restarted: {exc}") from exc
+        self.restarts += 1
+        if self.on_restart is not None:
+            await self.on_restart()
+
+    async def execute_hidden(self, code: str, *, timeout_s: float) -> CellRun:
+        """Run set-up code without touching the execution count; for use inside `on_restart`."""
+        return await self._execute(code, timeout_s=timeout_s, on_output=None, store_history=False)
+
+    async def interrupt(self) -> bool:
+        """Interrupt the running cell, if any.
+
+        Returns:
+            True if a cell was running and got the interrupt.
+        """
+        if not self._pending:
+            return False
+        self._interrupted.update(self._pending)
+        await self._manager.interrupt_kernel()
+        return True
+
+    async def restart(self) -> None:
+        """Restart the kernel (variables are lost) and re-run the set-up hook.
+
+        Raises:
+            KernelDied: The kernel could not be restarted.
+        """
+        if self._pending:
+            await self._manager.interrupt_kernel()
+        async with self._lock:
+            await self._restart()
+
+    async def is_alive(self) -> bool:
+        return await self._manager.is_alive()
+
+    async def shutdown(self) -> None:
+        """Stop the kernel process; safe to call twice."""
+        await self._disconnect()
+        if self._manager.has_kernel:
+            await self._manager.shutdown_kernel(now=True)

@@ -1,0 +1,127 @@
+"""The run directory: one folder per run, the single source of truth about what happened.
+
+```
+runs/<run-id>/
+  run.json          environment, versions, start time, status, hidden set-up steps, final report
+  notebook.ipynb    what the agent ran and saw, saved atomically as it grows
+  report.md         the agent's final report (once it calls `finish`)
+  artifacts/        full outputs too large for the agent, images, files the run produced
+  workspace/        the local sandbox's working directory
+```
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RunDir", "atomic_write", "new_run_id", "now_iso"]
+
+RUN_FORMAT = "seer.run/1"
+_VERSIONED = ("seer-interp", "jupyter_client", "ipykernel", "mcp", "pydantic", "torch", "transformers")
+
+
+def now_iso() -> str:
+    """The current UTC time, ISO 8601 with milliseconds."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def new_run_id(label: str) -> str:
+    """A run id that sorts by time and never collides: `20261122-031500-demo-3f9a1c`."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{label}-{secrets.token_hex(3)}"
+
+
+def atomic_write(path: Path, data: str | bytes, *, fsync: bool = True) -> None:
+    """Replace `path` with `data` so that readers see the old file or the new one, never a mix."""
+    raw = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+            if fsync:
+                handle.flush()
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in _VERSIONED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+@dataclass(frozen=True)
+class RunDir:
+    """One run's folder and its `run.json`."""
+
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    @property
+    def notebook_path(self) -> Path:
+        return self.path / "notebook.ipynb"
+
+    @property
+    def artifacts(self) -> Path:
+        return self.path / "artifacts"
+
+    @property
+    def workspace(self) -> Path:
+        return self.path / "workspace"
+
+    @classmethod
+    def create(cls, runs_dir: str | Path, label: str, record: dict[str, Any]) -> RunDir:
+        """Make a fresh run folder under `runs_dir` and write its first `run.json`."""
+        runs = Path(runs_dir)
+        runs.mkdir(parents=True, exist_ok=True)
+        while True:
+            path = runs / new_run_id(label)
+            try:
+                path.mkdir()
+                break
+            except FileExistsError:  # two runs in the same second drew the same suffix; draw again
+                continue
+        run = cls(path.resolve())
+        run.artifacts.mkdir()
+        run.workspace.mkdir()
+        run.write_record(
+            {
+                "format": RUN_FORMAT,
+                "id": run.id,
+                "started_at": now_iso(),
+                "status": "starting",
+                "versions": _versions(),
+                "argv": sys.argv,
+                **record,
+            }
+        )
+        return run
+
+    def read_record(self) -> dict[str, Any]:
+        return json.loads((self.path / "run.json").read_text())
+
+    def write_record(self, record: dict[str, Any]) -> None:
+        atomic_write(self.path / "run.json", json.dumps(record, indent=2, default=str))
+
+    def update_record(self, **changes: Any) -> None:
+        """Merge `changes` into `run.json` (atomically)."""
+        self.write_record({**self.read_record(), **changes})

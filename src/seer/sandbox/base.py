@@ -1,0 +1,59 @@
+"""The Sandbox protocol: where code runs. One provider per file; `local` is the default."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from seer.kernel import Kernel
+
+__all__ = ["ExecResult", "Sandbox"]
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What a shell command did."""
+
+    argv: list[str]
+    exit_code: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+class Sandbox(Protocol):
+    """A place with a workspace folder, a shell and Jupyter kernels."""
+
+    workspace: str
+    """The workspace's path as the kernel sees it."""
+    python: str
+    """The interpreter kernels and set-up commands run with, as the sandbox sees it."""
+
+    async def start(self) -> None:
+        """Make the workspace ready."""
+        ...
+
+    async def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
+        """Run a command in the workspace and collect its output; a timeout kills it and its children."""
+        ...
+
+    async def read_file(self, path: str) -> bytes:
+        """Read a file; relative paths are relative to the workspace."""
+        ...
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        """Write a file (parents created); relative paths are relative to the workspace."""
+        ...
+
+    async def upload(self, source: Path, dest: str) -> None:
+        """Copy a host file or folder into the workspace at `dest`."""
+        ...
+
+    async def start_kernel(self, *, env: dict[str, str], start_timeout_s: float) -> Kernel:
+        """Start a kernel in the workspace whose environment is the sandbox's base plus `env`."""
+        ...
+
+    async def terminate(self) -> None:
+        """Stop every kernel and process the sandbox started; safe to call twice."""
+        ...

@@ -1,0 +1,128 @@
+"""The local sandbox: a workspace folder on this machine, subprocesses, and local kernels.
+
+The kernel does not inherit the host environment: it gets a short list of harmless variables
+(PATH, HOME, locale, caches…) plus what the session adds, so API keys and tokens stay out unless
+the environment's secrets policy lets them in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+from pathlib import Path
+from typing import IO
+
+from seer.errors import SandboxError
+from seer.kernel import Kernel
+from seer.sandbox.base import ExecResult
+
+__all__ = ["LocalSandbox", "PASSTHROUGH"]
+
+PASSTHROUGH = (
+    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
+    "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+    "HF_HUB_CACHE", "XDG_CACHE_HOME", "TORCH_HOME", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS", "SSL_CERT_FILE", "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
+)  # fmt: skip
+"""Host variables every kernel gets: none of them is a credential."""
+
+
+class LocalSandbox:
+    """Runs everything on this machine, in `workspace`.
+
+    Args:
+        workspace: The working folder (created if missing).
+        python: The interpreter for kernels and set-up commands; defaults to Seer's own.
+        log_path: Where kernel processes write their own stdout and stderr.
+    """
+
+    def __init__(self, workspace: Path, *, python: str | None = None, log_path: Path | None = None) -> None:
+        self._root = workspace.resolve()
+        self.workspace = str(self._root)
+        self.python = python or sys.executable
+        self._log_path = log_path or self._root / ".kernel.log"
+        self._log: IO[bytes] | None = None
+        self._kernels: list[Kernel] = []
+
+    async def start(self) -> None:
+        self._root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, path: str) -> Path:
+        return self._root / path
+
+    async def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *argv,
+                cwd=self._root,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise SandboxError(f"could not run {argv[0]!r}: {exc}") from None
+        try:
+            async with asyncio.timeout(timeout_s):
+                out, err = await process.communicate()
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            out, err = await process.communicate()
+            return ExecResult(argv, -9, out.decode(errors="replace"), err.decode(errors="replace"), timed_out=True)
+        return ExecResult(argv, process.returncode or 0, out.decode(errors="replace"), err.decode(errors="replace"))
+
+    async def read_file(self, path: str) -> bytes:
+        try:
+            return await asyncio.to_thread(self._path(path).read_bytes)
+        except OSError as exc:
+            raise SandboxError(f"could not read {path!r} in the workspace: {exc.strerror}") from None
+
+    async def write_file(self, path: str, data: bytes) -> None:
+        target = self._path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(target.write_bytes, data)
+
+    async def upload(self, source: Path, dest: str) -> None:
+        target = self._path(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            await asyncio.to_thread(shutil.copytree, source, target, dirs_exist_ok=True)
+        else:
+            await asyncio.to_thread(shutil.copy2, source, target)
+
+    def base_env(self) -> dict[str, str]:
+        """The host variables every kernel gets (see `PASSTHROUGH`)."""
+        return {key: os.environ[key] for key in PASSTHROUGH if key in os.environ}
+
+    async def start_kernel(self, *, env: dict[str, str], start_timeout_s: float) -> Kernel:
+        if self._log is None:
+            self._log = self._log_path.open("ab")
+        argv = [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        kernel = Kernel(
+            argv,
+            cwd=self.workspace,
+            env={**self.base_env(), **env},
+            log=self._log,
+            start_timeout_s=start_timeout_s,
+        )
+        try:
+            await kernel.start()
+        except Exception as exc:
+            await kernel.shutdown()
+            raise SandboxError(f"the kernel did not start ({exc}); its log is {self._log_path}") from None
+        self._kernels.append(kernel)
+        return kernel
+
+    async def terminate(self) -> None:
+        for kernel in self._kernels:
+            with contextlib.suppress(Exception):
+                await kernel.shutdown()
+        self._kernels.clear()
+        if self._log is not None:
+            self._log.close()
+            self._log = None

@@ -1,0 +1,87 @@
+"""Serve one notebook session over MCP: what `seer mcp` runs.
+
+The server answers `initialize` at once while the session (run directory, workspace, kernel) starts
+in the background; the first tool call waits for it. That keeps a client's cold start close to the
+kernel's own start-up time.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from pathlib import Path
+
+import anyio
+
+from seer.environment import Environment
+from seer.errors import SeerError
+from seer.session import Session
+from seer.tools.base import ToolContext
+from seer.tools.mcp import bind, build_server, serve_http, serve_stdio
+from seer.tools.notebook import notebook_tools
+
+__all__ = ["serve_session"]
+
+INSTRUCTIONS = (
+    "A live Jupyter notebook session for interpretability research. Run Python with execute_code; the "
+    "kernel keeps state. Write notes with add_markdown, inspect the notebook with read_notebook, and hand "
+    "in your final report with finish."
+)
+
+
+def _say(message: str) -> None:
+    print(f"seer: {message}", file=sys.stderr, flush=True)
+
+
+async def serve_session(env: Environment, runs_dir: Path, transport: str, host: str, port: int, token: str) -> None:
+    """Start a session and serve the notebook tools until the client leaves or a signal arrives."""
+    holder: dict[str, Session] = {}
+    problem: list[SeerError] = []
+    ready = anyio.Event()
+
+    async def start() -> None:
+        try:
+            holder["session"] = await Session.start(env, runs_dir=runs_dir)
+            _say(f"session ready: {holder['session'].run.notebook_path}")
+        except SeerError as exc:
+            problem.append(exc)
+            _say(f"the session could not start: {exc}")
+        finally:
+            ready.set()
+
+    async def context() -> ToolContext:
+        await ready.wait()
+        if problem:
+            raise problem[0]
+        return ToolContext(holder["session"])
+
+    server = build_server(notebook_tools, context, instructions=INSTRUCTIONS)
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(start)
+            tasks.start_soon(_stop_on_signal, tasks.cancel_scope)
+            if transport == "http":
+                sock = bind(host, port)
+                url = f"http://{host}:{sock.getsockname()[1]}/mcp"
+                _say(f"serving MCP at {url}")
+                print(
+                    f'{{"mcpServers": {{"seer": {{"type": "http", "url": "{url}", '
+                    f'"headers": {{"Authorization": "Bearer {token}"}}}}}}}}',
+                    flush=True,
+                )
+                await serve_http(server, token=token, sock=sock)
+            else:
+                await serve_stdio(server)
+            tasks.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await ready.wait()
+            if "session" in holder:
+                await holder["session"].close()
+
+
+async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return

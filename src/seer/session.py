@@ -1,0 +1,323 @@
+"""A notebook session: environment → sandbox → kernel → notebook, with the workspace installed.
+
+```python
+async with Session.open(Environment.from_toml("env.toml")) as session:
+    cell = await session.execute("print(6 * 7)")
+```
+
+Starting a session makes a run directory, places files, libraries and skills in the workspace,
+installs missing packages, starts the kernel and runs the init code hidden from the agent (recorded
+in `run.json`, never in the notebook). Every visible execution becomes a notebook cell.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from seer.environment import Environment
+from seer.errors import SandboxError, SessionClosed, ToolError
+from seer.kernel import CellRun, Kernel
+from seer.notebook import Notebook
+from seer.outputs import render_outputs
+from seer.run import RunDir, now_iso
+from seer.sandbox.base import Sandbox
+from seer.sandbox.local import LocalSandbox
+from seer.skills import Skill, read_skills
+
+__all__ = ["Cell", "Session"]
+
+_LIBS = "libs"
+_SKILLS = "skills"
+_MISSING_PACKAGES = """
+import json, sys
+from importlib import metadata
+from packaging.requirements import Requirement
+missing = []
+for line in json.loads(sys.argv[1]):
+    req = Requirement(line)
+    try:
+        if not req.specifier.contains(metadata.version(req.name), prereleases=True):
+            missing.append(line)
+    except metadata.PackageNotFoundError:
+        missing.append(line)
+print(json.dumps(missing))
+"""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """A finished execution and where it lives in the notebook."""
+
+    index: int
+    run: CellRun
+
+    def render(self, *, max_chars: int = 20_000, max_images: int = 8) -> tuple[str, list[bytes]]:
+        """The text and images the agent is shown for this cell."""
+        shown = render_outputs(
+            self.run.outputs, max_chars=max_chars, max_images=max_images, where=f"cell {self.index} of notebook.ipynb"
+        )
+        head = f"[cell {self.index} · {self.run.status} · {self.run.duration_s:.2f} s]\n"
+        note = f"\n[{self.run.note}]" if self.run.note else ""
+        return head + (shown.text or "(no output)\n") + note, shown.images
+
+
+class Session:
+    """A live kernel with its notebook and run directory. Create it with `Session.open`."""
+
+    def __init__(self, env: Environment, run: RunDir, sandbox: Sandbox, kernel: Kernel, notebook: Notebook) -> None:
+        self.env = env
+        self.run = run
+        self.sandbox = sandbox
+        self.kernel = kernel
+        self.notebook = notebook
+        self.skills: dict[str, Skill] = {}
+        self.report: str | None = None
+        self._order = asyncio.Lock()
+        self._closed = False
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None
+    ) -> AsyncIterator[Session]:
+        """Start a session and close it on exit, whatever happens inside."""
+        session = await cls.start(env, runs_dir=runs_dir, sandbox=sandbox)
+        try:
+            yield session
+        finally:
+            await session.close()
+
+    @classmethod
+    async def start(
+        cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None
+    ) -> Session:
+        """Start a session; call `close()` when done (or use `Session.open`).
+
+        Raises:
+            SandboxError: The workspace, packages or kernel could not be set up; the run directory
+                records what happened.
+        """
+        env = env or Environment()
+        run = RunDir.create(runs_dir, env.name, {"environment": env.model_dump(mode="json"), "setup": []})
+        sandbox = sandbox or LocalSandbox(run.workspace, log_path=run.path / "kernel.log")
+        try:
+            await sandbox.start()
+            skills = await _install_workspace(env, sandbox)
+            await _install_packages(env, sandbox, run)
+            kernel = await sandbox.start_kernel(env=_kernel_env(env, sandbox), start_timeout_s=env.timeouts.kernel_start_s)
+        except BaseException as exc:
+            run.update_record(status="failed", error=str(exc), ended_at=now_iso())
+            await sandbox.terminate()
+            raise
+        notebook = Notebook(run.notebook_path, metadata={"run_id": run.id})
+        session = cls(env, run, sandbox, kernel, notebook)
+        session.skills = skills
+        kernel.on_restart = session._after_restart
+        try:
+            await session._setup("start")
+            await notebook.save()
+        except BaseException as exc:
+            await session.close(status="failed", error=str(exc))
+            raise
+        run.update_record(status="running", workspace=sandbox.workspace, kernel_pid=kernel.pid)
+        return session
+
+    async def _setup(self, reason: str) -> None:
+        """Run the hidden set-up (init code) and record it in `run.json`, not in the notebook."""
+        if not self.env.init_code.strip():
+            return
+        result = await self.kernel.execute_hidden(self.env.init_code, timeout_s=self.env.timeouts.setup_s)
+        shown = render_outputs(result.outputs, max_chars=20_000, max_images=0, where="run.json")
+        record = self.run.read_record()
+        record["setup"].append(
+            {
+                "reason": reason,
+                "code": self.env.init_code,
+                "status": result.status,
+                "output": shown.text,
+                "duration_s": round(result.duration_s, 3),
+                "at": now_iso(),
+            }
+        )
+        self.run.write_record(record)
+        if result.status != "ok":
+            raise SandboxError(f"the environment's init_code failed ({result.status}):\n{shown.text}")
+
+    async def _after_restart(self) -> None:
+        await self._setup("restart")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise SessionClosed("this session is closed; start a new one")
+
+    async def execute(self, code: str, *, timeout_s: float | None = None, call_id: str | None = None) -> Cell:
+        """Append a code cell, run it, and save the notebook with its outputs.
+
+        Raises:
+            SessionClosed: The session was closed.
+            KernelDied: The kernel died and could not be restarted.
+        """
+        self._check_open()
+        async with self._order:
+            index = self.notebook.append_code(code, {"tool_call_id": call_id, "status": "running"})
+            return await self._run_cell(index, code, timeout_s)
+
+    async def rerun(self, index: int, source: str, *, timeout_s: float | None = None, call_id: str | None = None) -> Cell:
+        """Replace a code cell's source and run it again in place; its old outputs are replaced.
+
+        Raises:
+            ToolError: There is no code cell at `index`.
+        """
+        self._check_open()
+        async with self._order:
+            cell = self._cell(index)
+            if cell["cell_type"] != "code":
+                raise ToolError(f"cell {index} is a markdown cell; use edit_cell with run=false to change its text")
+            cell["source"] = source
+            cell["outputs"] = []
+            cell["metadata"]["seer"] = {"tool_call_id": call_id, "status": "running", "edited": True}
+            return await self._run_cell(index, source, timeout_s)
+
+    async def _run_cell(self, index: int, code: str, timeout_s: float | None) -> Cell:
+        cell = self.notebook.cells[index]
+        cell_id = cell["id"]
+        meta = cell["metadata"]["seer"]
+        meta["started_at"] = now_iso()
+        await self.notebook.save()
+
+        def on_output(run: CellRun) -> None:
+            cell["outputs"] = run.outputs
+            self.notebook.changed(self.notebook.index_of(cell_id))
+
+        started = time.perf_counter()
+        run = await self.kernel.execute(code, timeout_s=timeout_s or self.env.timeouts.cell_s, on_output=on_output)
+        cell["outputs"] = run.outputs
+        cell["execution_count"] = run.execution_count
+        meta.update(status=run.status, duration_s=round(time.perf_counter() - started, 4))
+        if run.note:
+            meta["note"] = run.note
+        index = self.notebook.index_of(cell_id)
+        self.notebook.changed(index)
+        await self.notebook.save()
+        return Cell(index, run)
+
+    def _cell(self, index: int) -> dict[str, Any]:
+        last = len(self.notebook.cells) - 1
+        if not isinstance(index, int) or not 0 <= index <= last:
+            span = f"cells are numbered 0 to {last}" if last >= 0 else "the notebook has no cells yet"
+            raise ToolError(f"there is no cell {index}; {span}. Call read_notebook to see them.")
+        return self.notebook.cells[index]
+
+    async def edit_markdown(self, index: int, source: str) -> None:
+        """Replace the text of a markdown cell."""
+        self._check_open()
+        async with self._order:
+            cell = self._cell(index)
+            if cell["cell_type"] != "markdown":
+                raise ToolError(f"cell {index} is a code cell; pass run=true to edit and re-run it")
+            cell["source"] = source
+            self.notebook.changed(index)
+            await self.notebook.save()
+
+    async def add_markdown(self, source: str, index: int | None = None) -> int:
+        """Insert a markdown cell (default: at the end); returns its index."""
+        self._check_open()
+        async with self._order:
+            if index is not None and not 0 <= index <= len(self.notebook.cells):
+                raise ToolError(f"cannot insert at {index}; give 0 to {len(self.notebook.cells)} or leave it out")
+            index = self.notebook.insert_markdown(source, index)
+            self.notebook.changed(index)
+            await self.notebook.save()
+            return index
+
+    async def interrupt(self) -> bool:
+        """Interrupt the running cell; True if one was running."""
+        self._check_open()
+        return await self.kernel.interrupt()
+
+    async def restart(self) -> None:
+        """Restart the kernel and re-run the hidden set-up; variables are lost, the notebook stays."""
+        self._check_open()
+        await self.kernel.restart()
+
+    async def finish(self, report: str) -> None:
+        """Record the agent's final report (`report.md` and `run.json`)."""
+        self._check_open()
+        self.report = report
+        (self.run.path / "report.md").write_text(report)
+        self.run.update_record(status="finished", finished_at=now_iso(), report=report)
+
+    async def close(self, *, status: str | None = None, error: str | None = None) -> None:
+        """Stop the kernel, save the notebook a last time, and mark the run ended; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.notebook.close()
+        finally:
+            await self.sandbox.terminate()
+            record = self.run.read_record()
+            final = status or ("finished" if record.get("status") == "finished" else "closed")
+            changes: dict[str, Any] = {"status": final, "ended_at": now_iso(), "cells": len(self.notebook.cells)}
+            if error:
+                changes["error"] = error
+            self.run.write_record({**record, **changes})
+
+
+def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:
+    """The variables the session adds to the sandbox's base: libraries on the path, env, allowed secrets."""
+    added = {"PYTHONPATH": f"{sandbox.workspace}/{_LIBS}", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
+    added.update(env.env)
+    missing = [name for name in env.secrets.allow if name not in os.environ]
+    if missing:
+        raise SandboxError(
+            f"secrets.allow names {', '.join(map(repr, missing))}, which the host does not set; "
+            "export them or remove them from the environment"
+        )
+    added.update({name: os.environ[name] for name in env.secrets.allow})
+    return added
+
+
+async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Skill]:
+    """Copy files, libraries and skills into the workspace; returns the skills by name."""
+    for spec in env.files:
+        await sandbox.upload(spec.source, spec.dest or spec.source.name)
+    await sandbox.write_file(f"{_LIBS}/.keep", b"")
+    for library in env.libraries:
+        await sandbox.upload(library, f"{_LIBS}/{library.name}")
+    skills = read_skills(env.skills)
+    for skill in skills.values():
+        await sandbox.upload(skill.path, f"{_SKILLS}/{skill.name}")
+    return skills
+
+
+async def _install_packages(env: Environment, sandbox: Sandbox, run: RunDir) -> None:
+    """Install the environment's missing requirements into the kernel's Python, and record what was done."""
+    if not env.packages:
+        return
+    check = await sandbox.exec([sandbox.python, "-c", _MISSING_PACKAGES, json.dumps(env.packages)], timeout_s=120)
+    if check.exit_code != 0:
+        raise SandboxError(f"could not check the environment's packages: {check.stderr.strip()[-2000:]}")
+    missing = json.loads(check.stdout)
+    record: dict[str, Any] = {"requested": env.packages, "missing": missing}
+    if missing:
+        install = await sandbox.exec(
+            [sandbox.python, "-m", "pip", "install", "--disable-pip-version-check", *missing],
+            timeout_s=env.timeouts.setup_s,
+        )
+        record["install_exit_code"] = install.exit_code
+        if install.exit_code != 0:
+            run.update_record(packages=record)
+            raise SandboxError(
+                f"could not install {', '.join(missing)}:\n{install.stderr.strip()[-2000:]}\n"
+                "Fix the requirement in the environment's `packages`, or install it yourself first."
+            )
+    run.update_record(packages=record)

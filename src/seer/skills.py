@@ -1,0 +1,74 @@
+"""Skills: folders holding a `SKILL.md` (markdown procedures the agent can read on demand).
+
+A `SKILL.md` may open with a front-matter block giving `name:` and `description:` on one line each:
+
+```
+---
+name: steering
+description: Build and apply a steering vector, then measure its effect.
+---
+```
+Without it, the folder's name is the skill's name and the first non-heading line its description.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from seer.errors import SpecError
+
+__all__ = ["Skill", "read_skills"]
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One skill folder."""
+
+    name: str
+    description: str
+    path: Path
+
+    def files(self) -> list[str]:
+        """The skill's files, relative to its folder."""
+        return sorted(str(p.relative_to(self.path)) for p in self.path.rglob("*") if p.is_file())
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    if not text.startswith("---\n"):
+        return {}, text
+    head, sep, body = text[4:].partition("\n---")
+    if not sep:
+        return {}, text
+    fields = {}
+    for line in head.splitlines():
+        key, colon, value = line.partition(":")
+        if colon:
+            fields[key.strip()] = value.strip().strip("\"'")
+    return fields, body
+
+
+def read_skill(path: Path) -> Skill:
+    """Read one skill folder."""
+    fields, body = _front_matter((path / "SKILL.md").read_text())
+    first = next((line.strip() for line in body.splitlines() if line.strip() and not line.startswith("#")), "")
+    name = fields.get("name") or path.name
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        raise SpecError(f"{path / 'SKILL.md'}: skill name {name!r} must be letters, digits, '-', '_' or '.'")
+    return Skill(name=name, description=fields.get("description") or first, path=path)
+
+
+def read_skills(paths: list[Path]) -> dict[str, Skill]:
+    """Read skill folders, keyed by name.
+
+    Raises:
+        SpecError: Two skills share a name.
+    """
+    skills: dict[str, Skill] = {}
+    for path in paths:
+        skill = read_skill(path)
+        if skill.name in skills:
+            raise SpecError(f"skills: two skills are named {skill.name!r} ({skills[skill.name].path} and {path})")
+        skills[skill.name] = skill
+    return skills

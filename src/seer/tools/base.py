@@ -1,0 +1,194 @@
+"""Tools and toolsets: the one contract between the harness and any agent.
+
+A tool is a typed async function with a Google-style docstring. Its JSON schema comes from the type
+hints, its descriptions from the docstring; a parameter without a description fails at import. The
+first parameter, `ctx: ToolContext`, is injected and never shown to the agent. Our own agent loop
+calls `Toolset.call` in-process; MCP clients reach the same toolset through `seer.tools.mcp`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import secrets
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+
+from seer.errors import SeerError, ToolError
+
+if TYPE_CHECKING:
+    from seer.session import Session
+
+__all__ = ["Tool", "ToolContext", "ToolResult", "Toolset"]
+
+Handler = Callable[..., Awaitable["ToolResult | str"]]
+
+
+@dataclass
+class ToolContext:
+    """What a tool body may use; injected by whoever calls the tool."""
+
+    session: Session
+    call_id: str = field(default_factory=lambda: f"call_{secrets.token_hex(6)}")
+
+
+@dataclass
+class ToolResult:
+    """What the agent gets back: text, PNG images, and whether the call failed."""
+
+    text: str
+    images: list[bytes] = field(default_factory=list)
+    is_error: bool = False
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: its name, description and schema as the agent sees them, and its handler."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    arguments: type[BaseModel]
+    handler: Handler
+
+    def spec(self) -> dict[str, Any]:
+        """The manifest entry: name, description, JSON schema of the arguments."""
+        return {"name": self.name, "description": self.description, "input_schema": self.input_schema}
+
+
+def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
+    """Split a Google-style docstring into its description and per-argument texts."""
+    doc = inspect.cleandoc(doc)
+    summary, _, rest = doc.partition("\nArgs:\n")
+    args: dict[str, str] = {}
+    current = None
+    for line in rest.splitlines():
+        if line and not line.startswith(" "):
+            break  # the next section (Returns:, Raises:) starts
+        match = re.match(r"^\s{2,8}(\w+)(?: \([^)]*\))?:\s*(.*)$", line)
+        if match and (current is None or len(line) - len(line.lstrip()) <= 8):
+            current = match.group(1)
+            args[current] = match.group(2)
+        elif current and line.strip():
+            args[current] += " " + line.strip()
+    return summary.strip(), args
+
+
+def _strip_titles(schema: Any) -> Any:
+    """Drop pydantic's auto-generated titles: they repeat the names and cost the agent tokens."""
+    if isinstance(schema, dict):
+        return {k: _strip_titles(v) for k, v in schema.items() if k != "title" or not isinstance(v, str)}
+    if isinstance(schema, list):
+        return [_strip_titles(v) for v in schema]
+    return schema
+
+
+def make_tool(fn: Handler, name: str | None = None) -> Tool:
+    """Build a `Tool` from a typed async function whose first parameter is the context.
+
+    Raises:
+        TypeError: The function is not async, lacks a docstring, a type hint or a parameter description.
+    """
+    name = name or fn.__name__
+    if not inspect.iscoroutinefunction(fn):
+        raise TypeError(f"{name}: a tool must be an `async def` function")
+    if not fn.__doc__:
+        raise TypeError(f"{name}: a tool needs a docstring; the agent reads it as the tool's description")
+    description, arg_docs = _parse_docstring(fn.__doc__)
+    hints = get_type_hints(fn)
+    params = list(inspect.signature(fn).parameters.values())[1:]  # the first is the injected context
+    fields: dict[str, Any] = {}
+    for param in params:
+        if param.name not in hints:
+            raise TypeError(f"{name}: parameter {param.name!r} has no type hint")
+        if param.name not in arg_docs:
+            raise TypeError(f"{name}: parameter {param.name!r} has no description; add it under Args:")
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[param.name] = (hints[param.name], Field(default, description=arg_docs[param.name]))
+    arguments = create_model(f"{name}_arguments", __config__=ConfigDict(extra="forbid"), **fields)
+    schema = _strip_titles(arguments.model_json_schema())
+    return Tool(name=name, description=description, input_schema=schema, arguments=arguments, handler=fn)
+
+
+def _type_name(spec: dict[str, Any]) -> str:
+    """`string`, `integer or null`… from a property's JSON schema."""
+    if "type" in spec:
+        return str(spec["type"])
+    return " or ".join(str(option.get("type", "value")) for option in spec.get("anyOf", [])) or "value"
+
+
+def _describe_validation(tool: Tool, exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(arguments)"
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown argument {where!r}")
+        elif error["type"] == "missing":
+            problems.append(f"missing required argument {where!r}")
+        else:
+            problems.append(f"argument {where!r}: {error['msg']} (got {error.get('input')!r:.80})")
+    props = tool.input_schema.get("properties", {})
+    required = set(tool.input_schema.get("required", []))
+    signature = ", ".join(
+        f"{arg}: {_type_name(spec)}{'' if arg in required else ' (optional)'}" for arg, spec in props.items()
+    )
+    return f"{tool.name}: {'; '.join(problems)}. Call it as {tool.name}({signature})."
+
+
+class Toolset:
+    """A named, ordered collection of tools."""
+
+    def __init__(self, name: str, tools: list[Tool] | None = None) -> None:
+        self.name = name
+        self._tools: dict[str, Tool] = {t.name: t for t in tools or []}
+
+    def tool(self, fn: Handler) -> Handler:
+        """Decorator: register `fn` as a tool of this set."""
+        built = make_tool(fn)
+        if built.name in self._tools:
+            raise TypeError(f"{self.name}: a tool named {built.name!r} is already registered")
+        self._tools[built.name] = built
+        return fn
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def specs(self) -> list[dict[str, Any]]:
+        """The manifest the agent sees: every tool's name, description and input schema."""
+        return [t.spec() for t in self._tools.values()]
+
+    async def call(self, name: str, arguments: dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
+        """Validate the arguments and run the tool.
+
+        A wrong name, wrong arguments or a `ToolError` becomes an error result the agent can act on;
+        a `SeerError` from the harness becomes an error result too, prefixed so it is clearly ours.
+        """
+        tool = self._tools.get(name)
+        if tool is None:
+            return ToolResult(f"There is no tool {name!r}; the tools are: {', '.join(self._tools)}.", is_error=True)
+        try:
+            parsed = tool.arguments.model_validate(arguments or {})
+        except ValidationError as exc:
+            return ToolResult(_describe_validation(tool, exc), is_error=True)
+        try:
+            result = await tool.handler(ctx, **dict(parsed))
+        except ToolError as exc:
+            return ToolResult(str(exc), is_error=True)
+        except SeerError as exc:
+            return ToolResult(f"Seer could not do this: {exc}", is_error=True)
+        except Exception:
+            return ToolResult(f"Seer hit an internal error in {name}:\n{traceback.format_exc(limit=8)}", is_error=True)
+        return ToolResult(result) if isinstance(result, str) else result

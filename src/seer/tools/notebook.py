@@ -1,0 +1,149 @@
+"""The notebook tools: what an agent uses to work in a live notebook session."""
+
+from __future__ import annotations
+
+from seer.errors import ToolError
+from seer.outputs import render_outputs
+from seer.tools.base import ToolContext, ToolResult, Toolset
+
+__all__ = ["notebook_tools"]
+
+notebook_tools = Toolset("notebook")
+
+_PREVIEW_CHARS = 300
+
+
+@notebook_tools.tool
+async def execute_code(ctx: ToolContext, code: str, timeout_s: float | None = None) -> ToolResult:
+    """Append a code cell to the notebook, run it in the kernel, and return its outputs.
+
+    The kernel keeps variables between calls. Printed text, results, errors and images (matplotlib
+    figures, displayed PNGs) come back; very long output is shortened, and the notebook keeps it all.
+
+    Args:
+        code: Python source to run. IPython syntax (`%magic`, `!shell`) works.
+        timeout_s: Seconds before the cell is interrupted; defaults to the environment's cell timeout.
+    """
+    cell = await ctx.session.execute(code, timeout_s=timeout_s, call_id=ctx.call_id)
+    text, images = cell.render()
+    return ToolResult(text, images, is_error=cell.run.status in ("error", "died", "timeout"))
+
+
+@notebook_tools.tool
+async def edit_cell(ctx: ToolContext, index: int, source: str, run: bool = True) -> ToolResult:
+    """Replace the source of an existing cell; a code cell is re-run in place by default.
+
+    Args:
+        index: The cell's number, as shown by read_notebook (counting from 0).
+        source: The new source (Python for a code cell, markdown for a markdown cell).
+        run: Re-run a code cell after editing it. Ignored for markdown cells.
+    """
+    cells = ctx.session.notebook.cells
+    if 0 <= index < len(cells) and (cells[index]["cell_type"] == "markdown" or not run):
+        if cells[index]["cell_type"] == "code":
+            raise ToolError("editing a code cell without re-running it would leave stale outputs; pass run=true")
+        await ctx.session.edit_markdown(index, source)
+        return ToolResult(f"Cell {index} (markdown) updated.")
+    cell = await ctx.session.rerun(index, source, call_id=ctx.call_id)
+    text, images = cell.render()
+    return ToolResult(text, images, is_error=cell.run.status in ("error", "died", "timeout"))
+
+
+@notebook_tools.tool
+async def add_markdown(ctx: ToolContext, source: str, index: int | None = None) -> str:
+    """Add a markdown cell: notes, hypotheses, conclusions for the human reading the notebook.
+
+    Args:
+        source: Markdown text.
+        index: Where to insert it (counting from 0); by default at the end.
+    """
+    where = await ctx.session.add_markdown(source, index)
+    return f"Markdown cell {where} added."
+
+
+@notebook_tools.tool
+async def read_notebook(ctx: ToolContext, start: int = 0, end: int | None = None) -> str:
+    """Show the notebook compactly: each cell's number, kind, status, source and a short output preview.
+
+    Args:
+        start: First cell to show (counting from 0).
+        end: One past the last cell to show; by default the end of the notebook.
+    """
+    cells = ctx.session.notebook.cells
+    if not cells:
+        return "The notebook is empty."
+    lines = [f"{len(cells)} cell(s). Showing {start} to {min(end or len(cells), len(cells)) - 1}."]
+    for index in range(max(0, start), min(end if end is not None else len(cells), len(cells))):
+        cell = cells[index]
+        if cell["cell_type"] == "markdown":
+            lines.append(f"--- [{index}] markdown\n{cell['source']}")
+            continue
+        meta = cell["metadata"].get("seer", {})
+        lines.append(f"--- [{index}] code · {meta.get('status', '?')} · exec {cell.get('execution_count')}")
+        lines.append(cell["source"])
+        images = sum(1 for o in cell["outputs"] if "image/png" in o.get("data", {}))
+        texts = [o for o in cell["outputs"] if "image/png" not in o.get("data", {})]
+        preview = render_outputs(texts, max_chars=_PREVIEW_CHARS, max_images=0, where=f"cell {index}")
+        if preview.text.strip():
+            lines.append("→ " + preview.text.strip().replace("\n", "\n  "))
+        if images:
+            lines.append(f"→ {images} image(s)")
+    return "\n".join(lines)
+
+
+@notebook_tools.tool
+async def interrupt_kernel(ctx: ToolContext) -> str:
+    """Interrupt the cell that is running now (like pressing stop); variables are kept."""
+    if await ctx.session.interrupt():
+        return "Interrupt sent; the running cell stops with KeyboardInterrupt."
+    return "No cell was running; nothing to interrupt."
+
+
+@notebook_tools.tool
+async def restart_kernel(ctx: ToolContext) -> str:
+    """Restart the kernel: all variables are lost, the notebook stays, the workspace set-up is re-run."""
+    await ctx.session.restart()
+    return "The kernel restarted; the workspace set-up ran again. Re-run the cells whose variables you need."
+
+
+@notebook_tools.tool
+async def list_skills(ctx: ToolContext) -> str:
+    """List the skills (procedures written for you) available in this session."""
+    skills = ctx.session.skills
+    if not skills:
+        return "This session has no skills."
+    lines = [f"- {s.name}: {s.description}" for s in skills.values()]
+    return "Skills (read one with read_skill):\n" + "\n".join(lines)
+
+
+@notebook_tools.tool
+async def read_skill(ctx: ToolContext, name: str, file: str = "SKILL.md") -> str:
+    """Read a skill's instructions, or another file in the skill's folder.
+
+    Args:
+        name: The skill's name, as listed by list_skills.
+        file: A file inside the skill's folder; SKILL.md by default.
+    """
+    skill = ctx.session.skills.get(name)
+    if skill is None:
+        known = ", ".join(ctx.session.skills) or "none"
+        raise ToolError(f"there is no skill {name!r}; the skills are: {known}")
+    files = skill.files()
+    if file not in files:
+        raise ToolError(f"skill {name!r} has no file {file!r}; its files are: {', '.join(files)}")
+    data = await ctx.session.sandbox.read_file(f"skills/{skill.name}/{file}")
+    return data.decode(errors="replace")
+
+
+@notebook_tools.tool
+async def finish(ctx: ToolContext, report: str) -> str:
+    """Hand in your final report and end the investigation.
+
+    Args:
+        report: The final report in markdown: what you found, the evidence (cite cell numbers), and
+            how confident you are.
+    """
+    if not report.strip():
+        raise ToolError("the report is empty; write what you found, citing the cells that show it")
+    await ctx.session.finish(report)
+    return "Report recorded. The investigation is finished."
