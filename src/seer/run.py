@@ -109,6 +109,7 @@ class RunDir:
                 "id": run.id,
                 "started_at": now_iso(),
                 "status": "starting",
+                "pid": os.getpid(),
                 "versions": _versions(),
                 "argv": sys.argv,
                 **record,

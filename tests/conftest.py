@@ -1,0 +1,27 @@
+"""Shared fixtures: real kernels in real sessions, offline, every wait bounded."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # a hub call otherwise hangs ~50 s on a machine without network
+
+from seer.environment import Environment  # noqa: E402
+from seer.session import Session  # noqa: E402
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def session(tmp_path: Path) -> AsyncIterator[Session]:
+    """A fresh notebook session with a short cell timeout, closed after the test."""
+    env = Environment(name="test", timeouts={"cell_s": 20})
+    async with Session.open(env, runs_dir=tmp_path / "runs") as live:
+        yield live

@@ -1,0 +1,57 @@
+"""Helpers shared by the tests: notebooks read back as nbformat sees them, `seer mcp` over stdio."""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import nbformat
+from mcp import Client, StdioServerParameters
+from mcp_types import CallToolResult
+
+
+def read_valid_notebook(path: Path) -> nbformat.NotebookNode:
+    """Read a notebook from disk and fail the test unless it passes `nbformat.validate`."""
+    notebook = nbformat.read(path, as_version=4)
+    nbformat.validate(notebook)
+    return notebook
+
+
+def cell_text(cell: nbformat.NotebookNode) -> str:
+    """All stream text and plain-text results of a code cell, joined."""
+    parts = []
+    for output in cell.get("outputs", []):
+        if output["output_type"] == "stream":
+            parts.append(output["text"])
+        elif "data" in output:
+            parts.append(output["data"].get("text/plain", ""))
+    return "".join(parts)
+
+
+@asynccontextmanager
+async def stdio_seer(runs_dir: Path, *args: str) -> AsyncIterator[Client]:
+    """`seer mcp` as a real subprocess, driven by the MCP SDK's own stdio client."""
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "HF_HUB_OFFLINE")}
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "seer", "mcp", "--runs-dir", str(runs_dir), *args], env=env
+    )
+    async with Client(params) as client:
+        yield client
+
+
+def only_run(runs_dir: Path) -> Path:
+    """The single run directory under `runs_dir`."""
+    (run,) = [p for p in runs_dir.iterdir() if p.is_dir()]
+    return run
+
+
+def text_of(result: CallToolResult) -> str:
+    return "".join(block.text for block in result.content if block.type == "text")
+
+
+def images_of(result: CallToolResult) -> list[bytes]:
+    return [base64.b64decode(block.data) for block in result.content if block.type == "image"]
