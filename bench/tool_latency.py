@@ -2,7 +2,7 @@
 
     python bench/tool_latency.py [--calls 200] [--out bench/results/tool_latency.json]
 
-One invocation measures, in this order:
+One invocation measures:
 
 1. Bare kernel (the floor): `jupyter_client.manager.start_new_kernel`, then `1+1` executed `--calls`
    times (after one warm-up), each timed from sending the request to the kernel's `idle` status for
@@ -29,6 +29,7 @@ import os
 import platform
 import queue
 import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +46,7 @@ from jupyter_client.blocking.client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.shared.exceptions import MCPError
 from mcp.types import TextContent
 
 ONE_PLUS_ONE = "1+1"
@@ -67,6 +69,13 @@ DEFAULT_OUT = Path(__file__).resolve().parent / "results" / "tool_latency.json"
 
 class BenchError(RuntimeError):
     """A measurement could not be taken: the kernel or server failed, answered wrongly, or hung."""
+
+
+def _leaves(exc: BaseException) -> list[BaseException]:
+    """The exceptions inside (nested) exception groups; task groups wrap what a client context raises."""
+    if isinstance(exc, BaseExceptionGroup):
+        return [leaf for inner in exc.exceptions for leaf in _leaves(inner)]
+    return [exc]
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -99,7 +108,9 @@ def _expect(got: str, wanted: str, what: str) -> None:
 @contextmanager
 def bare_kernel() -> Iterator[BlockingKernelClient]:
     """A fresh kernel with a ready blocking client; the kernel is shut down on exit."""
-    manager, client = start_new_kernel(startup_timeout=START_TIMEOUT_S)
+    manager, client = start_new_kernel(
+        startup_timeout=START_TIMEOUT_S, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         yield client
     finally:
@@ -192,10 +203,18 @@ class SeerServer:
 
 
 async def open_seer(stack: AsyncExitStack, server: SeerServer) -> Client:
-    """Launch `seer mcp` and complete the MCP handshake; the server is stopped when `stack` closes."""
+    """Launch `seer mcp` and complete the MCP handshake; the server is stopped when `stack` closes.
+
+    The handshake is bounded by the client's read timeout (a cancel scope cannot wrap entering the
+    client, whose task groups outlive it); each tool call is bounded in `seer_execute`.
+    """
     log: TextIO = stack.enter_context(server.log_path.open("w"))
-    with anyio.fail_after(START_TIMEOUT_S):
-        return await stack.enter_async_context(Client(stdio_client(server.params(), errlog=log)))
+    client = Client(stdio_client(server.params(), errlog=log), read_timeout_seconds=START_TIMEOUT_S)
+    try:
+        return await stack.enter_async_context(client)
+    except Exception as exc:  # the client's task groups wrap the cause (an MCPError) in exception groups
+        reasons = "; ".join(sorted({f"{type(leaf).__name__}: {leaf}" for leaf in _leaves(exc)}))
+        raise BenchError(f"seer: the MCP handshake failed ({reasons})\n{server.log_tail()}") from None
 
 
 async def seer_execute(client: Client, server: SeerServer, code: str) -> tuple[float, str]:
@@ -208,6 +227,8 @@ async def seer_execute(client: Client, server: SeerServer, code: str) -> tuple[f
         raise BenchError(
             f"seer: execute_code({code!r}) did not answer within {CALL_TIMEOUT_S:g} s\n{server.log_tail()}"
         ) from None
+    except MCPError as exc:
+        raise BenchError(f"seer: execute_code({code!r}) failed: {exc}\n{server.log_tail()}") from None
     elapsed = time.perf_counter() - started
     block = result.content[0] if result.content else None
     text = block.text if isinstance(block, TextContent) else ""
@@ -417,6 +438,16 @@ def format_table(report: dict[str, Any]) -> str:
     return head + "\n\n" + "\n".join(lines)
 
 
+def measure(calls: int) -> dict[str, Any]:
+    """Take every measurement and return the report."""
+    print(f"bare kernel: {COLD_REPEATS} cold starts, {calls} warm calls, {STREAM_REPEATS} streams…", flush=True)
+    bare = measure_bare(calls)
+    print(f"seer mcp: {calls} warm calls, {STREAM_REPEATS} streams, {COLD_REPEATS} cold starts…", flush=True)
+    with tempfile.TemporaryDirectory(prefix="seer-bench-") as root:
+        seer = anyio.run(measure_seer, calls, Path(root))
+    return build_report(calls, bare, seer)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Tool-call latency of `seer mcp` against a bare Jupyter kernel.")
     parser.add_argument("--calls", type=int, default=200, help="timed 1+1 calls per series (at least 2x20)")
@@ -424,16 +455,14 @@ def main() -> int:
     args = parser.parse_args()
     if args.calls < 2 * GROWTH_WINDOW:
         parser.error(f"--calls must be at least {2 * GROWTH_WINDOW} for the growth windows")
+    report: dict[str, Any] | None = None
     try:
-        print(f"bare kernel: {COLD_REPEATS} cold starts, {args.calls} warm calls, {STREAM_REPEATS} streams…", flush=True)
-        bare = measure_bare(args.calls)
-        print(f"seer mcp: {args.calls} warm calls, {STREAM_REPEATS} streams, {COLD_REPEATS} cold starts…", flush=True)
-        with tempfile.TemporaryDirectory(prefix="seer-bench-") as root:
-            seer = anyio.run(measure_seer, args.calls, Path(root))
-    except BenchError as exc:
-        print(f"benchmark failed: {exc}", file=sys.stderr)
+        report = measure(args.calls)
+    except* BenchError as group:
+        for leaf in _leaves(group):
+            print(f"benchmark failed: {leaf}", file=sys.stderr)
+    if report is None:
         return 1
-    report = build_report(args.calls, bare, seer)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print("\n" + format_table(report) + f"\n\nJSON: {args.out}")

@@ -101,7 +101,7 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
 async def serve_http(
     server: Server, *, token: str, sock: socket.socket, ready: anyio.Event | None = None, path: str = "/mcp"
 ) -> None:
-    """Serve streamable HTTP at `path` on an already bound socket, until cancelled."""
+    """Serve streamable HTTP at `path` on an already bound socket (closed on exit), until cancelled."""
     import uvicorn
 
     host, port = sock.getsockname()[:2]
@@ -109,13 +109,13 @@ async def serve_http(
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     web = uvicorn.Server(config)
     web.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the caller owns signals
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(web.serve, [sock])
-        while not web.started:
-            await anyio.sleep(0.01)
-        if ready is not None:
-            ready.set()
-        try:
+    try:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(web.serve, [sock])
+            while not web.started:
+                await anyio.sleep(0.01)
+            if ready is not None:
+                ready.set()
             await anyio.sleep_forever()
-        finally:
-            web.should_exit = True
+    finally:
+        sock.close()
