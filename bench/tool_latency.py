@@ -11,7 +11,9 @@ One invocation measures:
    after one warm-up, in one growing notebook.
 3. Growth: the median of the first 20 of those calls against the median of the last 20.
 4. Streaming: 50 flushed prints 20 ms apart, five times through seer and five through the bare kernel.
-5. Seer cold start: from launching the server process to the first `execute_code` result, three
+5. MCP floor: a tool that touches neither kernel nor notebook (`list_skills`), `--calls` times, to
+   show how much of seer's round trip is the stdio transport itself.
+6. Seer cold start: from launching the server process to the first `execute_code` result, three
    times, a fresh server each time.
 
 Percentiles are nearest-rank. Every wait is bounded. Every kernel and server is shut down at the end,
@@ -238,8 +240,18 @@ async def seer_execute(client: Client, server: SeerServer, code: str) -> tuple[f
     return elapsed, body
 
 
+async def seer_noop(client: Client) -> float:
+    """Seconds for one `list_skills` call: the MCP round trip with no kernel or notebook work."""
+    started = time.perf_counter()
+    with anyio.fail_after(CALL_TIMEOUT_S):
+        result = await client.call_tool("list_skills", {})
+    if result.is_error:
+        raise BenchError(f"seer: list_skills failed: {result.content!r}")
+    return time.perf_counter() - started
+
+
 async def measure_seer_warm(calls: int, server: SeerServer) -> dict[str, Any]:
-    """Warm `1+1` round trips in one growing notebook, then streaming, through one server."""
+    """Warm `1+1` round trips in one growing notebook, then streaming and the MCP floor, through one server."""
     async with AsyncExitStack() as stack:
         client = await open_seer(stack, server)
         await seer_execute(client, server, ONE_PLUS_ONE)
@@ -253,7 +265,8 @@ async def measure_seer_warm(calls: int, server: SeerServer) -> dict[str, Any]:
             elapsed, text = await seer_execute(client, server, STREAM_CODE)
             _expect(text.splitlines()[-1] if text else "", STREAM_LAST_LINE, "seer streaming")
             stream.append(elapsed)
-    return {"warm_s": warm, "stream_s": stream}
+        noop = [await seer_noop(client) for _ in range(calls)]
+    return {"warm_s": warm, "stream_s": stream, "noop_s": noop}
 
 
 async def measure_seer_cold(server: SeerServer) -> float:
@@ -364,6 +377,7 @@ def build_report(calls: int, bare: dict[str, Any], seer: dict[str, Any]) -> dict
                 "last": growth_last,
             },
             "stream": stream_seer,
+            "mcp_noop": summary_ms(seer["noop_s"]),
             "leaked_kernel_pids": seer["leaked_kernel_pids"],
         },
         "ratios": {
@@ -427,6 +441,14 @@ def format_table(report: dict[str, Any]) -> str:
             f"{ratios['stream_median_seer_over_bare']:.2f}x",
             f"<= {GOAL_STREAM_RATIO:g}x",
             ok("stream_ratio_le_1_2"),
+        ),
+        (
+            f"MCP floor: list_skills median (n={seer['mcp_noop']['n']})",
+            f"{seer['mcp_noop']['median_ms']:.2f} ms",
+            "",
+            "",
+            "",
+            "",
         ),
         ("leaked seer kernels", str(len(seer["leaked_kernel_pids"])), "", "", "0", ok("no_leaked_kernels")),
     ]

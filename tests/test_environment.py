@@ -100,3 +100,8 @@ def test_file_destinations_cannot_leave_the_workspace(tmp_path: Path) -> None:
 def test_two_models_with_one_name_are_refused() -> None:
     with pytest.raises(SpecError, match="two models are named 'model'"):
         Environment.from_dict({"models": [{"id": "a"}, {"id": "b"}]})
+
+
+def test_the_readme_example_environment_loads() -> None:
+    env = Environment.from_toml(Path(__file__).parents[1] / "examples" / "basic" / "env.toml")
+    assert env.name == "basic" and env.skills[0].name == "notebook-practice"
