@@ -332,13 +332,9 @@ async def measure_seer(calls: int, root: Path) -> dict[str, Any]:
 
 def machine() -> dict[str, Any]:
     """What the figures were measured on."""
-    cpu_model = ""
     cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        cpu_model = next(
-            (line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")),
-            "",
-        )
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    cpu_model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
     versions = {name: metadata.version(name) for name in ("seer-interp", "mcp", "jupyter_client", "ipykernel")}
     return {
         "cpu_count": os.cpu_count(),
@@ -350,6 +346,7 @@ def machine() -> dict[str, Any]:
 
 
 def build_report(calls: int, bare: dict[str, Any], seer: dict[str, Any]) -> dict[str, Any]:
+    """Summaries, ratios and goals from the raw samples (seconds) of both sides."""
     warm_bare, warm_seer = summary_ms(bare["warm_s"]), summary_ms(seer["warm_s"])
     first = seer["warm_s"][:GROWTH_WINDOW]
     last = seer["warm_s"][-GROWTH_WINDOW:]
@@ -396,15 +393,17 @@ def build_report(calls: int, bare: dict[str, Any], seer: dict[str, Any]) -> dict
 
 
 def format_table(report: dict[str, Any]) -> str:
+    """The report as a plain-text table."""
     bare, seer, ratios, goals = report["bare"], report["seer"], report["ratios"], report["goals"]
     growth = seer["growth"]
 
     def ok(goal: str) -> str:
         return "yes" if goals[goal]["met"] else "NO"
 
-    def s(summary: dict[str, Any]) -> str:
+    def secs(summary: dict[str, Any]) -> str:
         return f"{summary['median_ms'] / 1000:.2f} s"
 
+    noop = seer["mcp_noop"]["median_ms"]
     cold_each = ", ".join(f"{x / 1000:.2f}" for x in seer["cold_start"]["samples_ms"])
     rows = [
         ("measure", "seer", "bare kernel", "ratio", "goal", "met"),
@@ -419,8 +418,8 @@ def format_table(report: dict[str, Any]) -> str:
         ("warm 1+1 p95", f"{seer['warm']['p95_ms']:.2f} ms", f"{bare['warm']['p95_ms']:.2f} ms", "", "", ""),
         (
             f"cold start median (n={seer['cold_start']['n']})",
-            s(seer["cold_start"]),
-            s(bare["cold_start"]),
+            secs(seer["cold_start"]),
+            secs(bare["cold_start"]),
             "",
             f"< {GOAL_COLD_S:g} s",
             ok("cold_start_median_lt_3s"),
@@ -436,27 +435,23 @@ def format_table(report: dict[str, Any]) -> str:
         ),
         (
             f"50 prints x 20 ms median (n={seer['stream']['n']})",
-            s(seer["stream"]),
-            s(bare["stream"]),
+            secs(seer["stream"]),
+            secs(bare["stream"]),
             f"{ratios['stream_median_seer_over_bare']:.2f}x",
             f"<= {GOAL_STREAM_RATIO:g}x",
             ok("stream_ratio_le_1_2"),
         ),
-        (
-            f"MCP floor: list_skills median (n={seer['mcp_noop']['n']})",
-            f"{seer['mcp_noop']['median_ms']:.2f} ms",
-            "",
-            "",
-            "",
-            "",
-        ),
+        (f"MCP floor: list_skills median (n={seer['mcp_noop']['n']})", f"{noop:.2f} ms", "", "", "", ""),
         ("leaked seer kernels", str(len(seer["leaked_kernel_pids"])), "", "", "0", ok("no_leaked_kernels")),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * width for width in widths))
     m = report["machine"]
-    head = f"tool_latency · {report['date']} · {m['cpu_count']} CPU {m['cpu_model']} · {m['platform']} · Python {m['python']}"
+    head = (
+        f"tool_latency · {report['date']} · {m['cpu_count']} CPU {m['cpu_model']} · {m['platform']} "
+        f"· Python {m['python']}"
+    )
     return head + "\n\n" + "\n".join(lines)
 
 

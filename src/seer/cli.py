@@ -82,6 +82,12 @@ def mcp(
         return
     from seer.serve import serve_session
 
+    if transport == "stdio" and sys.stdin.isatty():
+        typer.echo(
+            "seer mcp speaks MCP on stdin/stdout and is meant to be launched by an MCP client.\n"
+            f"Add this to Claude Code (.mcp.json) or Cursor (~/.cursor/mcp.json):\n{_client_config(args, None, None)}",
+            err=True,
+        )
     token = token or secrets.token_urlsafe(24)
     try:
         anyio.run(serve_session, environment, runs_dir, transport, host, port, token)

@@ -77,6 +77,12 @@ async def test_finish_records_the_report_and_refuses_an_empty_one(session: Sessi
     assert session.run.read_record()["status"] == "finished"
 
 
+async def test_a_non_positive_timeout_is_refused_before_anything_runs(session: Session) -> None:
+    refused = await call(session, "execute_code", code="print(1)", timeout_s=0)
+    assert refused.is_error and "timeout_s must be positive (got 0.0)" in refused.text
+    assert session.notebook.cells == []
+
+
 async def test_interrupt_with_nothing_running_says_so(session: Session) -> None:
     assert (await call(session, "interrupt_kernel")).text == "No cell was running; nothing to interrupt."
     assert (await call(session, "list_skills")).text == "This session has no skills."

@@ -24,6 +24,8 @@ async def execute_code(ctx: ToolContext, code: str, timeout_s: float | None = No
         code: Python source to run. IPython syntax (`%magic`, `!shell`) works.
         timeout_s: Seconds before the cell is interrupted; defaults to the environment's cell timeout.
     """
+    if timeout_s is not None and timeout_s <= 0:
+        raise ToolError(f"timeout_s must be positive (got {timeout_s}); leave it out to use the default")
     cell = await ctx.session.execute(code, timeout_s=timeout_s, call_id=ctx.call_id)
     text, images = cell.render()
     return ToolResult(text, images, is_error=cell.run.status in ("error", "died", "timeout"))
