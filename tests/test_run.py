@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from seer.errors import SeerError
 from seer.run import RunDir, atomic_write
 
 
@@ -23,3 +24,10 @@ def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary(tmp_path: Pa
         atomic_write(target, object())  # type: ignore[arg-type]
     assert json.loads(target.read_text()) == {"v": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["run.json"]
+
+
+def test_an_unwritable_runs_folder_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(SeerError, match="cannot create a run directory in .*pass a writable folder"):
+        RunDir.create(blocker / "runs", "x", {})

@@ -24,6 +24,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from seer.errors import SeerError
+
 __all__ = ["RunDir", "atomic_write", "new_run_id", "now_iso"]
 
 RUN_FORMAT = "seer.run/1"
@@ -92,14 +94,18 @@ class RunDir:
     def create(cls, runs_dir: str | Path, label: str, record: dict[str, Any]) -> RunDir:
         """Make a fresh run folder under `runs_dir` and write its first `run.json`."""
         runs = Path(runs_dir)
-        runs.mkdir(parents=True, exist_ok=True)
         while True:
             path = runs / new_run_id(label)
             try:
-                path.mkdir()
+                path.mkdir(parents=True)
                 break
             except FileExistsError:  # two runs in the same second drew the same suffix; draw again
                 continue
+            except OSError as exc:
+                raise SeerError(
+                    f"cannot create a run directory in {str(runs)!r}: {exc.strerror}; "
+                    "pass a writable folder (`--runs-dir` on the command line)"
+                ) from None
         run = cls(path.resolve())
         run.artifacts.mkdir()
         run.workspace.mkdir()

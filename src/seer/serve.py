@@ -43,9 +43,9 @@ async def serve_session(env: Environment, runs_dir: Path, transport: str, host: 
         try:
             holder["session"] = await Session.start(env, runs_dir=runs_dir)
             _say(f"session ready: {holder['session'].run.notebook_path}")
-        except SeerError as exc:
-            problem.append(exc)
-            _say(f"the session could not start: {exc}")
+        except Exception as exc:  # every start failure must reach the client as a result, not a dead pipe
+            problem.append(exc if isinstance(exc, SeerError) else SeerError(f"unexpected error: {exc!r}"))
+            _say(f"the session could not start: {problem[0]}")
         finally:
             ready.set()
 

@@ -191,7 +191,7 @@ class Session:
         cell_id = cell["id"]
         meta = cell["metadata"]["seer"]
         meta["started_at"] = now_iso()
-        await self.notebook.save()
+        self.notebook.changed(index)  # the running cell reaches disk in the background, not on this path
 
         def on_output(run: CellRun) -> None:
             cell["outputs"] = run.outputs

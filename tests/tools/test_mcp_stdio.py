@@ -114,3 +114,14 @@ async def test_print_config_gives_a_snippet_for_claude_code(tmp_path: Path) -> N
     out, _ = await process.communicate()
     entry = json.loads(out)["mcpServers"]["seer"]
     assert entry["args"][-3:] == ["mcp", "--runs-dir", str(tmp_path.resolve())]
+
+
+async def test_a_session_that_cannot_start_answers_every_call_with_the_reason(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    async with stdio_seer(blocker / "runs") as client:
+        with anyio.fail_after(30):
+            result = await client.call_tool("execute_code", {"code": "1"})
+            again = await client.call_tool("read_notebook", {})
+    assert result.is_error and "cannot create a run directory" in text_of(result)
+    assert again.is_error and "pass a writable folder" in text_of(again)
