@@ -56,6 +56,8 @@ async def test_a_real_client_runs_code_over_http(session: Session) -> None:
             await client.call_tool("execute_code", {"code": "y = 5"})
             result = await client.call_tool("execute_code", {"code": "print(y * 2)\ny + 1"})
             plot = await client.call_tool("execute_code", {"code": "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.show()"})
+            failed = await client.call_tool("execute_code", {"code": "undefined_name"})
+    assert failed.is_error and "NameError: name 'undefined_name' is not defined" in text_of(failed)
     assert text_of(result).endswith("10\n6\n")
     assert images_of(plot)[0].startswith(b"\x89PNG")
 
