@@ -1,0 +1,78 @@
+"""The scripted provider: replays a fixed plan of tool calls. For baselines, demos and tests.
+
+A plan is a list of steps; step N answers the model call that has N assistant messages before it, so
+a resumed run continues where it stopped. A step is `{"tool": NAME, "arguments": {...}}`, or
+`{"text": "...", "calls": [{"tool": ..., "arguments": ...}, ...]}` for several calls in one turn. When
+the loop asks for a final report (a budget ran out), the plan's `final_report` is handed in with
+`finish`. Every record of a scripted run says `provider: scripted`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from seer.agent.messages import Message, Text, ToolCall, TurnRequest, TurnResponse
+from seer.agent.providers.base import ProviderError
+from seer.errors import SpecError
+
+__all__ = ["ScriptedProvider", "load_plan"]
+
+
+def load_plan(path: str | Path) -> dict[str, Any]:
+    """Read a plan file: a JSON list of steps, or `{"steps": [...], "final_report": "..."}`.
+
+    Raises:
+        SpecError: The file is missing or malformed; the message says which step and why.
+    """
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SpecError(f"{path}: no such plan file") from None
+    except json.JSONDecodeError as exc:
+        raise SpecError(f"{path}: not valid JSON: {exc}") from None
+    plan = {"steps": data} if isinstance(data, list) else data
+    if not isinstance(plan, dict) or not isinstance(plan.get("steps"), list):
+        raise SpecError(f"{path}: a plan is a JSON list of steps, or an object with a `steps` list")
+    for i, step in enumerate(plan["steps"]):
+        calls = step.get("calls", [step] if "tool" in step else []) if isinstance(step, dict) else None
+        if calls is None or not (calls or step.get("text")):
+            raise SpecError(f"{path}: steps[{i}]: give `tool` (and `arguments`), `calls`, or `text`")
+        for call in calls:
+            if not isinstance(call.get("tool"), str) or not isinstance(call.get("arguments", {}), dict):
+                raise SpecError(f"{path}: steps[{i}]: each call needs a `tool` name and an `arguments` object")
+    return plan
+
+
+class ScriptedProvider:
+    """Replays `steps`; no model, no key, no cost."""
+
+    name = "scripted"
+
+    def __init__(self, steps: list[dict[str, Any]], *, final_report: str | None = None, model: str = "plan") -> None:
+        self.model = model
+        self.steps = steps
+        self.final_report = final_report or "The scripted plan was stopped before its end; no findings."
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> ScriptedProvider:
+        plan = load_plan(path)
+        return cls(plan["steps"], final_report=plan.get("final_report"), model=Path(path).name)
+
+    async def turn(self, request: TurnRequest) -> TurnResponse:
+        position = sum(1 for m in request.messages if m.role == "assistant")
+        if request.final:
+            call = ToolCall(f"scripted_{position}_0", "finish", {"report": self.final_report})
+            return TurnResponse(Message("assistant", [call]), stop_reason="tool_use")
+        if position >= len(self.steps):
+            raise ProviderError(f"the scripted plan has {len(self.steps)} steps and all were used; end it with finish")
+        step = self.steps[position]
+        calls = step.get("calls", [step] if "tool" in step else [])
+        content: list[Text | ToolCall] = [Text(step["text"])] if step.get("text") else []
+        content += [
+            ToolCall(f"scripted_{position}_{i}", call["tool"], dict(call.get("arguments", {})))
+            for i, call in enumerate(calls)
+        ]
+        return TurnResponse(Message("assistant", list(content)), stop_reason="tool_use" if calls else "end_turn")
