@@ -49,6 +49,15 @@ class Notebook:
         self._flusher: asyncio.Task[None] | None = None
         self.saves = 0
 
+    @classmethod
+    def load(cls, path: Path, *, flush_interval_s: float = 0.5) -> Notebook:
+        """Reopen a notebook this class saved (to resume a run)."""
+        data = json.loads(path.read_text())
+        notebook = cls(path, metadata=data["metadata"].get("seer", {}), flush_interval_s=flush_interval_s)
+        notebook.cells = data["cells"]
+        notebook._fragments = [None] * len(notebook.cells)
+        return notebook
+
     def append_code(self, source: str, metadata: dict[str, Any]) -> int:
         """Add a code cell with no outputs yet; returns its index."""
         cell = {

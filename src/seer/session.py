@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from seer.environment import Environment
-from seer.errors import SandboxError, SessionClosed, ToolError
+from seer.errors import SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
 from seer.notebook import Notebook
 from seer.outputs import render_outputs
@@ -129,6 +129,52 @@ class Session:
             raise
         run.update_record(status="running", workspace=sandbox.workspace, kernel_pid=kernel.pid)
         return session
+
+    @classmethod
+    async def reopen(cls, run_path: str | Path) -> Session:
+        """Bring a stopped run's session back: a new kernel in the same workspace, the hidden set-up,
+        then every code cell that had completed (`ok` or `error`) re-run in order, hidden, so the
+        kernel holds the state the notebook shows. Cells are not added or changed.
+
+        Raises:
+            SeerError: `run_path` is not a run directory.
+            SandboxError: The kernel or the set-up failed.
+        """
+        run = RunDir(Path(run_path).resolve())
+        if not (run.path / "run.json").is_file():
+            raise SeerError(f"{run.path} is not a run directory (no run.json); pass a folder under runs/")
+        record = run.read_record()
+        # files, libraries and skills are already in the workspace; their sources may have moved since
+        env = Environment.model_validate({**record["environment"], "files": [], "libraries": [], "skills": []})
+        sandbox = LocalSandbox(run.workspace, log_path=run.path / "kernel.log")
+        await sandbox.start()
+        kernel = await sandbox.start_kernel(env=_kernel_env(env, sandbox), start_timeout_s=env.timeouts.kernel_start_s)
+        notebook = Notebook.load(run.notebook_path)
+        session = cls(env, run, sandbox, kernel, notebook)
+        session.skills = read_skills(sorted(p for p in (run.workspace / _SKILLS).glob("*") if p.is_dir()))
+        kernel.on_restart = session._after_restart
+        try:
+            await session._setup("resume")
+            await session._replay()
+        except BaseException as exc:
+            await session.close(status="failed", error=str(exc))
+            raise
+        run.update_record(status="running", kernel_pid=kernel.pid, pid=os.getpid(), resumed_at=now_iso())
+        return session
+
+    async def _replay(self) -> None:
+        """Re-run the notebook's completed code cells, hidden, and record how that went."""
+        replayed, failed = 0, []
+        for index, cell in enumerate(self.notebook.cells):
+            if cell["cell_type"] != "code" or cell["metadata"].get("seer", {}).get("status") not in ("ok", "error"):
+                continue
+            result = await self.kernel.execute_hidden(cell["source"], timeout_s=self.env.timeouts.cell_s)
+            replayed += 1
+            if result.status != cell["metadata"]["seer"]["status"]:
+                failed.append(index)
+        record = self.run.read_record()
+        record["setup"].append({"reason": "replay", "cells_replayed": replayed, "cells_that_changed_outcome": failed, "at": now_iso()})
+        self.run.write_record(record)
 
     async def _setup(self, reason: str) -> None:
         """Run the hidden set-up (init code) and record it in `run.json`, not in the notebook."""
@@ -265,7 +311,7 @@ class Session:
         finally:
             await self.sandbox.terminate()
             record = self.run.read_record()
-            final = status or ("finished" if record.get("status") == "finished" else "closed")
+            final = status or (record["status"] if record.get("status") in ("finished", "stopped", "failed") else "closed")
             changes: dict[str, Any] = {"status": final, "ended_at": now_iso(), "cells": len(self.notebook.cells)}
             if error:
                 changes["error"] = error

@@ -34,6 +34,8 @@ class ToolContext:
 
     session: Session
     call_id: str = field(default_factory=lambda: f"call_{secrets.token_hex(6)}")
+    ask: Callable[[str], Awaitable[str]] | None = None
+    """Puts a question to the researcher (the agent loop provides it); `None` when nobody can answer."""
 
 
 @dataclass
@@ -145,6 +147,21 @@ class Toolset:
     def __init__(self, name: str, tools: list[Tool] | None = None) -> None:
         self.name = name
         self._tools: dict[str, Tool] = {t.name: t for t in tools or []}
+
+    @classmethod
+    def combine(cls, name: str, *sets: Toolset) -> Toolset:
+        """One toolset holding the tools of `sets`, in order.
+
+        Raises:
+            TypeError: Two sets have a tool of the same name.
+        """
+        combined = cls(name)
+        for toolset in sets:
+            for tool in toolset:
+                if tool.name in combined._tools:
+                    raise TypeError(f"{name}: {toolset.name!r} and another set both have a tool {tool.name!r}")
+                combined._tools[tool.name] = tool
+        return combined
 
     def tool(self, fn: Handler) -> Handler:
         """Decorator: register `fn` as a tool of this set."""

@@ -10,7 +10,7 @@ import base64
 from typing import Any
 
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse, Usage
-from seer.agent.providers.base import Endpoint, ProviderError, api_key
+from seer.agent.providers.base import Endpoint, ProviderError, api_key, retry_after
 from seer.errors import ContextTooLong, MissingExtra
 
 __all__ = ["AnthropicProvider"]
@@ -77,7 +77,7 @@ class AnthropicProvider:
         try:
             reply = await self._client.messages.create(model=self.model, **to_wire(request))
         except sdk.RateLimitError as exc:
-            raise ProviderError(f"anthropic: rate limited: {exc.message}", retryable=True, retry_after_s=_retry_after(exc)) from None
+            raise ProviderError(f"anthropic: rate limited: {exc.message}", retryable=True, retry_after_s=retry_after(exc)) from None
         except sdk.BadRequestError as exc:
             if "prompt is too long" in str(exc.message).lower():
                 raise ContextTooLong(f"anthropic: {exc.message}") from None
@@ -102,9 +102,3 @@ class AnthropicProvider:
             reply.stop_reason or "",
         )
 
-
-def _retry_after(exc: Any) -> float | None:
-    try:
-        return float(exc.response.headers.get("retry-after"))
-    except (TypeError, ValueError, AttributeError):
-        return None

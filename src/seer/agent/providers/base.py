@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from seer.agent.messages import TurnRequest, TurnResponse
 from seer.errors import ProviderError
 
-__all__ = ["Endpoint", "Provider", "ProviderError", "api_key"]
+__all__ = ["Endpoint", "Provider", "ProviderError", "api_key", "retry_after"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,14 @@ def api_key(endpoint: Endpoint, provider: str) -> str | None:
             "(or run without a key: `--provider scripted --plan PLAN.json`)"
         )
     return key
+
+
+def retry_after(exc: Any) -> float | None:
+    """The `retry-after` header of an SDK's HTTP error, in seconds, if it has one."""
+    try:
+        return float(exc.response.headers.get("retry-after"))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 class Provider(Protocol):

@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse, Usage
-from seer.agent.providers.base import Endpoint, ProviderError, api_key
+from seer.agent.providers.base import Endpoint, ProviderError, api_key, retry_after
 from seer.errors import ContextTooLong, MissingExtra
 
 __all__ = ["OpenAIProvider"]
@@ -92,7 +92,7 @@ class OpenAIProvider:
                 model=self.model, **to_wire(request, max_tokens_field=self._max_tokens_field)
             )
         except sdk.RateLimitError as exc:
-            raise ProviderError(f"openai: rate limited: {exc.message}", retryable=True, retry_after_s=_retry_after(exc)) from None
+            raise ProviderError(f"openai: rate limited: {exc.message}", retryable=True, retry_after_s=retry_after(exc)) from None
         except sdk.BadRequestError as exc:
             if getattr(exc, "code", None) == "context_length_exceeded" or "context length" in str(exc.message).lower():
                 raise ContextTooLong(f"openai: {exc.message}") from None
@@ -128,9 +128,3 @@ def _tool_call(call_id: str, name: str, raw: str) -> ToolCall:
         return ToolCall(call_id, name, {}, malformed=raw)
     return ToolCall(call_id, name, arguments)
 
-
-def _retry_after(exc: Any) -> float | None:
-    try:
-        return float(exc.response.headers.get("retry-after"))
-    except (TypeError, ValueError, AttributeError):
-        return None

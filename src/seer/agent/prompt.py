@@ -1,0 +1,92 @@
+"""What the agent is shown, built in one place: the system prompt and the task message.
+
+`agent_view` is the only reader of the environment for prompting; hidden models appear by their
+variable name alone. `seer prompt` prints exactly what `system_prompt` returns.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from seer.environment import Environment
+from seer.skills import read_skills
+
+__all__ = ["AgentView", "agent_view", "system_prompt"]
+
+METHODOLOGY = """\
+## How to work
+- State the question and a first hypothesis in a markdown cell before running experiments.
+- Work in small steps: one idea per cell; print the numbers you will rely on.
+- Check surprising results with a control or a second method before believing them.
+- Prefer measurements over impressions; count false positives as well as hits.
+- When you are done (or stuck), call `finish` with a report: each claim, the cell numbers that show
+  it, and how confident you are. Claims without evidence in the notebook count against you."""
+
+STYLE_GUIDE = """\
+## Code style
+- Name things for what they hold; keep cells short enough to read at a glance.
+- Reuse variables from earlier cells instead of recomputing; don't paste large literals.
+- Plot with labelled axes and a title; show figures with `plt.show()`.
+- Catch only errors you can handle; let the others surface so you can read them."""
+
+TOOLS_PREAMBLE = """\
+You work in a live Jupyter notebook. `execute_code` appends a cell and runs it; the kernel keeps its
+state between calls. Use `add_markdown` for notes, `read_notebook` to review, `edit_cell` to fix a
+cell in place, `interrupt_kernel` if something hangs, and `checkpoint` to ask the researcher a
+question when you need their judgement."""
+
+
+@dataclass(frozen=True)
+class AgentView:
+    """Everything about the environment the agent may see."""
+
+    models: list[str] = field(default_factory=list)
+    libraries: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+
+
+def _library_line(path: Path) -> str:
+    """`name: first line of its docstring`, for a library file or package."""
+    source = path / "__init__.py" if path.is_dir() else path
+    name = path.name.removesuffix(".py")
+    try:
+        doc = ast.get_docstring(ast.parse(source.read_text())) or ""
+    except (OSError, SyntaxError):
+        doc = ""
+    return f"`{name}`" + (f": {doc.strip().splitlines()[0]}" if doc.strip() else "")
+
+
+def agent_view(env: Environment) -> AgentView:
+    """What the agent is told about `env`; a hidden model is named only by its variable."""
+    models = [
+        f"`{m.name}` (identity hidden)" if m.hidden else f"`{m.name}`: {m.id}" + (f" + adapter {m.adapter}" if m.adapter else "")
+        for m in env.models
+    ]
+    skills = [f"`{s.name}`: {s.description}" for s in read_skills(env.skills).values()]
+    files = [f.dest or f.source.name for f in env.files]
+    return AgentView(models, [_library_line(p) for p in env.libraries], skills, files)
+
+
+def system_prompt(env: Environment, *, methodology: bool = True, style_guide: bool = True) -> str:
+    """The system prompt for an agent working in a session built from `env`."""
+    view = agent_view(env)
+    parts = ["You are an interpretability researcher.", TOOLS_PREAMBLE]
+    environment = []
+    if view.models:
+        environment.append("Models loaded in the kernel: " + "; ".join(view.models) + ".")
+    if view.libraries:
+        environment.append("Libraries you can import: " + "; ".join(view.libraries) + ".")
+    if view.files:
+        environment.append("Files in the working directory: " + ", ".join(view.files) + ".")
+    if view.skills:
+        environment.append("Skills (read one with `read_skill`): " + "; ".join(view.skills) + ".")
+    if environment:
+        parts.append("## Environment\n" + "\n".join(environment))
+    if methodology:
+        parts.append(METHODOLOGY)
+    if style_guide:
+        parts.append(STYLE_GUIDE)
+    return "\n\n".join(parts)

@@ -1,0 +1,67 @@
+"""LLM providers, one adapter file each, chosen by name. SDKs are imported only when used.
+
+| name | adapter | endpoint | key |
+|---|---|---|---|
+| `anthropic` | Messages API | Anthropic | `ANTHROPIC_API_KEY` |
+| `openai` | Chat Completions | OpenAI | `OPENAI_API_KEY` |
+| `openrouter` | Chat Completions | OpenRouter | `OPENROUTER_API_KEY` |
+| `vllm`, `ollama`, `llamacpp` | Chat Completions | their default local URL | none |
+| `scripted` | a plan file (`--plan`) | none | none |
+
+Any OpenAI-compatible server: `--provider openai --base-url URL` (`--api-key-env NAME`, or none).
+"""
+
+from __future__ import annotations
+
+from seer.agent.providers.base import Endpoint, Provider, ProviderError
+from seer.errors import SpecError
+
+__all__ = ["PROVIDERS", "Endpoint", "Provider", "ProviderError", "make_provider"]
+
+_OPENAI_LIKE = {
+    "openai": (None, "OPENAI_API_KEY"),
+    "openrouter": ("https://openrouter.ai/api/v1", "OPENROUTER_API_KEY"),
+    "vllm": ("http://127.0.0.1:8000/v1", None),
+    "ollama": ("http://127.0.0.1:11434/v1", None),
+    "llamacpp": ("http://127.0.0.1:8080/v1", None),
+}
+PROVIDERS = ["anthropic", *_OPENAI_LIKE, "scripted"]
+
+_UNSET = "-"
+
+
+def make_provider(
+    name: str,
+    model: str | None = None,
+    *,
+    base_url: str | None = None,
+    api_key_env: str | None = _UNSET,
+    plan: str | None = None,
+) -> Provider:
+    """The provider called `name` (see the module table).
+
+    Raises:
+        SpecError: Unknown name, or a required model or plan is missing.
+        ProviderError: The API key variable is not set.
+        MissingExtra: The provider's SDK is not installed.
+    """
+    if name == "scripted":
+        if plan is None:
+            raise SpecError("the scripted provider replays a plan: pass `--plan PLAN.json`")
+        from seer.agent.providers.scripted import ScriptedProvider
+
+        return ScriptedProvider.from_file(plan)
+    if name not in PROVIDERS:
+        raise SpecError(f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}")
+    if not model:
+        raise SpecError(f"the {name} provider needs a model: pass `--model NAME`")
+    if name == "anthropic":
+        from seer.agent.providers.anthropic import AnthropicProvider
+
+        key_env = "ANTHROPIC_API_KEY" if api_key_env == _UNSET else api_key_env
+        return AnthropicProvider(model, Endpoint(base_url=base_url, api_key_env=key_env))
+    from seer.agent.providers.openai import OpenAIProvider
+
+    default_url, default_key = _OPENAI_LIKE[name]
+    key_env = default_key if api_key_env == _UNSET else api_key_env
+    return OpenAIProvider(model, Endpoint(base_url=base_url or default_url, api_key_env=key_env))

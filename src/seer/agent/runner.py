@@ -1,0 +1,159 @@
+"""Start, record and resume agent runs: a session, a provider, a budget, a transcript.
+
+`run_agent` writes the provenance to `run.json` before the first model call (provider, model,
+endpoint, system prompt, the exact tool manifest, budget, task, git commit) and the outcome after
+the last. `resume_agent` rebuilds the conversation from the transcript, restores the kernel, and goes
+on under what is left of the budget.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from seer.agent.budget import Budget
+from seer.agent.history import rebuild
+from seer.agent.loop import AgentLoop, Interaction, LoopOptions, Outcome
+from seer.agent.messages import Message, Text
+from seer.agent.prompt import system_prompt
+from seer.agent.providers.base import Provider
+from seer.agent.transcript import Transcript, read_events
+from seer.environment import Environment
+from seer.errors import SeerError
+from seer.run import now_iso
+from seer.session import Session
+from seer.tools.agent import agent_tools
+from seer.tools.base import Toolset
+from seer.tools.notebook import notebook_tools
+
+__all__ = ["agent_toolset", "resume_agent", "run_agent"]
+
+RESUMED = "The run was interrupted and has been resumed; the kernel state was restored from the notebook. Continue."
+
+
+def agent_toolset() -> Toolset:
+    """The tools an agent gets in a notebook session: the notebook tools plus `checkpoint`."""
+    return Toolset.combine("agent", notebook_tools, agent_tools)
+
+
+def _git_commit() -> str | None:
+    """The commit of the Seer checkout in use, if it is one."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def _provider_record(provider: Provider) -> dict[str, Any]:
+    record: dict[str, Any] = {"provider": provider.name, "model": provider.model}
+    if provider.name == "scripted":
+        record["note"] = "scripted agent: a fixed plan replayed, no model involved"
+    return record
+
+
+def _finish_record(session: Session, outcome: Outcome) -> None:
+    if outcome.report and not (session.run.path / "report.md").exists():
+        (session.run.path / "report.md").write_text(outcome.report)
+    session.run.update_record(
+        status="finished" if outcome.reason == "finished" else "stopped",
+        stop={"reason": outcome.reason, "limit": outcome.limit, "detail": outcome.detail},
+        spent=outcome.spent.as_dict(),
+        report=outcome.report,
+        ended_at=now_iso(),
+    )
+
+
+async def run_agent(
+    env: Environment,
+    task: str,
+    provider: Provider,
+    *,
+    budget: Budget | None = None,
+    runs_dir: str | Path = "runs",
+    options: LoopOptions | None = None,
+    interaction: Interaction | None = None,
+    methodology: bool = True,
+    style_guide: bool = True,
+    provider_settings: dict[str, Any] | None = None,
+) -> tuple[Path, Outcome]:
+    """Run one investigation from start to stop; returns the run directory and how it ended.
+
+    Raises:
+        SpecError: The budget asks for a cost limit on a model with no known price.
+        SandboxError: The session could not start.
+    """
+    budget = budget or Budget()
+    budget.check_priced(provider.name, provider.model)
+    tools = agent_toolset()
+    system = system_prompt(env, methodology=methodology, style_guide=style_guide)
+    session = await Session.start(env, runs_dir=runs_dir)
+    try:
+        session.run.update_record(
+            agent={**_provider_record(provider), **(provider_settings or {})},
+            task=task,
+            system_prompt=system,
+            tools=tools.specs(),
+            budget=asdict(budget),
+            options=asdict(options or LoopOptions()),
+            seer_git_commit=_git_commit(),
+            interactive=interaction is not None,
+        )
+        transcript = Transcript(session.run.path)
+        transcript.append("user", text=task, source="task")
+        loop = AgentLoop(
+            provider, session, tools, system=system, budget=budget, transcript=transcript,
+            options=options, interaction=interaction,
+        )  # fmt: skip
+        outcome = await loop.run([Message("user", [Text(task)])])
+        _finish_record(session, outcome)
+        return session.run.path, outcome
+    finally:
+        await session.close()
+
+
+async def resume_agent(
+    run_path: str | Path,
+    provider: Provider,
+    *,
+    budget: Budget | None = None,
+    options: LoopOptions | None = None,
+    interaction: Interaction | None = None,
+) -> Outcome:
+    """Continue a stopped or killed run in its own run directory.
+
+    Raises:
+        SeerError: The run finished already, or has no transcript to resume from.
+    """
+    run_path = Path(run_path).resolve()
+    events = read_events(run_path / "transcript.jsonl")
+    if not events:
+        raise SeerError(f"{run_path} has no transcript.jsonl to resume from; start a new run with `seer run`")
+    if events[-1]["kind"] == "stopped" and events[-1]["reason"] == "finished":
+        raise SeerError(f"{run_path.name} already finished with a report; start a new run instead")
+    messages, spent = rebuild(events, run_path)
+    session = await Session.reopen(run_path)
+    try:
+        record = session.run.read_record()
+        budget = budget or Budget(**record["budget"])
+        transcript = Transcript(run_path)
+        if messages[-1].role == "assistant":
+            messages.append(Message("user", [Text(RESUMED)]))
+            transcript.append("user", text=RESUMED, source="resume")
+        loop = AgentLoop(
+            provider, session, agent_toolset(), system=record["system_prompt"], budget=budget,
+            transcript=transcript, options=options or LoopOptions(**record.get("options", {})),
+            interaction=interaction, spent=spent,
+        )  # fmt: skip
+        if loop.manifest != record["tools"]:
+            raise SeerError("this Seer's tools differ from the ones the run started with; resume it with that version")
+        session.run.update_record(resumes=record.get("resumes", 0) + 1)
+        outcome = await loop.run(messages)
+        _finish_record(session, outcome)
+        return outcome
+    finally:
+        await session.close()

@@ -1,0 +1,69 @@
+"""`transcript.jsonl`: the run's append-only event log, one fsynced JSON line per event.
+
+Every event has `seq`, `kind` and `at` (UTC). The kinds:
+
+| kind | fields |
+|---|---|
+| `user` | `text`, `source` (`task`, `researcher`, `nudge`, `budget`, `resume`) |
+| `model_turn` | `turn`, `text`, `tool_calls` [{id, name, arguments, malformed?}], `usage`, `cost_usd`, `duration_s`, `stop_reason`, `spent` |
+| `tool_result` | `call_id`, `name`, `text`, `images` (paths under `artifacts/`), `is_error`, `duration_s` |
+| `checkpoint` | `question`, `answer`, `answered_by` (`researcher` or `batch`) |
+| `retry` | `error`, `attempt`, `wait_s` |
+| `compaction` | `summary`, `replaced_messages` |
+| `stopped` | `reason` (`finished`, `budget`, `no_action`, `error`, `interrupted`), `limit`, `detail`, `report`, `spent` |
+
+A process killed mid-write leaves at most one partial last line, which `read_events` skips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from seer.run import now_iso
+
+__all__ = ["Transcript", "read_events"]
+
+
+class Transcript:
+    """Appends events to `<run>/transcript.jsonl`; images go to `<run>/artifacts/`."""
+
+    def __init__(self, run_path: Path) -> None:
+        self.path = run_path / "transcript.jsonl"
+        self._artifacts = run_path / "artifacts"
+        existing = read_events(self.path)
+        self._seq = existing[-1]["seq"] + 1 if existing else 0
+        self._images = len(list(self._artifacts.glob("image-*.png"))) if self._artifacts.exists() else 0
+
+    def append(self, kind: str, **fields: Any) -> dict[str, Any]:
+        event = {"seq": self._seq, "kind": kind, "at": now_iso(), **fields}
+        line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(line)
+            handle.flush()
+            os.fsync(handle.fileno())
+        self._seq += 1
+        return event
+
+    def save_image(self, png: bytes) -> str:
+        """Store a PNG under `artifacts/`; returns its path relative to the run directory."""
+        self._artifacts.mkdir(exist_ok=True)
+        name = f"image-{self._images:05d}.png"
+        self._images += 1
+        (self._artifacts / name).write_bytes(png)
+        return f"artifacts/{name}"
+
+
+def read_events(path: Path) -> list[dict[str, Any]]:
+    """Every complete event in a transcript; a torn last line (the writer was killed) is skipped."""
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events

@@ -1,0 +1,95 @@
+"""The loop against the scripted provider: finish, budgets, nudges, checkpoints, malformed calls."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from seer.agent.budget import Budget
+from seer.agent.loop import LoopOptions
+from seer.agent.providers.scripted import ScriptedProvider
+from seer.agent.runner import run_agent
+from seer.agent.transcript import read_events
+from seer.environment import Environment
+from tests.helpers import read_valid_notebook
+
+pytestmark = pytest.mark.anyio
+
+ENV = Environment(name="loop", timeouts={"cell_s": 20})
+
+
+def call(tool: str, **arguments: object) -> dict[str, object]:
+    return {"tool": tool, "arguments": arguments}
+
+
+async def test_finish_ends_the_run_and_keeps_the_report(tmp_path: Path) -> None:
+    agent = ScriptedProvider([call("execute_code", code="print(6 * 7)"), call("finish", report="the answer is 42")])
+    run, outcome = await run_agent(ENV, "Compute 6*7.", agent, runs_dir=tmp_path)
+    assert (outcome.reason, outcome.report) == ("finished", "the answer is 42")
+    events = read_events(run / "transcript.jsonl")
+    assert [e["kind"] for e in events] == ["user", "model_turn", "tool_result", "model_turn", "tool_result", "stopped"]
+    assert events[2]["text"].endswith("42\n")
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "finished" and record["stop"]["reason"] == "finished"
+    assert record["agent"]["provider"] == "scripted" and "scripted agent" in record["agent"]["note"]
+    assert (run / "report.md").read_text() == "the answer is 42"
+
+
+@pytest.mark.parametrize(
+    ("budget", "limit"),
+    [(Budget(turns=2, cost_usd=None), "turns"), (Budget(wall_s=1.0, cost_usd=None), "wall_s")],
+    ids=["turns", "wall"],
+)
+async def test_a_budget_stops_the_run_after_asking_once_for_the_report(tmp_path: Path, budget: Budget, limit: str) -> None:
+    steps = [call("execute_code", code="import time\ntime.sleep(0.6)\nprint('step')") for _ in range(10)]
+    agent = ScriptedProvider(steps, final_report="partial findings")
+    run, outcome = await run_agent(ENV, "Work.", agent, budget=budget, runs_dir=tmp_path)
+    assert (outcome.reason, outcome.limit, outcome.report) == ("budget", limit, "partial findings")
+    events = read_events(run / "transcript.jsonl")
+    asked = [e for e in events if e["kind"] == "user" and e["source"] == "budget"]
+    assert len(asked) == 1 and f"The {limit} budget is exhausted" in asked[0]["text"]
+    assert events[-1]["kind"] == "stopped" and events[-1]["limit"] == limit
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "stopped" and record["stop"]["limit"] == limit and record["report"] == "partial findings"
+
+
+async def test_only_finish_runs_once_the_budget_is_gone(tmp_path: Path) -> None:
+    class Stubborn(ScriptedProvider):
+        async def turn(self, request):  # type: ignore[no-untyped-def]
+            return await super().turn(request.__class__(**{**vars(request), "final": False}))
+
+    agent = Stubborn([call("execute_code", code="1")] * 5)
+    run, outcome = await run_agent(ENV, "Work.", agent, budget=Budget(turns=1, cost_usd=None), runs_dir=tmp_path)
+    assert outcome.reason == "budget" and outcome.report is None
+    results = [e for e in read_events(run / "transcript.jsonl") if e["kind"] == "tool_result"]
+    assert results[-1]["is_error"] and results[-1]["text"] == "The budget is exhausted; only `finish` runs now."
+    assert len(read_valid_notebook(run / "notebook.ipynb").cells) == 1
+
+
+async def test_an_agent_that_stops_acting_is_nudged_then_stopped(tmp_path: Path) -> None:
+    agent = ScriptedProvider([{"text": "thinking"}] * 5)
+    run, outcome = await run_agent(ENV, "Work.", agent, options=LoopOptions(max_nudges=2), runs_dir=tmp_path)
+    assert outcome.reason == "no_action"
+    nudges = [e for e in read_events(run / "transcript.jsonl") if e.get("source") == "nudge"]
+    assert len(nudges) == 2
+
+
+async def test_a_batch_checkpoint_gets_the_configured_reply_and_is_recorded(tmp_path: Path) -> None:
+    agent = ScriptedProvider([call("checkpoint", question="Use layer 6?"), call("finish", report="done")])
+    options = LoopOptions(checkpoint_reply="Yes, layer 6.")
+    run, _ = await run_agent(ENV, "Work.", agent, options=options, runs_dir=tmp_path)
+    events = read_events(run / "transcript.jsonl")
+    (checkpoint,) = [e for e in events if e["kind"] == "checkpoint"]
+    assert checkpoint == {**checkpoint, "question": "Use layer 6?", "answer": "Yes, layer 6.", "answered_by": "batch"}
+    assert [e["text"] for e in events if e["kind"] == "tool_result"][0] == "Yes, layer 6."
+
+
+async def test_bad_tool_calls_get_errors_the_model_can_act_on(tmp_path: Path) -> None:
+    agent = ScriptedProvider(
+        [call("execute_cod", code="1"), call("execute_code", code=5), call("finish", report="ok")]
+    )
+    run, outcome = await run_agent(ENV, "Work.", agent, runs_dir=tmp_path)
+    results = [e for e in read_events(run / "transcript.jsonl") if e["kind"] == "tool_result"]
+    assert results[0]["is_error"] and "There is no tool 'execute_cod'" in results[0]["text"]
+    assert results[1]["is_error"] and "argument 'code': Input should be a valid string" in results[1]["text"]
+    assert outcome.reason == "finished"
