@@ -72,6 +72,9 @@ class AnthropicProvider:
             timeout=endpoint.timeout_s,
         )
 
+    async def aclose(self) -> None:
+        await self._client.close()
+
     async def turn(self, request: TurnRequest) -> TurnResponse:
         sdk = self._sdk
         try:

@@ -61,6 +61,10 @@ class Provider(Protocol):
     """The adapter's name: `anthropic`, `openai`, `scripted`."""
     model: str
 
+    async def aclose(self) -> None:
+        """Release the HTTP client; the provider's creator calls it when done."""
+        ...
+
     async def turn(self, request: TurnRequest) -> TurnResponse:
         """Make one model call.
 

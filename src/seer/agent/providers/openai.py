@@ -85,6 +85,9 @@ class OpenAIProvider:
             timeout=endpoint.timeout_s,
         )
 
+    async def aclose(self) -> None:
+        await self._client.close()
+
     async def turn(self, request: TurnRequest) -> TurnResponse:
         sdk = self._sdk
         try:

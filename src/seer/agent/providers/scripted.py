@@ -61,6 +61,9 @@ class ScriptedProvider:
         plan = load_plan(path)
         return cls(plan["steps"], final_report=plan.get("final_report"), model=Path(path).name)
 
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
     async def turn(self, request: TurnRequest) -> TurnResponse:
         position = sum(1 for m in request.messages if m.role == "assistant")
         if request.final:
