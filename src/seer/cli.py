@@ -12,6 +12,7 @@ from typing import Annotated
 import anyio
 import typer
 
+from seer.agent import commands as agent_commands
 from seer.environment import Environment
 from seer.errors import SeerError
 
@@ -119,3 +120,8 @@ def doctor() -> None:
     ok = anyio.run(run_checks, typer.echo)
     raise typer.Exit(0 if ok else 1)
 
+
+app.command()(agent_commands.run)
+app.command()(agent_commands.chat)
+app.command()(agent_commands.resume)
+app.command()(agent_commands.prompt)

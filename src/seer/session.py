@@ -150,6 +150,11 @@ class Session:
         await sandbox.start()
         kernel = await sandbox.start_kernel(env=_kernel_env(env, sandbox), start_timeout_s=env.timeouts.kernel_start_s)
         notebook = Notebook.load(run.notebook_path)
+        for index, cell in enumerate(notebook.cells):
+            meta = cell["metadata"].get("seer", {})
+            if meta.get("status") == "running":  # the process died while this cell ran
+                meta.update(status="interrupted", note="The run was stopped while this cell ran.")
+                notebook.changed(index)
         session = cls(env, run, sandbox, kernel, notebook)
         session.skills = read_skills(sorted(p for p in (run.workspace / _SKILLS).glob("*") if p.is_dir()))
         kernel.on_restart = session._after_restart

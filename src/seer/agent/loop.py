@@ -114,14 +114,15 @@ class AgentLoop:
         self.spent = spent or Spent()
         self.manifest = tools.specs()
         self._wall_before = self.spent.wall_s
+        self._started = time.monotonic()
 
     async def run(self, messages: list[Message]) -> Outcome:
         """Continue the conversation in `messages` (at least the task) until the run stops."""
-        started = time.monotonic()
+        self._started = time.monotonic()
         final_limit: tuple[str, str] | None = None
         nudges = 0
         while True:
-            self.spent.wall_s = self._wall_before + time.monotonic() - started
+            self._clock()
             limit = self.budget.exhausted(self.spent)
             if limit and final_limit is None:
                 final_limit = limit
@@ -164,6 +165,9 @@ class AgentLoop:
                 return self._stop("finished", "the agent called finish", report=report)
             if final_limit is not None:
                 return self._stop("budget", final_limit[1], limit=final_limit[0])
+
+    def _clock(self) -> None:
+        self.spent.wall_s = self._wall_before + time.monotonic() - self._started
 
     def _say_user(self, messages: list[Message], text: str, source: str) -> None:
         messages.append(Message("user", [Text(text)]))
@@ -271,6 +275,7 @@ class AgentLoop:
             return digest[-4000:]
 
     def _stop(self, reason: StopReason, detail: str, *, limit: str | None = None, report: str | None = None) -> Outcome:
+        self._clock()
         outcome = Outcome(reason, detail, limit, report, self.spent)
         self.transcript.append("stopped", reason=reason, limit=limit, detail=detail, report=report, spent=self.spent.as_dict())
         return outcome

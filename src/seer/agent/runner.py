@@ -9,6 +9,7 @@ on under what is left of the budget.
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,13 @@ async def run_agent(
     methodology: bool = True,
     style_guide: bool = True,
     provider_settings: dict[str, Any] | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_session: Callable[[Session], None] | None = None,
 ) -> tuple[Path, Outcome]:
     """Run one investigation from start to stop; returns the run directory and how it ended.
+
+    `on_event` sees every transcript event as it is written; `on_session` gets the live session
+    once it has started (to interrupt it from a terminal).
 
     Raises:
         SpecError: The budget asks for a cost limit on a model with no known price.
@@ -92,6 +98,8 @@ async def run_agent(
     tools = agent_toolset()
     system = system_prompt(env, methodology=methodology, style_guide=style_guide)
     session = await Session.start(env, runs_dir=runs_dir)
+    if on_session is not None:
+        on_session(session)
     try:
         session.run.update_record(
             agent={**_provider_record(provider), **(provider_settings or {})},
@@ -103,7 +111,7 @@ async def run_agent(
             seer_git_commit=_git_commit(),
             interactive=interaction is not None,
         )
-        transcript = Transcript(session.run.path)
+        transcript = Transcript(session.run.path, observer=on_event)
         transcript.append("user", text=task, source="task")
         loop = AgentLoop(
             provider, session, tools, system=system, budget=budget, transcript=transcript,
@@ -123,6 +131,8 @@ async def resume_agent(
     budget: Budget | None = None,
     options: LoopOptions | None = None,
     interaction: Interaction | None = None,
+    on_event: Callable[[dict[str, Any]], None] | None = None,
+    on_session: Callable[[Session], None] | None = None,
 ) -> Outcome:
     """Continue a stopped or killed run in its own run directory.
 
@@ -137,10 +147,12 @@ async def resume_agent(
         raise SeerError(f"{run_path.name} already finished with a report; start a new run instead")
     messages, spent = rebuild(events, run_path)
     session = await Session.reopen(run_path)
+    if on_session is not None:
+        on_session(session)
     try:
         record = session.run.read_record()
         budget = budget or Budget(**record["budget"])
-        transcript = Transcript(run_path)
+        transcript = Transcript(run_path, observer=on_event)
         if messages[-1].role == "assistant":
             messages.append(Message("user", [Text(RESUMED)]))
             transcript.append("user", text=RESUMED, source="resume")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +31,10 @@ __all__ = ["Transcript", "read_events"]
 class Transcript:
     """Appends events to `<run>/transcript.jsonl`; images go to `<run>/artifacts/`."""
 
-    def __init__(self, run_path: Path) -> None:
+    def __init__(self, run_path: Path, *, observer: Callable[[dict[str, Any]], None] | None = None) -> None:
         self.path = run_path / "transcript.jsonl"
+        self.observer = observer
+        """Called with each event after it is written (a terminal printer, a progress bar)."""
         self._artifacts = run_path / "artifacts"
         existing = read_events(self.path)
         self._seq = existing[-1]["seq"] + 1 if existing else 0
@@ -45,6 +48,8 @@ class Transcript:
             handle.flush()
             os.fsync(handle.fileno())
         self._seq += 1
+        if self.observer is not None:
+            self.observer(event)
         return event
 
     def save_image(self, png: bytes) -> str:

@@ -1,0 +1,289 @@
+"""`seer run`, `seer chat`, `seer resume`, `seer prompt`: agent runs from the command line.
+
+TARGET is a task folder (holding `task.md`, and `env.toml` if it needs one), a `task.md` file, or
+an environment TOML (then `--task` or `--task-file` gives the task). API keys come from the
+environment or from a `.env` file in the current folder.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from contextlib import aclosing
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
+import typer
+
+from seer.agent.budget import Budget
+from seer.agent.loop import LoopOptions, Outcome
+from seer.agent.prompt import system_prompt
+from seer.agent.providers import PROVIDERS, make_provider
+from seer.agent.terminal import TerminalInteraction, event_printer
+from seer.environment import Environment
+from seer.errors import SeerError, SpecError
+
+__all__ = ["chat", "prompt", "resume", "run"]
+
+Target = Annotated[Path | None, typer.Argument(help="Task folder, task.md, or environment TOML.", show_default=False)]
+ProviderOpt = Annotated[str, typer.Option("--provider", help=f"One of: {', '.join(PROVIDERS)}.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name, as the provider spells it.")]
+BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="Endpoint of an OpenAI-compatible or proxy server.")]
+KeyEnvOpt = Annotated[
+    str | None, typer.Option("--api-key-env", help="Variable holding the API key (`none` for keyless servers).")
+]
+PlanOpt = Annotated[Path | None, typer.Option("--plan", help="Plan file for `--provider scripted` (JSON).")]
+TaskOpt = Annotated[str | None, typer.Option("--task", help="The task text (instead of a task.md).")]
+TaskFileOpt = Annotated[Path | None, typer.Option("--task-file", help="A file holding the task text.")]
+EnvOpt = Annotated[Path | None, typer.Option("--env", help="Environment TOML (when TARGET is a task.md).")]
+RunsOpt = Annotated[Path, typer.Option("--runs-dir", help="Folder that receives the run directory.")]
+TurnsOpt = Annotated[str, typer.Option("--max-turns", help="Model calls; `none` for no limit.")]
+TokensOpt = Annotated[str, typer.Option("--max-tokens", help="Input + output tokens over the run; `none` for no limit.")]
+CostOpt = Annotated[str, typer.Option("--max-cost", help="Dollars, from the genai-prices table; `none` for no limit.")]
+WallOpt = Annotated[str, typer.Option("--max-wall", help="Seconds of wall time; `none` for no limit.")]
+MethodOpt = Annotated[bool, typer.Option("--methodology/--no-methodology", help="Include the research-methodology section.")]
+StyleOpt = Annotated[bool, typer.Option("--style-guide/--no-style-guide", help="Include the code-style section.")]
+ReplyOpt = Annotated[
+    str | None, typer.Option("--checkpoint-reply", help="What a batch run answers when the agent asks a question.")
+]
+
+
+def _limit(value: str, name: str, cast: type[float] | type[int]) -> Any:
+    if value.strip().lower() in ("none", "off", ""):
+        return None
+    try:
+        number = cast(value)
+    except ValueError:
+        raise SpecError(f"{name} {value!r} is not a number; give a number or `none`") from None
+    if number <= 0:
+        raise SpecError(f"{name} must be positive (got {value}); use `none` for no limit")
+    return number
+
+
+def _budget(turns: str, tokens: str, cost: str, wall: str) -> Budget:
+    return Budget(
+        turns=_limit(turns, "--max-turns", int),
+        tokens=_limit(tokens, "--max-tokens", int),
+        cost_usd=_limit(cost, "--max-cost", float),
+        wall_s=_limit(wall, "--max-wall", float),
+    )
+
+
+def _target(target: Path | None, env_file: Path | None, task: str | None, task_file: Path | None) -> tuple[Environment, str]:
+    """The environment and task text a TARGET (plus options) stands for."""
+    env_path = env_file
+    task_text = task
+    if target is not None:
+        if target.is_dir():
+            if not (target / "task.md").is_file():
+                raise SpecError(f"{target}: a task folder holds a task.md; none found")
+            task_text = task_text or (target / "task.md").read_text()
+            if env_path is None and (target / "env.toml").is_file():
+                env_path = target / "env.toml"
+        elif target.suffix == ".toml":
+            env_path = target
+        elif target.is_file():
+            task_text = task_text or target.read_text()
+        else:
+            raise SpecError(f"{target}: no such task folder or file")
+    if task_file is not None:
+        try:
+            task_text = task_file.read_text()
+        except OSError as exc:
+            raise SpecError(f"--task-file {str(task_file)!r}: {exc.strerror}") from None
+    if not task_text or not task_text.strip():
+        raise SpecError("no task given: pass a task folder or task.md, or `--task TEXT`")
+    return (Environment.from_toml(env_path) if env_path else Environment()), task_text
+
+
+def _provider(name: str, model: str | None, base_url: str | None, key_env: str | None, plan: Path | None) -> Any:
+    kwargs: dict[str, Any] = {"base_url": base_url, "plan": str(plan) if plan else None}
+    if key_env is not None:
+        kwargs["api_key_env"] = None if key_env.lower() == "none" else key_env
+    return make_provider(name, model, **kwargs)
+
+
+def _settings(base_url: str | None, key_env: str | None, plan: Path | None) -> dict[str, Any]:
+    """What `seer resume` needs to rebuild the provider (never the key itself)."""
+    return {"base_url": base_url, "api_key_env": key_env, "plan": str(plan.resolve()) if plan else None}
+
+
+def _report(run_path: Path, outcome: Outcome) -> None:
+    typer.echo(f"\nStopped: {outcome.reason}" + (f" ({outcome.detail})" if outcome.detail else ""))
+    typer.echo(f"Notebook:   {run_path / 'notebook.ipynb'}")
+    typer.echo(f"Transcript: {run_path / 'transcript.jsonl'}")
+    if (run_path / "report.md").exists():
+        typer.echo(f"Report:     {run_path / 'report.md'}")
+    spent = outcome.spent
+    cost = f"${spent.cost_usd:.4f}" if spent.cost_known else "unknown (model not in the price table)"
+    typer.echo(f"Spent: {spent.turns} turns, {spent.tokens:,} tokens, {cost}, {spent.wall_s:.1f} s")
+
+
+def _fail(exc: SeerError) -> typer.Exit:
+    typer.secho(f"error: {exc}", err=True, fg="red")
+    return typer.Exit(2)
+
+
+def _load_dotenv() -> None:
+    from dotenv import load_dotenv
+
+    load_dotenv(Path.cwd() / ".env", override=False)
+
+
+async def _run(interactive: bool, **kw: Any) -> tuple[Path, Outcome]:
+    from seer.agent.runner import run_agent
+
+    interaction = TerminalInteraction() if interactive else None
+    async with aclosing(kw.pop("provider")) as provider, anyio.create_task_group() as tasks:
+        if interaction is not None:
+            tasks.start_soon(_interrupts, interaction)
+        result = await run_agent(
+            kw.pop("env"), kw.pop("task"), provider, interaction=interaction, on_event=event_printer(),
+            on_session=interaction.attach if interaction else None, **kw,
+        )  # fmt: skip
+        tasks.cancel_scope.cancel()
+    return result
+
+
+async def _interrupts(interaction: TerminalInteraction) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT) as signals:
+        async for _ in signals:
+            typer.echo("\n[interrupted: the running cell is stopped; you speak before the next turn]")
+            await interaction.on_interrupt()
+
+
+def _start(interactive: bool, target: Path | None, provider: str, model: str | None, base_url: str | None,
+           api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
+           runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool) -> None:  # fmt: skip
+    _load_dotenv()
+    try:
+        environment, task_text = _target(target, env, task, task_file)
+        chosen = _provider(provider, model, base_url, api_key_env, plan)
+        run_path, outcome = anyio.run(
+            lambda: _run(
+                interactive, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
+                options=options, methodology=methodology, style_guide=style_guide,
+                provider_settings=_settings(base_url, api_key_env, plan),
+            )
+        )  # fmt: skip
+    except SeerError as exc:
+        raise _fail(exc) from None
+    _report(run_path, outcome)
+
+
+def run(
+    target: Target = None,
+    provider: ProviderOpt = "anthropic",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    plan: PlanOpt = None,
+    task: TaskOpt = None,
+    task_file: TaskFileOpt = None,
+    env: EnvOpt = None,
+    runs_dir: RunsOpt = Path("runs"),
+    max_turns: TurnsOpt = "60",
+    max_tokens: TokensOpt = "none",
+    max_cost: CostOpt = "5",
+    max_wall: WallOpt = "3600",
+    methodology: MethodOpt = True,
+    style_guide: StyleOpt = True,
+    checkpoint_reply: ReplyOpt = None,
+) -> None:
+    """Run a headless investigation and print where the notebook, transcript and report are."""
+    try:
+        budget = _budget(max_turns, max_tokens, max_cost, max_wall)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
+    _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
+           options, methodology, style_guide)  # fmt: skip
+
+
+def chat(
+    target: Target = None,
+    provider: ProviderOpt = "anthropic",
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    plan: PlanOpt = None,
+    task: TaskOpt = None,
+    task_file: TaskFileOpt = None,
+    env: EnvOpt = None,
+    runs_dir: RunsOpt = Path("runs"),
+    max_turns: TurnsOpt = "200",
+    max_tokens: TokensOpt = "none",
+    max_cost: CostOpt = "5",
+    max_wall: WallOpt = "none",
+    methodology: MethodOpt = True,
+    style_guide: StyleOpt = True,
+) -> None:
+    """Investigate together with the agent in this terminal.
+
+    Ctrl-C stops the running cell and lets you speak before the next turn; an empty line or /quit
+    ends the run.
+    """
+    try:
+        budget = _budget(max_turns, max_tokens, max_cost, max_wall)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    _start(True, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
+           LoopOptions(), methodology, style_guide)  # fmt: skip
+
+
+def resume(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory to continue (runs/<run-id>).")],
+    provider: Annotated[str | None, typer.Option("--provider", help="Default: the run's own.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Default: the run's own.")] = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    plan: PlanOpt = None,
+) -> None:
+    """Continue a stopped or killed run under the rest of its budget.
+
+    The conversation is rebuilt from the transcript and the kernel restored by re-running the
+    notebook's completed cells.
+    """
+    from seer.agent.runner import resume_agent
+
+    _load_dotenv()
+    try:
+        record = json.loads((run_dir / "run.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        raise _fail(SeerError(f"{run_dir}: not a run directory (no readable run.json)")) from None
+    agent = record.get("agent", {})
+    plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
+    try:
+        chosen = _provider(
+            provider or agent.get("provider", "anthropic"), model or agent.get("model"),
+            base_url or agent.get("base_url"), api_key_env or agent.get("api_key_env"), plan,
+        )  # fmt: skip
+
+        async def go() -> Outcome:
+            async with aclosing(chosen):
+                return await resume_agent(run_dir, chosen, on_event=event_printer())
+
+        outcome = anyio.run(go)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    _report(run_dir.resolve(), outcome)
+
+
+def prompt(
+    target: Target = None,
+    env: EnvOpt = None,
+    methodology: MethodOpt = True,
+    style_guide: StyleOpt = True,
+) -> None:
+    """Print the exact system prompt an agent would get for TARGET (or the default environment)."""
+    try:
+        if target is not None and target.suffix == ".toml":
+            environment = Environment.from_toml(target)
+        elif target is not None and target.is_dir() and (target / "env.toml").is_file():
+            environment = Environment.from_toml(target / "env.toml")
+        else:
+            environment = Environment.from_toml(env) if env else Environment()
+    except SeerError as exc:
+        raise _fail(exc) from None
+    typer.echo(system_prompt(environment, methodology=methodology, style_guide=style_guide))

@@ -1,0 +1,92 @@
+"""A run killed with SIGKILL half-way resumes from its transcript, with its kernel state restored."""
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from contextlib import suppress
+from pathlib import Path
+
+import anyio
+import pytest
+
+from seer.agent.history import INTERRUPTED_CALL
+from seer.agent.transcript import read_events
+from tests.helpers import cell_text, only_run, read_valid_notebook
+
+pytestmark = pytest.mark.anyio
+
+PLAN = {
+    "steps": [
+        {"tool": "execute_code", "arguments": {"code": "x = 41"}},
+        {"tool": "execute_code", "arguments": {"code": "import time\nprint('long step', flush=True)\ntime.sleep(120)"}},
+        {"tool": "execute_code", "arguments": {"code": "print(x + 1)"}},
+        {"tool": "finish", "arguments": {"report": "x + 1 is 42 (cell 2)"}},
+    ]
+}
+
+
+async def seer(*args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "seer", *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
+
+
+async def test_a_killed_run_resumes_with_its_kernel_state_and_finishes(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(PLAN))
+    runs = tmp_path / "runs"
+    first = await seer("run", "--provider", "scripted", "--plan", str(plan), "--task", "Add one.", "--runs-dir", str(runs))
+    try:
+        with anyio.fail_after(60):
+            while not runs.exists() or not any(runs.iterdir()) or "long step" not in _notebook_text(only_run(runs)):
+                await anyio.sleep(0.1)
+    finally:
+        record = json.loads((only_run(runs) / "run.json").read_text()) if runs.exists() and any(runs.iterdir()) else {}
+        for pid in (record.get("pid"), record.get("kernel_pid")):
+            if pid:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+        await first.wait()
+    run = only_run(runs)
+    assert json.loads((run / "run.json").read_text())["status"] == "running"  # killed: nobody closed it
+
+    second = await seer("resume", str(run))
+    with anyio.fail_after(60):
+        _, err = await second.communicate()
+    assert second.returncode == 0, err.decode()
+
+    events = read_events(run / "transcript.jsonl")
+    results = [e for e in events if e["kind"] == "tool_result"]
+    assert [r["name"] for r in results] == ["execute_code", "execute_code", "finish"]  # the killed call has none
+    assert results[1]["text"].endswith("42\n")
+    assert events[-1]["kind"] == "stopped" and events[-1]["reason"] == "finished"
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "finished" and record["resumes"] == 1
+    assert [s["reason"] for s in record["setup"]][-1] == "replay" and record["setup"][-1]["cells_replayed"] == 1
+    notebook = read_valid_notebook(run / "notebook.ipynb")
+    assert [c.metadata.seer.status for c in notebook.cells] == ["ok", "interrupted", "ok"]
+    assert cell_text(notebook.cells[2]) == "42\n"
+
+
+def _notebook_text(run: Path) -> str:
+    path = run / "notebook.ipynb"
+    return path.read_text() if path.exists() else ""
+
+
+async def test_the_rebuilt_conversation_answers_the_call_that_never_returned(tmp_path: Path) -> None:
+    from seer.agent.history import rebuild
+    from seer.agent.messages import ToolReturn
+
+    events = [
+        {"seq": 0, "kind": "user", "text": "task", "source": "task"},
+        {"seq": 1, "kind": "model_turn", "text": "", "tool_calls": [{"id": "a", "name": "execute_code", "arguments": {"code": "1"}}],
+         "spent": {"turns": 1, "input_tokens": 10, "output_tokens": 2, "cache_read_tokens": 0, "cache_write_tokens": 0,
+                   "cost_usd": 0.5, "cost_known": True, "wall_s": 3.0}},
+    ]  # fmt: skip
+    messages, spent = rebuild(events, tmp_path)
+    assert [m.role for m in messages] == ["user", "assistant", "user"]
+    (answer,) = messages[2].content
+    assert isinstance(answer, ToolReturn) and answer.is_error and answer.text == INTERRUPTED_CALL
+    assert (spent.turns, spent.tokens, spent.cost_usd, spent.wall_s) == (1, 12, 0.5, 3.0)
