@@ -44,6 +44,9 @@ CostOpt = Annotated[str, typer.Option("--max-cost", help="Dollars, from the gena
 WallOpt = Annotated[str, typer.Option("--max-wall", help="Seconds of wall time; `none` for no limit.")]
 MethodOpt = Annotated[bool, typer.Option("--methodology/--no-methodology", help="Include the research-methodology section.")]
 StyleOpt = Annotated[bool, typer.Option("--style-guide/--no-style-guide", help="Include the code-style section.")]
+HostToolsOpt = Annotated[
+    bool, typer.Option("--host-tools", help="claude-code only: also give Claude Code its own Bash, file and web tools.")
+]
 ReplyOpt = Annotated[
     str | None, typer.Option("--checkpoint-reply", help="What a batch run answers when the agent asks a question.")
 ]
@@ -97,8 +100,10 @@ def _target(target: Path | None, env_file: Path | None, task: str | None, task_f
     return (Environment.from_toml(env_path) if env_path else Environment()), task_text
 
 
-def _provider(name: str, model: str | None, base_url: str | None, key_env: str | None, plan: Path | None) -> Any:
-    kwargs: dict[str, Any] = {"base_url": base_url, "plan": str(plan) if plan else None}
+def _provider(
+    name: str, model: str | None, base_url: str | None, key_env: str | None, plan: Path | None, host_tools: bool = False
+) -> Any:
+    kwargs: dict[str, Any] = {"base_url": base_url, "plan": str(plan) if plan else None, "host_tools": host_tools}
     if key_env is not None:
         kwargs["api_key_env"] = None if key_env.lower() == "none" else key_env
     return make_provider(name, model, **kwargs)
@@ -155,11 +160,12 @@ async def _interrupts(interaction: TerminalInteraction) -> None:
 
 def _start(interactive: bool, target: Path | None, provider: str, model: str | None, base_url: str | None,
            api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
-           runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool) -> None:  # fmt: skip
+           runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
+           host_tools: bool = False) -> None:  # fmt: skip
     _load_dotenv()
     try:
         environment, task_text = _target(target, env, task, task_file)
-        chosen = _provider(provider, model, base_url, api_key_env, plan)
+        chosen = _provider(provider, model, base_url, api_key_env, plan, host_tools)
         run_path, outcome = anyio.run(
             lambda: _run(
                 interactive, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
@@ -190,6 +196,7 @@ def run(
     methodology: MethodOpt = True,
     style_guide: StyleOpt = True,
     checkpoint_reply: ReplyOpt = None,
+    host_tools: HostToolsOpt = False,
 ) -> None:
     """Run a headless investigation and print where the notebook, transcript and report are."""
     try:
@@ -198,7 +205,7 @@ def run(
         raise _fail(exc) from None
     options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
     _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           options, methodology, style_guide)  # fmt: skip
+           options, methodology, style_guide, host_tools)  # fmt: skip
 
 
 def chat(

@@ -94,7 +94,9 @@ async def run_agent(
         SandboxError: The session could not start.
     """
     budget = budget or Budget()
-    budget.check_priced(provider.name, provider.model)
+    drives = hasattr(provider, "drive")  # Claude Code runs its own loop and reports its own cost
+    if not drives:
+        budget.check_priced(provider.name, provider.model)
     tools = agent_toolset()
     system = system_prompt(env, methodology=methodology, style_guide=style_guide)
     session = await Session.start(env, runs_dir=runs_dir)
@@ -113,11 +115,14 @@ async def run_agent(
         )
         transcript = Transcript(session.run.path, observer=on_event)
         transcript.append("user", text=task, source="task")
-        loop = AgentLoop(
-            provider, session, tools, system=system, budget=budget, transcript=transcript,
-            options=options, interaction=interaction,
-        )  # fmt: skip
-        outcome = await loop.run([Message("user", [Text(task)])])
+        if drives:
+            outcome = await provider.drive(session, tools, task=task, system=system, budget=budget, transcript=transcript)  # type: ignore[attr-defined]
+        else:
+            loop = AgentLoop(
+                provider, session, tools, system=system, budget=budget, transcript=transcript,
+                options=options, interaction=interaction,
+            )  # fmt: skip
+            outcome = await loop.run([Message("user", [Text(task)])])
         _finish_record(session, outcome)
         return session.run.path, outcome
     finally:
@@ -140,6 +145,8 @@ async def resume_agent(
         SeerError: The run finished already, or has no transcript to resume from.
     """
     run_path = Path(run_path).resolve()
+    if hasattr(provider, "drive"):
+        raise SeerError("runs driven by Claude Code cannot be resumed by Seer yet; start a new run")
     events = read_events(run_path / "transcript.jsonl")
     if not events:
         raise SeerError(f"{run_path} has no transcript.jsonl to resume from; start a new run with `seer run`")

@@ -106,16 +106,23 @@ async def serve_http(
 
     host, port = sock.getsockname()[:2]
     app = BearerAuth(server.streamable_http_app(streamable_http_path=path, host=host), token)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
     web = uvicorn.Server(config)
     web.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the caller owns signals
+    async def run() -> None:
+        with anyio.CancelScope(shield=True):  # stopped by should_exit, so uvicorn shuts down cleanly
+            await web.serve([sock])
+
     try:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(web.serve, [sock])
+            tasks.start_soon(run)
             while not web.started:
                 await anyio.sleep(0.01)
             if ready is not None:
                 ready.set()
-            await anyio.sleep_forever()
+            try:
+                await anyio.sleep_forever()
+            finally:
+                web.should_exit = True
     finally:
         sock.close()

@@ -7,6 +7,7 @@
 | `openrouter` | Chat Completions | OpenRouter | `OPENROUTER_API_KEY` |
 | `vllm`, `ollama`, `llamacpp` | Chat Completions | their default local URL | none |
 | `scripted` | a plan file (`--plan`) | none | none |
+| `claude-code` | Claude Code via the Claude Agent SDK, on our MCP server | Anthropic | `ANTHROPIC_API_KEY` (read by Claude Code) |
 
 Any OpenAI-compatible server: `--provider openai --base-url URL` (`--api-key-env NAME`, or none).
 """
@@ -25,7 +26,7 @@ _OPENAI_LIKE = {
     "ollama": ("http://127.0.0.1:11434/v1", None),
     "llamacpp": ("http://127.0.0.1:8080/v1", None),
 }
-PROVIDERS = ["anthropic", *_OPENAI_LIKE, "scripted"]
+PROVIDERS = ["anthropic", *_OPENAI_LIKE, "scripted", "claude-code"]
 
 _UNSET = "-"
 
@@ -37,6 +38,7 @@ def make_provider(
     base_url: str | None = None,
     api_key_env: str | None = _UNSET,
     plan: str | None = None,
+    host_tools: bool = False,
 ) -> Provider:
     """The provider called `name` (see the module table).
 
@@ -51,6 +53,12 @@ def make_provider(
         from seer.agent.providers.scripted import ScriptedProvider
 
         return ScriptedProvider.from_file(plan)
+    if name == "claude-code":
+        from seer.agent.providers.claude_code import ClaudeCodeAgent
+
+        return ClaudeCodeAgent(model, host_tools=host_tools)  # type: ignore[return-value]
+    if host_tools:
+        raise SpecError("--host-tools only applies to `--provider claude-code`")
     if name not in PROVIDERS:
         raise SpecError(f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}")
     if not model:
