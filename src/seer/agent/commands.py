@@ -140,15 +140,22 @@ async def _run(interactive: bool, **kw: Any) -> tuple[Path, Outcome]:
     from seer.agent.runner import run_agent
 
     interaction = TerminalInteraction() if interactive else None
-    async with aclosing(kw.pop("provider")) as provider, anyio.create_task_group() as tasks:
-        if interaction is not None:
-            tasks.start_soon(_interrupts, interaction)
-        result = await run_agent(
+    async with aclosing(kw.pop("provider")) as provider:
+        go = run_agent(
             kw.pop("env"), kw.pop("task"), provider, interaction=interaction, on_event=event_printer(),
             on_session=interaction.attach if interaction else None, **kw,
         )  # fmt: skip
-        tasks.cancel_scope.cancel()
-    return result
+        if interaction is None:
+            return await go
+        try:
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(_interrupts, interaction)
+                result = await go
+                tasks.cancel_scope.cancel()
+        except ExceptionGroup as group:  # a SeerError from inside the task group: show it, not the group
+            first = group.exceptions[0]
+            raise first if isinstance(first, SeerError) else group from None
+        return result
 
 
 async def _interrupts(interaction: TerminalInteraction) -> None:

@@ -1,0 +1,70 @@
+"""Compaction when the context overflows; the system prompt and what it may reveal."""
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from seer.agent.budget import Budget
+from seer.agent.messages import Message, Text, ToolCall, TurnRequest, TurnResponse
+from seer.agent.prompt import system_prompt
+from seer.agent.runner import run_agent
+from seer.agent.transcript import read_events
+from seer.cli import app
+from seer.environment import Environment
+from seer.errors import ContextTooLong
+
+pytestmark = pytest.mark.anyio
+
+
+class SmallContext:
+    """A model whose context holds 9 messages; it asks for 6 cells, then finishes."""
+
+    name = "test"
+    model = "small-context"
+
+    def __init__(self) -> None:
+        self.cells = 0
+        self.sizes: list[int] = []
+
+    async def aclose(self) -> None: ...
+
+    async def turn(self, request: TurnRequest) -> TurnResponse:
+        if not request.tools:  # the loop's summary request
+            return TurnResponse(Message("assistant", [Text("Defined x0..x3; all cells ran fine.")]))
+        if len(request.messages) > 9:
+            raise ContextTooLong("prompt is too long")
+        self.sizes.append(len(request.messages))
+        if self.cells == 6:
+            return TurnResponse(Message("assistant", [ToolCall("f", "finish", {"report": "done"})]))
+        self.cells += 1
+        return TurnResponse(Message("assistant", [ToolCall(f"c{self.cells}", "execute_code", {"code": f"x{self.cells} = {self.cells}"})]))
+
+
+async def test_an_overflowing_conversation_is_summarised_and_the_run_goes_on(tmp_path: Path) -> None:
+    model = SmallContext()
+    run, outcome = await run_agent(Environment(), "Define variables.", model, budget=Budget(cost_usd=None), runs_dir=tmp_path)
+    assert outcome.reason == "finished" and max(model.sizes) <= 9
+    compactions = [e for e in read_events(run / "transcript.jsonl") if e["kind"] == "compaction"]
+    assert compactions and all(c["summary"] == "Defined x0..x3; all cells ran fine." for c in compactions)
+    assert all(c["replaced_messages"] >= 2 for c in compactions)
+
+
+def test_a_hidden_model_is_named_only_by_its_variable() -> None:
+    env = Environment.from_dict(
+        {"models": [{"id": "secret-org/organism-7b", "name": "target", "hidden": True, "adapter": "secret-org/lora"},
+                    {"id": "gpt2", "name": "reference"}]}  # fmt: skip
+    )
+    prompt = system_prompt(env)
+    assert "`target` (identity hidden)" in prompt and "`reference`: gpt2" in prompt
+    assert "secret-org" not in prompt and "organism" not in prompt
+
+
+def test_seer_prompt_prints_the_system_prompt_and_its_sections_switch_off(tmp_path: Path) -> None:
+    env = tmp_path / "env.toml"
+    env.write_text('[[models]]\nid = "gpt2"\nname = "lm"\n')
+    full = CliRunner().invoke(app, ["prompt", str(env)])
+    bare = CliRunner().invoke(app, ["prompt", str(env), "--no-methodology", "--no-style-guide"])
+    assert full.output.strip() == system_prompt(Environment.from_toml(env)).strip()
+    assert "## How to work" in full.output and "## Code style" in full.output
+    assert "## How to work" not in bare.output and "## Code style" not in bare.output and "`lm`: gpt2" in bare.output
