@@ -110,3 +110,13 @@ async def test_a_closed_session_refuses_calls(session: Session) -> None:
     with pytest.raises(SessionClosed):
         await session.execute("1")
     await session.close()  # closing twice is harmless
+
+
+async def test_a_seed_makes_the_kernel_reproducible_and_is_recorded(tmp_path: Path) -> None:
+    draws = []
+    for _ in range(2):
+        async with Session.open(Environment(seed=1234), runs_dir=tmp_path) as session:
+            cell = await session.execute("import random\nprint(random.random())")
+            draws.append(cell.render()[0].splitlines()[-1])
+            assert session.run.read_record()["environment"]["seed"] == 1234
+    assert draws[0] == draws[1]

@@ -109,6 +109,8 @@ class Environment(_Spec):
     """Skill folders, each holding a `SKILL.md`."""
     init_code: str = ""
     """Python run in the kernel before the agent's first turn; hidden from the agent."""
+    seed: int | None = None
+    """Seeds `random`, NumPy and torch (those installed) in the kernel before `init_code`; recorded."""
     env: dict[str, str] = Field(default_factory=dict)
     """Environment variables set in the kernel."""
     secrets: SecretsPolicy = Field(default_factory=SecretsPolicy)

@@ -36,6 +36,21 @@ __all__ = ["Cell", "Session"]
 
 _LIBS = "libs"
 _SKILLS = "skills"
+_SEEDING = """\
+import random as _random
+_random.seed({seed})
+try:
+    import numpy as _np
+    _np.random.seed({seed})
+except ImportError:
+    pass
+try:
+    import torch as _torch
+    _torch.manual_seed({seed})
+except ImportError:
+    pass
+del _random
+"""
 _MISSING_PACKAGES = """
 import json, sys
 from importlib import metadata
@@ -182,16 +197,17 @@ class Session:
         self.run.write_record(record)
 
     async def _setup(self, reason: str) -> None:
-        """Run the hidden set-up (init code) and record it in `run.json`, not in the notebook."""
-        if not self.env.init_code.strip():
+        """Run the hidden set-up (seeding, init code) and record it in `run.json`, not in the notebook."""
+        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + self.env.init_code
+        if not code.strip():
             return
-        result = await self.kernel.execute_hidden(self.env.init_code, timeout_s=self.env.timeouts.setup_s)
+        result = await self.kernel.execute_hidden(code, timeout_s=self.env.timeouts.setup_s)
         shown = render_outputs(result.outputs, max_chars=20_000, max_images=0, where="run.json")
         record = self.run.read_record()
         record["setup"].append(
             {
                 "reason": reason,
-                "code": self.env.init_code,
+                "code": code,
                 "status": result.status,
                 "output": shown.text,
                 "duration_s": round(result.duration_s, 3),

@@ -91,3 +91,27 @@ async def test_chat_waits_for_the_researcher_and_carries_their_words_to_the_agen
     (checkpoint,) = [e for e in events if e["kind"] == "checkpoint"]
     assert said == ["layer 6 please"] and (checkpoint["answer"], checkpoint["answered_by"]) == ("yes, 6", "researcher")
     assert events[-1]["reason"] == "finished"
+
+
+@pytest.mark.anyio
+async def test_ctrl_c_in_chat_stops_the_running_cell_and_gives_the_researcher_the_floor(tmp_path: Path) -> None:
+    from seer.agent.terminal import TerminalInteraction
+    from seer.environment import Environment
+    from seer.session import Session
+
+    interaction = TerminalInteraction(read=lambda prompt: "my turn")
+    async with Session.open(Environment(), runs_dir=tmp_path) as session:
+        interaction.attach(session)
+        async with anyio.create_task_group() as tasks:
+            outcome: dict[str, str] = {}
+
+            async def long_cell() -> None:
+                outcome["status"] = (await session.execute("import time\nprint('busy', flush=True)\ntime.sleep(60)")).run.status
+
+            tasks.start_soon(long_cell)
+            with anyio.fail_after(15):
+                while not session.notebook.cells or not session.notebook.cells[0]["outputs"]:
+                    await anyio.sleep(0.05)
+                await interaction.on_interrupt()
+    assert outcome["status"] == "interrupted" and interaction.wants_to_speak()
+    assert await interaction.next_message() == "my turn" and not interaction.wants_to_speak()

@@ -93,3 +93,22 @@ async def test_bad_tool_calls_get_errors_the_model_can_act_on(tmp_path: Path) ->
     assert results[0]["is_error"] and "There is no tool 'execute_cod'" in results[0]["text"]
     assert results[1]["is_error"] and "argument 'code': Input should be a valid string" in results[1]["text"]
     assert outcome.reason == "finished"
+
+
+async def test_arguments_that_are_not_json_get_an_error_the_model_can_act_on(tmp_path: Path) -> None:
+    from seer.agent.messages import Message, ToolCall, TurnResponse
+    from seer.agent.providers.openai import _tool_call
+
+    assert _tool_call("a", "execute_code", '{"code": "1"').malformed == '{"code": "1"'
+    assert _tool_call("a", "execute_code", '["not", "an", "object"]').malformed is not None
+    assert _tool_call("a", "execute_code", "").arguments == {}
+
+    class Garbled(ScriptedProvider):
+        async def turn(self, request):  # type: ignore[no-untyped-def]
+            if not any(m.role == "assistant" for m in request.messages):
+                return TurnResponse(Message("assistant", [_tool_call("g", "execute_code", "{code: 1")]))
+            return await super().turn(request)
+
+    run, outcome = await run_agent(ENV, "Work.", Garbled([{}, call("finish", report="ok")]), runs_dir=tmp_path)
+    (first, _) = [e for e in read_events(run / "transcript.jsonl") if e["kind"] == "tool_result"]
+    assert first["is_error"] and "not a JSON object: '{code: 1'" in first["text"] and outcome.reason == "finished"
