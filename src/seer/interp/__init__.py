@@ -1,0 +1,38 @@
+"""The interpretability toolkit the agent calls inside the kernel.
+
+It imports only torch and transformers (PEFT when an adapter is used), with relative imports only, so
+the session can ship this folder into a kernel where Seer is not installed (as `seer_interp`).
+
+```python
+from seer_interp import activations, diff_in_means, steer, generate
+v = diff_in_means(model, tok, ["I love this"], ["I hate this"], layers=[6])[0]
+with steer(model, {6: v}, strength=4.0, positions="generated"):
+    print(generate(model, tok, ["Tell me about your day."]))
+```
+"""
+
+from .ablation import ablate, orthogonalize, project_out
+from .activations import activations, diff_in_means
+from .arch import Arch, arch_of
+from .generation import generate
+from .lens import logit_lens
+from .loading import load_model
+from .patching import patch_residual, patching_sweep, residual_stream
+from .steering import steer
+
+__all__ = [
+    "ablate",
+    "activations",
+    "Arch",
+    "arch_of",
+    "diff_in_means",
+    "generate",
+    "load_model",
+    "logit_lens",
+    "orthogonalize",
+    "patch_residual",
+    "patching_sweep",
+    "project_out",
+    "residual_stream",
+    "steer",
+]

@@ -1,0 +1,79 @@
+"""Residual-stream activations, batched and padding-correct, and difference-in-means directions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from .arch import arch_of
+from .hooks import first
+from .tokens import encode, render
+
+__all__ = ["activations", "diff_in_means"]
+
+
+@torch.no_grad()
+def activations(
+    model: nn.Module,
+    tokenizer: Any,
+    prompts: Sequence[str],
+    *,
+    layers: Sequence[int] | None = None,
+    position: int | Literal["all"] = -1,
+    chat: bool = False,
+    batch_size: int = 32,
+) -> torch.Tensor | list[torch.Tensor]:
+    """The residual stream after each chosen layer.
+
+    Args:
+        layers: Decoder layers (negative from the end); default all.
+        position: A token index among each prompt's real tokens (`-1`: the last), or `"all"`.
+        chat: Wrap each prompt in the chat template (with the generation prompt).
+        batch_size: Prompts per forward pass.
+
+    Returns:
+        For an index: a `[n_prompts, n_layers, d_model]` tensor. For `"all"`: one `[n_layers, n_tokens,
+        d_model]` tensor per prompt.
+    """
+    arch = arch_of(model)
+    chosen = [l % arch.n_layers for l in (layers if layers is not None else range(arch.n_layers))]
+    texts = [render(tokenizer, p, chat=chat) for p in prompts]
+    results: list[Any] = []
+    for begin in range(0, len(texts), batch_size):
+        batch = encode(tokenizer, texts[begin : begin + batch_size], arch.device, chat_rendered=chat)
+        captured: dict[int, torch.Tensor] = {}
+        handles = [
+            arch.layer(l).register_forward_hook(lambda m, a, out, l=l: captured.__setitem__(l, first(out)))
+            for l in chosen
+        ]
+        try:
+            arch.model(**batch, use_cache=False)
+        finally:
+            for handle in handles:
+                handle.remove()
+        stacked = torch.stack([captured[l] for l in chosen], dim=1)  # [batch, layers, tokens, d]
+        lengths = batch["attention_mask"].sum(-1)
+        width = stacked.shape[2]
+        for row in range(stacked.shape[0]):
+            real = stacked[row, :, width - int(lengths[row]) :]
+            results.append(real if position == "all" else real[:, position])
+    return results if position == "all" else torch.stack(results)
+
+
+def diff_in_means(
+    model: nn.Module,
+    tokenizer: Any,
+    positive: Sequence[str],
+    negative: Sequence[str],
+    *,
+    layers: Sequence[int] | None = None,
+    position: int = -1,
+    chat: bool = False,
+) -> torch.Tensor:
+    """Mean activation over `positive` minus mean over `negative`: `[n_layers, d_model]`."""
+    a = activations(model, tokenizer, positive, layers=layers, position=position, chat=chat)
+    b = activations(model, tokenizer, negative, layers=layers, position=position, chat=chat)
+    return a.mean(0) - b.mean(0)  # type: ignore[union-attr]
