@@ -35,6 +35,8 @@ from seer.skills import Skill, read_skills
 __all__ = ["Cell", "Session"]
 
 _LIBS = "libs"
+TOOLKIT = "seer_interp"
+"""The toolkit's import name in the kernel (a copy of `seer.interp` placed in `libs/`)."""
 _SKILLS = "skills"
 _SEEDING = """\
 import random as _random
@@ -197,8 +199,10 @@ class Session:
         self.run.write_record(record)
 
     async def _setup(self, reason: str) -> None:
-        """Run the hidden set-up (seeding, init code) and record it in `run.json`, not in the notebook."""
-        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + self.env.init_code
+        """Run the hidden set-up (seeding, model loading, init code) and record it in `run.json`, not in
+        the notebook."""
+        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + _loading_code(self.env)
+        code += self.env.init_code
         if not code.strip():
             return
         result = await self.kernel.execute_hidden(code, timeout_s=self.env.timeouts.setup_s)
@@ -339,6 +343,21 @@ class Session:
             self.run.write_record({**record, **changes})
 
 
+def _loading_code(env: Environment) -> str:
+    """Kernel code binding each model and its tokenizer to their variable names."""
+    if not env.models:
+        return ""
+    lines = [f"from {TOOLKIT}.loading import load_model as _seer_load"]
+    for spec in env.models:
+        options = {"dtype": spec.dtype, "revision": spec.revision, "adapter": spec.adapter}
+        if spec.hidden:
+            options["hidden_name"] = spec.name
+        arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if value is not None)
+        lines.append(f"{spec.name}, {spec.name}_tokenizer = _seer_load({spec.id!r}, {arguments})")
+    lines.append("del _seer_load\n")
+    return "\n".join(lines)
+
+
 def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:
     """The variables the session adds to the sandbox's base: libraries on the path, env, allowed secrets."""
     added = {"PYTHONPATH": f"{sandbox.workspace}/{_LIBS}", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
@@ -363,6 +382,7 @@ async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Sk
     skills = read_skills(env.skills)
     for skill in skills.values():
         await sandbox.upload(skill.path, f"{_SKILLS}/{skill.name}")
+    await sandbox.upload(Path(__file__).parent / "interp", f"{_LIBS}/{TOOLKIT}")  # the kernel needs no Seer
     return skills
 
 

@@ -56,7 +56,8 @@ def test_a_hidden_model_is_named_only_by_its_variable() -> None:
                     {"id": "gpt2", "name": "reference"}]}  # fmt: skip
     )
     prompt = system_prompt(env)
-    assert "`target` (identity hidden)" in prompt and "`reference`: gpt2" in prompt
+    assert "`target` with `target_tokenizer` (identity hidden)" in prompt and "`reference` with `reference_tokenizer`: gpt2" in prompt
+    assert "`seer_interp`" in prompt
     assert "secret-org" not in prompt and "organism" not in prompt
 
 
@@ -67,4 +68,4 @@ def test_seer_prompt_prints_the_system_prompt_and_its_sections_switch_off(tmp_pa
     bare = CliRunner().invoke(app, ["prompt", str(env), "--no-methodology", "--no-style-guide"])
     assert full.output.strip() == system_prompt(Environment.from_toml(env)).strip()
     assert "## How to work" in full.output and "## Code style" in full.output
-    assert "## How to work" not in bare.output and "## Code style" not in bare.output and "`lm`: gpt2" in bare.output
+    assert "## How to work" not in bare.output and "## Code style" not in bare.output and "`lm` with `lm_tokenizer`: gpt2" in bare.output

@@ -31,6 +31,13 @@ STYLE_GUIDE = """\
 - Plot with labelled axes and a title; show figures with `plt.show()`.
 - Catch only errors you can handle; let the others surface so you can read them."""
 
+TOOLKIT_NOTE = (
+    "The interpretability toolkit is importable as `seer_interp`: `generate`, `activations`, "
+    "`diff_in_means`, `steer`, `ablate`, `orthogonalize`, `patch_residual`, `patching_sweep`, `logit_lens`, "
+    "`residual_stream`, `arch_of` (layers, attention, MLP of any supported model). `help(seer_interp.steer)` "
+    "shows how to call each."
+)
+
 TOOLS_PREAMBLE = """\
 You work in a live Jupyter notebook. `execute_code` appends a cell and runs it; the kernel keeps its
 state between calls. Use `add_markdown` for notes, `read_notebook` to review, `edit_cell` to fix a
@@ -62,7 +69,8 @@ def _library_line(path: Path) -> str:
 def agent_view(env: Environment) -> AgentView:
     """What the agent is told about `env`; a hidden model is named only by its variable."""
     models = [
-        f"`{m.name}` (identity hidden)" if m.hidden else f"`{m.name}`: {m.id}" + (f" + adapter {m.adapter}" if m.adapter else "")
+        f"`{m.name}` with `{m.name}_tokenizer`"
+        + (" (identity hidden)" if m.hidden else f": {m.id}" + (f" + adapter {m.adapter}" if m.adapter else ""))
         for m in env.models
     ]
     skills = [f"`{s.name}`: {s.description}" for s in read_skills(env.skills).values()]
@@ -77,6 +85,7 @@ def system_prompt(env: Environment, *, methodology: bool = True, style_guide: bo
     environment = []
     if view.models:
         environment.append("Models loaded in the kernel: " + "; ".join(view.models) + ".")
+        environment.append(TOOLKIT_NOTE)
     if view.libraries:
         environment.append("Libraries you can import: " + "; ".join(view.libraries) + ".")
     if view.files:

@@ -91,7 +91,8 @@ class LocalSandbox:
         target = self._path(dest)
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
-            await asyncio.to_thread(shutil.copytree, source, target, dirs_exist_ok=True)
+            ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+            await asyncio.to_thread(shutil.copytree, source, target, dirs_exist_ok=True, ignore=ignore)
         else:
             await asyncio.to_thread(shutil.copy2, source, target)
 
