@@ -15,6 +15,10 @@ from .tokens import encode, render
 __all__ = ["activations", "diff_in_means"]
 
 
+class _Enough(Exception):
+    """Raised by the capture hook once the last requested layer has run."""
+
+
 @torch.no_grad()
 def activations(
     model: nn.Module,
@@ -45,12 +49,18 @@ def activations(
     for begin in range(0, len(texts), batch_size):
         batch = encode(tokenizer, texts[begin : begin + batch_size], arch.device, chat_rendered=chat)
         captured: dict[int, torch.Tensor] = {}
-        handles = [
-            arch.layer(l).register_forward_hook(lambda m, a, out, l=l: captured.__setitem__(l, first(out)))
-            for l in chosen
-        ]
+        last = max(chosen)
+
+        def capture(module: nn.Module, args: Any, output: Any, layer: int) -> None:
+            captured[layer] = first(output)
+            if layer == last:
+                raise _Enough  # later layers and the unembedding would be wasted work
+
+        handles = [arch.layer(l).register_forward_hook(lambda m, a, out, l=l: capture(m, a, out, l)) for l in chosen]
         try:
             arch.model(**batch, use_cache=False)
+        except _Enough:
+            pass
         finally:
             for handle in handles:
                 handle.remove()
