@@ -14,10 +14,14 @@ with steer(model, {6: v}, strength=4.0, positions="generated"):
 from .ablation import ablate, orthogonalize, project_out
 from .activations import activations, diff_in_means
 from .arch import Arch, arch_of
+from .concepts import concept_vector, inject
 from .generation import generate
 from .lens import logit_lens
 from .loading import load_model
 from .patching import patch_residual, patching_sweep, residual_stream
+from .probes import Probe, train_probe
+from .refusal import Selection, candidate_directions, refusal_score, select_direction
+from .sae import SparseAutoencoder, load_sae, steer_with_feature, top_features
 from .steering import steer
 
 __all__ = [
@@ -25,14 +29,26 @@ __all__ = [
     "activations",
     "Arch",
     "arch_of",
+    "candidate_directions",
+    "concept_vector",
     "diff_in_means",
     "generate",
+    "inject",
     "load_model",
+    "load_sae",
     "logit_lens",
     "orthogonalize",
     "patch_residual",
     "patching_sweep",
+    "Probe",
     "project_out",
+    "refusal_score",
     "residual_stream",
+    "select_direction",
+    "Selection",
+    "SparseAutoencoder",
     "steer",
+    "steer_with_feature",
+    "top_features",
+    "train_probe",
 ]
