@@ -71,12 +71,14 @@ def _package_dir(package: str, install: str) -> Path:
 
 
 def _gguf_path(entry: dict[str, Any]) -> Path:
-    folder = _package_dir(entry["package"], entry["install"])
-    path = folder / entry["gguf"]
-    if not path.exists():  # chunked packages assemble their file on demand
-        module = importlib.import_module(entry["package"])
-        module.assemble(str(path))
-    return path
+    path = _package_dir(entry["package"], entry["install"]) / entry["gguf"]
+    if path.exists():
+        return path
+    assembled = cache_dir() / "gguf" / hashlib.sha256(entry["gguf"].encode()).hexdigest()[:16] / entry["gguf"]
+    if not assembled.exists():  # chunked packages assemble their file on demand, outside site-packages
+        assembled.parent.mkdir(parents=True, exist_ok=True)
+        importlib.import_module(entry["package"]).assemble(str(assembled))
+    return assembled
 
 
 def _convert(name: str, target: Path) -> None:
