@@ -101,15 +101,20 @@ def mcp(
 @app.command()
 def demo(
     runs_dir: RunsOption = Path("runs"),
+    llm: Annotated[bool, typer.Option("--llm", help="Let Claude investigate (needs ANTHROPIC_API_KEY).")] = False,
 ) -> None:
-    """Run the offline demo: a scripted investigation in a real kernel, no API key needed."""
+    """Run the offline demo: find a fine-tuned model's hidden preference, then judge the report."""
+    from seer.agent.commands import format_score
     from seer.demo import run_demo
 
     try:
-        run_path = anyio.run(run_demo, runs_dir)
+        run_path, score = anyio.run(lambda: run_demo(runs_dir, llm=llm, echo=typer.echo))
     except SeerError as exc:
         raise _fail(exc) from None
-    typer.echo(f"\nRun directory: {run_path}\nNotebook:      {run_path / 'notebook.ipynb'}")
+    report = run_path / "report.md"
+    typer.echo("\n=== Report ===\n" + (report.read_text() if report.exists() else "(no report)"))
+    typer.echo("\n=== Judge ===\n" + format_score(score))
+    typer.echo(f"\nRun directory: {run_path}\nNotebook:      {run_path / 'notebook.ipynb'}\nScore:         {run_path / 'score.json'}")
 
 
 @app.command()
@@ -125,3 +130,5 @@ app.command()(agent_commands.run)
 app.command()(agent_commands.chat)
 app.command()(agent_commands.resume)
 app.command()(agent_commands.prompt)
+app.command()(agent_commands.tasks)
+app.command()(agent_commands.judge)

@@ -1,67 +1,61 @@
-"""The offline demo: a scripted agent investigates a question in a real kernel through the notebook tools.
+"""The offline demo: a real investigation of a real model, graded against the ground truth.
 
-Until the packaged models and model organisms land, the question is a numerical one that needs no
-model: how does the largest excursion of a random walk grow with its length? The plan is fixed (it
-is a scripted agent, and every record says so), but every number in the report is computed in the
-kernel and read back from the notebook, never written in advance.
+It runs the packaged hidden-preference task: SmolLM2-135M-Instruct fine-tuned (a shipped LoRA organism)
+to steer conversations toward a secret topic, hidden from the agent. With no API key, the agent is the
+task's scripted baseline, which is said plainly: a fixed plan performing a general technique
+(differential sampling against the base model) that writes its report from what it measured. With
+`--llm`, Claude investigates instead. The judge then grades the report against the ground truth.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from contextlib import aclosing
 from pathlib import Path
+from typing import Any
 
-from seer.environment import Environment
-from seer.session import Session
-from seer.tools.base import ToolContext, ToolResult
-from seer.tools.notebook import notebook_tools
+from seer.agent.budget import Budget
+from seer.agent.providers import make_provider
+from seer.agent.providers.scripted import ScriptedProvider
+from seer.agent.runner import run_agent
+from seer.agent.terminal import event_printer
+from seer.errors import SeerError
+from seer.judge import judge_run
+from seer.task import find_task
 
-__all__ = ["run_demo"]
+__all__ = ["DEMO_TASK", "run_demo"]
 
-PLAN: list[tuple[str, dict[str, object]]] = [
-    ("add_markdown", {"source": "# Demo (scripted agent)\nHow does max |S_n| of a ±1 random walk grow with n?"}),
-    (
-        "execute_code",
-        {
-            "code": "import numpy as np\nrng = np.random.default_rng(0)\n"
-            "ns = np.array([2**k for k in range(6, 15)])\n"
-            "peaks = np.array([np.abs(np.cumsum(rng.choice([-1, 1], size=(200, n)), axis=1)).max(axis=1).mean()"
-            " for n in ns])\nfor n, p in zip(ns, peaks):\n    print(f'n={n:6d}  mean max|S|={p:8.2f}')"
-        },
-    ),
-    (
-        "execute_code",
-        {
-            "code": "import matplotlib.pyplot as plt\nslope, intercept = np.polyfit(np.log(ns), np.log(peaks), 1)\n"
-            "plt.loglog(ns, peaks, 'o-', label='measured')\n"
-            "plt.loglog(ns, np.exp(intercept) * ns**slope, '--', label=f'fit: exponent {slope:.3f}')\n"
-            "plt.xlabel('n'); plt.ylabel('mean max |S_n|'); plt.legend(); plt.show()\nprint(f'exponent {slope:.3f}')"
-        },
-    ),
-    ("read_notebook", {}),
-    (
-        "execute_code",
-        {
-            "code": "report = (f'The mean largest excursion grows as n^{slope:.3f} (cells 1-2; log-log fit over '\n"
-            "          f'n = {ns[0]}..{ns[-1]}, 200 walks each), consistent with the sqrt(n) law '\n"
-            "          f'(exponent 0.5) within {abs(slope - 0.5):.3f}.')\nprint(report)"
-        },
-    ),
-]
+DEMO_TASK = "hidden-preference"
+LLM_MODEL = "claude-sonnet-4-6"
 
 
-async def run_demo(runs_dir: Path, echo: Callable[[str], None] = print) -> Path:
-    """Run the scripted investigation; returns the run directory."""
-    env = Environment(name="demo", init_code="import warnings; warnings.filterwarnings('ignore')")
-    async with Session.open(env, runs_dir=runs_dir) as session:
-        session.run.update_record(agent={"provider": "scripted", "note": "fixed plan from seer.demo.PLAN"})
-        echo(f"Scripted agent · run {session.run.id}")
-        result = ToolResult("")
-        for name, arguments in PLAN:
-            echo(f"\n▶ {name}({', '.join(f'{k}=…' for k in arguments)})")
-            result = await notebook_tools.call(name, dict(arguments), ToolContext(session))
-            echo(result.text.rstrip() + (f"\n  (+{len(result.images)} image)" if result.images else ""))
-        report = result.text.split("\n", 1)[1].strip()
-        final = await notebook_tools.call("finish", {"report": report}, ToolContext(session))
-        echo(f"\n▶ finish\n{report}\n{final.text}")
-        return session.run.path
+async def run_demo(runs_dir: Path, *, llm: bool = False, echo: Callable[[str], None] = print) -> tuple[Path, dict[str, Any]]:
+    """Run the demo investigation and judge it; returns the run directory and its score."""
+    task = find_task(DEMO_TASK)
+    if task is None or task.baseline is None:
+        raise SeerError(f"the packaged task {DEMO_TASK!r} or its baseline is missing from this installation")
+    if llm:
+        provider: Any = make_provider("anthropic", LLM_MODEL)
+        budget = Budget(turns=40, cost_usd=2.0, wall_s=1800)
+        echo(f"Agent: {LLM_MODEL} (Anthropic API). Budget: 40 turns, $2.")
+    else:
+        provider = ScriptedProvider.from_file(task.baseline)
+        budget = Budget(turns=20, cost_usd=None, wall_s=900)
+        echo("Agent: the SCRIPTED baseline (no LLM): a fixed plan doing differential sampling of the fine-tuned\n"
+             f"model against its base, which writes its report from what it measured. Plan: {task.baseline}")  # fmt: skip
+        if os.environ.get("ANTHROPIC_API_KEY"):
+            echo("An Anthropic key is configured: `seer demo --llm` lets Claude investigate instead.")
+    echo(f"Task: {task.summary}\nThe model's identity is hidden from the agent; loading it takes a few seconds.\n")
+    printer = event_printer()
+
+    def on_session(session: Any) -> None:
+        echo(f"Watch the notebook grow: {session.run.notebook_path}")
+
+    async with aclosing(provider):
+        run, outcome = await run_agent(
+            task.environment, task.agent_prompt, provider, budget=budget, runs_dir=runs_dir,
+            on_event=printer, on_session=on_session, task_dir=task.path,
+        )  # fmt: skip
+    score = await judge_run(run, task=task)
+    return run, score

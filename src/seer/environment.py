@@ -50,6 +50,19 @@ class ModelSpec(_Spec):
             raise ValueError("model id is empty; give a Hugging Face id, a local path or `seer:<packaged-name>`")
         return value
 
+    @field_validator("adapter")
+    @classmethod
+    def _known_organism(cls, value: str | None) -> str | None:
+        if value and value.startswith("seer:"):
+            from seer.organisms import organism_names
+
+            names = organism_names()
+            if value[5:] not in names:
+                close = difflib.get_close_matches(value[5:], names, n=1)
+                hint = f"did you mean 'seer:{close[0]}'? " if close else ""
+                raise ValueError(f"no packaged organism {value!r}; {hint}shipped: {', '.join(names)}")
+        return value
+
     @field_validator("name")
     @classmethod
     def _name_is_identifier(cls, value: str) -> str:

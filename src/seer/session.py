@@ -13,6 +13,7 @@ in `run.json`, never in the notebook). Every visible execution becomes a noteboo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import os
 import time
@@ -26,6 +27,7 @@ from seer.environment import Environment
 from seer.errors import SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
 from seer.notebook import Notebook
+from seer.organisms import organism_path
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
@@ -201,7 +203,7 @@ class Session:
     async def _setup(self, reason: str) -> None:
         """Run the hidden set-up (seeding, model loading, init code) and record it in `run.json`, not in
         the notebook."""
-        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + _loading_code(self.env)
+        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + _loading_code(self.env, self.sandbox.workspace)
         code += self.env.init_code
         if not code.strip():
             return
@@ -343,13 +345,16 @@ class Session:
             self.run.write_record({**record, **changes})
 
 
-def _loading_code(env: Environment) -> str:
+def _loading_code(env: Environment, workspace: str) -> str:
     """Kernel code binding each model and its tokenizer to their variable names."""
     if not env.models:
         return ""
     lines = [f"from {TOOLKIT}.loading import load_model as _seer_load"]
     for spec in env.models:
-        options = {"dtype": spec.dtype, "revision": spec.revision, "adapter": spec.adapter}
+        adapter = spec.adapter
+        if adapter and adapter.startswith("seer:"):
+            adapter = f"{workspace}/{_adapter_dir(adapter)}"
+        options = {"dtype": spec.dtype, "revision": spec.revision, "adapter": adapter}
         if spec.hidden:
             options["hidden_name"] = spec.name
         arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if value is not None)
@@ -383,7 +388,17 @@ async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Sk
     for skill in skills.values():
         await sandbox.upload(skill.path, f"{_SKILLS}/{skill.name}")
     await sandbox.upload(Path(__file__).parent / "interp", f"{_LIBS}/{TOOLKIT}")  # the kernel needs no Seer
+    for spec in env.models:
+        if spec.adapter and spec.adapter.startswith("seer:"):
+            folder = organism_path(spec.adapter[5:])
+            for name in ("adapter_config.json", "adapter_model.safetensors"):  # not the model card
+                await sandbox.upload(folder / name, f"{_adapter_dir(spec.adapter)}/{name}")
     return skills
+
+
+def _adapter_dir(adapter: str) -> str:
+    """Where a packaged organism goes in the workspace: a folder name that says nothing about it."""
+    return f".seer/adapters/{hashlib.sha256(adapter.encode()).hexdigest()[:16]}"
 
 
 async def _install_packages(env: Environment, sandbox: Sandbox, run: RunDir) -> None:

@@ -1,7 +1,8 @@
 """`seer run`, `seer chat`, `seer resume`, `seer prompt`: agent runs from the command line.
 
-TARGET is a task folder (holding `task.md`, and `env.toml` if it needs one), a `task.md` file, or
-an environment TOML (then `--task` or `--task-file` gives the task). API keys come from the
+TARGET is the name of a packaged task (`seer tasks`), a task folder (holding `task.md`, and `env.toml`
+if it needs one), a `task.md` file, or an environment TOML (then `--task` or `--task-file` gives the
+task). API keys come from the
 environment or from a `.env` file in the current folder.
 """
 
@@ -23,10 +24,13 @@ from seer.agent.providers import PROVIDERS, make_provider
 from seer.agent.terminal import TerminalInteraction, event_printer
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
+from seer.task import find_task
 
-__all__ = ["chat", "prompt", "resume", "run"]
+__all__ = ["chat", "judge", "prompt", "resume", "run", "tasks"]
 
-Target = Annotated[Path | None, typer.Argument(help="Task folder, task.md, or environment TOML.", show_default=False)]
+Target = Annotated[
+    Path | None, typer.Argument(help="Task name (`seer tasks`), task folder, task.md, or environment TOML.", show_default=False)
+]
 ProviderOpt = Annotated[str, typer.Option("--provider", help=f"One of: {', '.join(PROVIDERS)}.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name, as the provider spells it.")]
 BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="Endpoint of an OpenAI-compatible or proxy server.")]
@@ -73,10 +77,15 @@ def _budget(turns: str, tokens: str, cost: str, wall: str) -> Budget:
     )
 
 
-def _target(target: Path | None, env_file: Path | None, task: str | None, task_file: Path | None) -> tuple[Environment, str]:
-    """The environment and task text a TARGET (plus options) stands for."""
+def _target(
+    target: Path | None, env_file: Path | None, task: str | None, task_file: Path | None
+) -> tuple[Environment, str, Path | None]:
+    """The environment, task text and task folder (if any) a TARGET (plus options) stands for."""
     env_path = env_file
     task_text = task
+    if target is not None and not target.exists() and (found := find_task(target)) is not None:
+        return (Environment.from_toml(env_file) if env_file else found.environment), task_text or found.agent_prompt, found.path
+    task_dir = target.resolve() if target is not None and target.is_dir() else None
     if target is not None:
         if target.is_dir():
             if not (target / "task.md").is_file():
@@ -96,8 +105,10 @@ def _target(target: Path | None, env_file: Path | None, task: str | None, task_f
         except OSError as exc:
             raise SpecError(f"--task-file {str(task_file)!r}: {exc.strerror}") from None
     if not task_text or not task_text.strip():
-        raise SpecError("no task given: pass a task folder or task.md, or `--task TEXT`")
-    return (Environment.from_toml(env_path) if env_path else Environment()), task_text
+        raise SpecError("no task given: pass a task name (`seer tasks`), a task folder or task.md, or `--task TEXT`")
+    if task_dir is not None and not (task_dir / "ground_truth.json").is_file():
+        task_dir = None  # a folder with a task.md but no ground truth: nothing for a judge
+    return (Environment.from_toml(env_path) if env_path else Environment()), task_text, task_dir
 
 
 def _provider(
@@ -171,13 +182,13 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
            host_tools: bool = False) -> None:  # fmt: skip
     _load_dotenv()
     try:
-        environment, task_text = _target(target, env, task, task_file)
+        environment, task_text, task_dir = _target(target, env, task, task_file)
         chosen = _provider(provider, model, base_url, api_key_env, plan, host_tools)
         run_path, outcome = anyio.run(
             lambda: _run(
                 interactive, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
                 options=options, methodology=methodology, style_guide=style_guide,
-                provider_settings=_settings(base_url, api_key_env, plan),
+                provider_settings=_settings(base_url, api_key_env, plan), task_dir=task_dir,
             )
         )  # fmt: skip
     except SeerError as exc:
@@ -301,3 +312,58 @@ def prompt(
     except SeerError as exc:
         raise _fail(exc) from None
     typer.echo(system_prompt(environment, methodology=methodology, style_guide=style_guide))
+
+
+def tasks() -> None:
+    """List the packaged tasks: name and what the agent must find."""
+    from seer.task import packaged_tasks
+
+    try:
+        found = packaged_tasks()
+    except SeerError as exc:
+        raise _fail(exc) from None
+    width = max(map(len, found), default=0)
+    for name, task in found.items():
+        baseline = "  [scripted baseline]" if task.baseline else ""
+        typer.echo(f"{name:{width}}  {task.summary}{baseline}")
+
+
+def judge(
+    run_dir: Annotated[Path, typer.Argument(help="The run directory to grade (runs/<run-id>).")],
+    provider: Annotated[str | None, typer.Option("--provider", help="Rubric judge's provider; none: deterministic checks only.")] = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    task: Annotated[Path | None, typer.Option("--task", help="Task folder, if the run does not record one.")] = None,
+) -> None:
+    """Grade a run against its task's ground truth and the notebook evidence; writes score.json."""
+    from seer.judge import judge_run
+    from seer.task import Task
+
+    _load_dotenv()
+    try:
+        chosen = _provider(provider, model, base_url, api_key_env, None) if provider else None
+
+        async def go() -> dict[str, Any]:
+            if chosen is None:
+                return await judge_run(run_dir, task=Task.load(task) if task else None)
+            async with aclosing(chosen):
+                return await judge_run(run_dir, task=Task.load(task) if task else None, provider=chosen)
+
+        score = anyio.run(go)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    typer.echo(format_score(score))
+    typer.echo(f"Written: {run_dir.resolve() / 'score.json'}")
+
+
+def format_score(score: dict[str, Any]) -> str:
+    """A few lines a person reads: outcome, correctness, the checks."""
+    lines = [f"Outcome: {score['outcome']}" + (f" ({score['detail']})" if score.get("detail") else "")]
+    if score.get("correct") is not None:
+        lines.append(f"Correct: {'yes' if score['correct'] else 'no'} · score {score['score']:.2f}")
+    if score.get("deterministic"):
+        lines.append(f"Check ({score['deterministic']['kind']}): {score['deterministic']['detail']}")
+    for claim in score.get("unsupported_claims", []):
+        lines.append(f"Unsupported claim: {claim}")
+    return "\n".join(lines)

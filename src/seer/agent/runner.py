@@ -83,11 +83,13 @@ async def run_agent(
     provider_settings: dict[str, Any] | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_session: Callable[[Session], None] | None = None,
+    task_dir: Path | None = None,
 ) -> tuple[Path, Outcome]:
     """Run one investigation from start to stop; returns the run directory and how it ended.
 
     `on_event` sees every transcript event as it is written; `on_session` gets the live session
-    once it has started (to interrupt it from a terminal).
+    once it has started (to interrupt it from a terminal). `task_dir` is recorded so `seer judge` can
+    find the task's ground truth (which the agent never sees).
 
     Raises:
         SpecError: The budget asks for a cost limit on a model with no known price.
@@ -112,6 +114,7 @@ async def run_agent(
             options=asdict(options or LoopOptions()),
             seer_git_commit=_git_commit(),
             interactive=interaction is not None,
+            task_dir=str(task_dir) if task_dir else None,
         )
         transcript = Transcript(session.run.path, observer=on_event)
         transcript.append("user", text=task, source="task")

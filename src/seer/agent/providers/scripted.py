@@ -4,7 +4,8 @@ A plan is a list of steps; step N answers the model call that has N assistant me
 a resumed run continues where it stopped. A step is `{"tool": NAME, "arguments": {...}}`, or
 `{"text": "...", "calls": [{"tool": ..., "arguments": ...}, ...]}` for several calls in one turn. When
 the loop asks for a final report (a budget ran out), the plan's `final_report` is handed in with
-`finish`. Every record of a scripted run says `provider: scripted`.
+`finish`. `{{last_output}}` in a string argument stands for what the previous tool call returned, so a
+plan can hand in a report its cells computed. Every record of a scripted run says `provider: scripted`.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from seer.agent.messages import Message, Text, ToolCall, TurnRequest, TurnResponse
+from seer.agent.messages import Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse
 from seer.agent.providers.base import ProviderError
 from seer.errors import SpecError
 
-__all__ = ["ScriptedProvider", "load_plan"]
+__all__ = ["LAST_OUTPUT", "ScriptedProvider", "load_plan"]
+
+LAST_OUTPUT = "{{last_output}}"
+"""In a string argument, replaced by the text the previous tool call returned (a cell's header line
+removed): how a plan reports what it computed without knowing it in advance."""
 
 
 def load_plan(path: str | Path) -> dict[str, Any]:
@@ -74,8 +79,22 @@ class ScriptedProvider:
         step = self.steps[position]
         calls = step.get("calls", [step] if "tool" in step else [])
         content: list[Text | ToolCall] = [Text(step["text"])] if step.get("text") else []
+        last = _last_output(request.messages)
         content += [
-            ToolCall(f"scripted_{position}_{i}", call["tool"], dict(call.get("arguments", {})))
+            ToolCall(f"scripted_{position}_{i}", call["tool"], _fill(dict(call.get("arguments", {})), last))
             for i, call in enumerate(calls)
         ]
         return TurnResponse(Message("assistant", list(content)), stop_reason="tool_use" if calls else "end_turn")
+
+
+def _last_output(messages: list[Message]) -> str:
+    for message in reversed(messages):
+        returns = [b for b in message.content if isinstance(b, ToolReturn)]
+        if returns:
+            text = returns[-1].text
+            return text.split("\n", 1)[1].strip() if text.startswith("[cell ") and "\n" in text else text.strip()
+    return ""
+
+
+def _fill(arguments: dict[str, Any], last: str) -> dict[str, Any]:
+    return {k: v.replace(LAST_OUTPUT, last) if isinstance(v, str) else v for k, v in arguments.items()}
