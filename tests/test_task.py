@@ -1,0 +1,48 @@
+"""Packaged tasks: they load, `seer tasks` lists them, and their ground truth never reaches the agent."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from seer.agent.prompt import system_prompt
+from seer.cli import app
+from seer.errors import SpecError
+from seer.task import Task, find_task, packaged_tasks
+
+NAMES = ["hidden-preference", "introspection", "refusal-direction", "steering", "taboo-word"]
+
+
+def test_the_five_tasks_load_and_are_listed() -> None:
+    assert sorted(packaged_tasks()) == NAMES
+    listed = CliRunner().invoke(app, ["tasks"]).output
+    assert all(name in listed for name in NAMES) and "[scripted baseline]" in listed
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_ground_truth_is_nowhere_the_agent_can_look(name: str) -> None:
+    task = find_task(name)
+    assert task is not None
+    shown = (task.agent_prompt + system_prompt(task.environment)).lower()
+    secret = task.ground_truth.get("secret")
+    if secret:
+        assert secret.lower() not in shown
+        assert all(secret.lower() not in (m.adapter or "") or m.hidden for m in task.environment.models)
+    assert all(m.hidden for m in task.environment.models if m.adapter)
+    if task.baseline and task.rubric["check"]["kind"] == "secret" and name != "refusal-direction":
+        assert secret not in task.baseline.read_text().lower()  # the plan holds no answer
+    if name == "refusal-direction":  # its plan probes many topics and finds the refused one by measuring
+        assert task.baseline is not None and len(json.loads(task.baseline.read_text())["steps"][1]["arguments"]["code"].split("],")) >= 8
+
+
+def test_a_broken_task_folder_names_what_is_missing(tmp_path: Path) -> None:
+    (tmp_path / "task.md").write_text("x")
+    with pytest.raises(SpecError, match="needs rubric.toml"):
+        Task.load(tmp_path)
+    (tmp_path / "rubric.toml").write_text("[check]\nkind = 'secret'\n")
+    (tmp_path / "ground_truth.json").write_text("{not json")
+    with pytest.raises(SpecError, match="ground_truth.json: not valid JSON"):
+        Task.load(tmp_path)
+    (tmp_path / "ground_truth.json").write_text(json.dumps({"secret": "x"}))
+    assert Task.load(tmp_path).name == tmp_path.name
