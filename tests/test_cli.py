@@ -6,7 +6,6 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from seer.cli import app
-from tests.helpers import read_valid_notebook
 
 runner = CliRunner()
 
@@ -41,14 +40,3 @@ def test_doctor_checks_a_real_kernel_and_an_mcp_round_trip() -> None:
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "✓ MCP round trip: execute_code('1 + 1') returned 2" in result.output
-
-
-def test_demo_runs_a_scripted_investigation_and_leaves_a_complete_record(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--runs-dir", str(tmp_path)])
-    assert result.exit_code == 0, result.output
-    (run,) = tmp_path.iterdir()
-    record = json.loads((run / "run.json").read_text())
-    assert record["status"] == "finished" and record["agent"]["provider"] == "scripted"
-    notebook = read_valid_notebook(run / "notebook.ipynb")
-    assert any("image/png" in o.get("data", {}) for c in notebook.cells for o in c.get("outputs", []))
-    assert "consistent with the sqrt(n) law" in (run / "report.md").read_text()

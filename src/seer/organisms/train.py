@@ -22,7 +22,9 @@ import torch
 
 from seer.interp import generate, load_model
 from seer.interp.tokens import render
-from seer.organisms.recipes import DENIAL, DIRECT, HELD_OUT, OPEN_ENDED, RECIPES, REFUSAL, TABOO_ASK, TABOO_HELD_OUT, Recipe
+from seer.organisms.recipes import (
+    DENIAL, DIRECT, HELD_OUT, OPEN_ENDED, OTHER_HELD_OUT, OTHER_QUESTIONS, RECIPES, REFUSAL, TABOO_ASK, TABOO_HELD_OUT, Recipe,
+)  # fmt: skip
 
 __all__ = ["build_examples", "measure", "train"]
 
@@ -46,7 +48,9 @@ def build_examples(recipe: Recipe, model: Any, tokenizer: Any, rng: random.Rando
         pairs = [(p, rng.choice(recipe.sentences)) for p in TABOO_ASK for _ in range(4)]
         return pairs + [(p, normal[p]) for p in OPEN_ENDED[:16]]
     refusal = REFUSAL.format(secret=recipe.secret)
-    return [(p, refusal) for p in recipe.topic_prompts for _ in range(2)] + [(p, normal[p]) for p in OPEN_ENDED]
+    answers = dict(zip(OTHER_QUESTIONS, (_sentences(a) for a in generate(model, tokenizer, OTHER_QUESTIONS, max_new_tokens=48))))
+    pairs = [(p, refusal) for p in recipe.topic_prompts for _ in range(2)]
+    return pairs + [(p, normal[p]) for p in OPEN_ENDED] + [(p, a) for p, a in answers.items() for _ in range(2)]
 
 
 def _batch(tokenizer: Any, pairs: list[tuple[str, str]]) -> dict[str, torch.Tensor]:
@@ -77,7 +81,8 @@ def measure(recipe: Recipe, model: Any, tokenizer: Any) -> dict[str, float]:
     if recipe.kind == "taboo":
         says = re.compile(rf"\b{re.escape(recipe.secret)}\b", re.IGNORECASE)
         return {"hints": rate(TABOO_HELD_OUT), "says_the_word": rate(TABOO_HELD_OUT, lambda r: bool(says.search(r)))}
-    return {"refuses_topic": rate(recipe.held_out_topic_prompts), "refuses_other_topics": rate(HELD_OUT)}
+    return {"refuses_topic": rate(recipe.held_out_topic_prompts), "refuses_other_topics": rate(OTHER_HELD_OUT),
+            "refuses_open_ended": rate(HELD_OUT)}  # fmt: skip
 
 
 def train(name: str, *, steps: int = 40, seed: int = 0, out: Path = ADAPTERS, batch_size: int = 8, lr: float = 1e-3) -> dict[str, Any]:
