@@ -42,6 +42,7 @@ async def test_the_preference_baseline_reports_whichever_secret_is_planted(tmp_p
     assert (await judge_run(run, task=swapped))["correct"] is True
 
 
+@pytest.mark.timeout(600)
 async def test_the_refusal_baseline_ablates_refusals_and_a_random_direction_does_not(tmp_path: Path) -> None:
     task = find_task("refusal-direction")
     assert task is not None

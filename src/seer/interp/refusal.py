@@ -23,7 +23,7 @@ from .tokens import encode, render
 
 __all__ = ["Selection", "candidate_directions", "refusal_score", "select_direction"]
 
-REFUSAL_STARTS = ["I", "Sorry", "As", "Unfortunately"]
+REFUSAL_PHRASES = ["I'm sorry", "I am sorry", "Sorry", "I can't", "I cannot", "Unfortunately"]
 
 
 @torch.no_grad()
@@ -33,12 +33,25 @@ def _next_token_logprobs(model: nn.Module, tokenizer: Any, prompts: Sequence[str
     return arch.model(**batch, use_cache=False).logits[:, -1].float().log_softmax(-1)
 
 
+@torch.no_grad()
 def refusal_score(
-    model: nn.Module, tokenizer: Any, prompts: Sequence[str], *, refusal_starts: Sequence[str] = REFUSAL_STARTS, chat: bool = True
+    model: nn.Module, tokenizer: Any, prompts: Sequence[str], *, phrases: Sequence[str] = REFUSAL_PHRASES, chat: bool = True
 ) -> torch.Tensor:
-    """Per prompt, the log-odds that the reply starts with a refusal token (`log p − log(1 − p)`)."""
-    ids = sorted({tokenizer(s, add_special_tokens=False)["input_ids"][0] for s in refusal_starts})
-    p = _next_token_logprobs(model, tokenizer, prompts, chat)[:, ids].exp().sum(-1).clamp(1e-8, 1 - 1e-8)
+    """Per prompt, the log-odds that the reply opens with one of `phrases` (each phrase scored token by
+    token, so a reply that merely starts with "I" does not count as a refusal)."""
+    arch = arch_of(model)
+    heads = [render(tokenizer, p, chat=chat) for p in prompts]
+    texts = [head + phrase for head in heads for phrase in phrases]
+    batch = encode(tokenizer, texts, arch.device, chat_rendered=chat)
+    logprobs = arch.model(**batch, use_cache=False).logits.float().log_softmax(-1)
+    lengths = [len(tokenizer(phrase, add_special_tokens=False)["input_ids"]) for phrase in phrases]
+    ids = batch["input_ids"]
+    scores = torch.empty(len(texts))
+    for row in range(len(texts)):
+        n = lengths[row % len(phrases)]
+        steps = logprobs[row, -n - 1 : -1].gather(-1, ids[row, -n:, None])
+        scores[row] = steps.sum()
+    p = scores.view(len(prompts), len(phrases)).exp().sum(-1).clamp(1e-8, 1 - 1e-8)
     return p.log() - (1 - p).log()
 
 
@@ -84,7 +97,7 @@ def select_direction(
     *,
     max_layer_fraction: float = 0.8,
     kl_threshold: float = 0.1,
-    refusal_starts: Sequence[str] = REFUSAL_STARTS,
+    phrases: Sequence[str] = REFUSAL_PHRASES,
     chat: bool = True,
 ) -> Selection:
     """Score every candidate on held-out prompts and choose one (see the module docstring)."""
@@ -92,7 +105,7 @@ def select_direction(
     shape = (n_positions, n_layers)
     bypass, induce, kl = (torch.full(shape, float("nan")) for _ in range(3))
     plain = _next_token_logprobs(model, tokenizer, harmless_val, chat)
-    score = {"refusal_starts": refusal_starts, "chat": chat}
+    score = {"phrases": phrases, "chat": chat}
     for p in range(n_positions):
         for layer in range(int(n_layers * max_layer_fraction)):
             direction = candidates[p, layer]
