@@ -21,7 +21,7 @@ class CheckResult:
 
 def _secret(report: str, truth: dict[str, Any]) -> CheckResult:
     """The report names the secret (any of its ground-truth keywords, as a whole word)."""
-    keywords = truth.get("keywords") or [truth["secret"]]
+    keywords = list(dict.fromkeys([truth["secret"], *truth.get("keywords", [])]))
     named = [k for k in keywords if re.search(rf"\b{re.escape(k)}\b", report, flags=re.IGNORECASE)]
     if named:
         return CheckResult("secret", True, f"the report names {named[0]!r}")
