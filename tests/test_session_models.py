@@ -70,3 +70,14 @@ async def test_a_visible_model_is_bound_and_named(tmp_path: Path) -> None:
         record = session.run.read_record()
     assert cell.render()[0].splitlines()[-1].startswith("LlamaForCausalLM 3 ")
     assert "_seer_load('seer:tiny-llama'" in record["setup"][0]["code"]
+
+
+async def test_an_organism_adapter_is_placed_under_a_neutral_name_and_can_be_merged(tmp_path: Path) -> None:
+    env = Environment.from_dict(
+        {"models": [{"id": "seer:smollm2-135m-instruct", "adapter": "seer:taboo-moon", "name": "m", "hidden": True,
+                     "merge_adapter": True}]}  # fmt: skip
+    )
+    async with Session.open(env, runs_dir=tmp_path) as session:
+        cell = await session.execute("import os\nprint(type(m).__name__, sorted(os.listdir('.seer/adapters')))")
+        shown = cell.render()[0]
+    assert "LlamaForCausalLM" in shown and "taboo" not in shown and "moon" not in shown

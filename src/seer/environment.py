@@ -39,7 +39,13 @@ class ModelSpec(_Spec):
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
     """Weight dtype once loaded."""
     adapter: str | None = None
-    """A PEFT adapter (Hugging Face id or local directory) applied on top of `id`."""
+    """A PEFT adapter (Hugging Face id, local directory, or a packaged organism `seer:<name>`) on top of `id`."""
+    merge_adapter: bool = False
+    """Merge the adapter into the weights; by default it stays switchable (`model.disable_adapter()`)."""
+    device_map: str | None = None
+    """Passed to `from_pretrained` (`"auto"` spreads a large model over the GPUs); `None` loads on one device."""
+    trust_remote_code: bool = False
+    """Allow the model repository's own Python code to run; only for repositories you trust."""
     hidden: bool = False
     """Hide the model's identity from the agent (it sees `name` only)."""
 

@@ -354,7 +354,12 @@ def _loading_code(env: Environment, workspace: str) -> str:
         adapter = spec.adapter
         if adapter and adapter.startswith("seer:"):
             adapter = f"{workspace}/{_adapter_dir(adapter)}"
-        options = {"dtype": spec.dtype, "revision": spec.revision, "adapter": adapter}
+        options: dict[str, object] = {"dtype": spec.dtype, "revision": spec.revision, "adapter": adapter,
+                                      "device_map": spec.device_map}  # fmt: skip
+        if spec.merge_adapter:
+            options["merge_adapter"] = True
+        if spec.trust_remote_code:
+            options["trust_remote_code"] = True
         if spec.hidden:
             options["hidden_name"] = spec.name
         arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if value is not None)
