@@ -9,7 +9,6 @@ calls `Toolset.call` in-process; MCP clients reach the same toolset through `see
 from __future__ import annotations
 
 import inspect
-import re
 import secrets
 import traceback
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from seer.errors import SeerError, ToolError
+from seer.scope.schema import parse_docstring
 
 if TYPE_CHECKING:
     from seer.session import Session
@@ -62,24 +62,6 @@ class Tool:
         return {"name": self.name, "description": self.description, "input_schema": self.input_schema}
 
 
-def _parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
-    """Split a Google-style docstring into its description and per-argument texts."""
-    doc = inspect.cleandoc(doc)
-    summary, _, rest = doc.partition("\nArgs:\n")
-    args: dict[str, str] = {}
-    current = None
-    for line in rest.splitlines():
-        if line and not line.startswith(" "):
-            break  # the next section (Returns:, Raises:) starts
-        match = re.match(r"^\s{2,8}(\w+)(?: \([^)]*\))?:\s*(.*)$", line)
-        if match and (current is None or len(line) - len(line.lstrip()) <= 8):
-            current = match.group(1)
-            args[current] = match.group(2)
-        elif current and line.strip():
-            args[current] += " " + line.strip()
-    return summary.strip(), args
-
-
 def _strip_titles(schema: Any) -> Any:
     """Drop pydantic's auto-generated titles: they repeat the names and cost the agent tokens."""
     if isinstance(schema, dict):
@@ -100,7 +82,7 @@ def make_tool(fn: Handler, name: str | None = None) -> Tool:
         raise TypeError(f"{name}: a tool must be an `async def` function")
     if not fn.__doc__:
         raise TypeError(f"{name}: a tool needs a docstring; the agent reads it as the tool's description")
-    description, arg_docs = _parse_docstring(fn.__doc__)
+    description, arg_docs = parse_docstring(fn.__doc__)
     hints = get_type_hints(fn)
     params = list(inspect.signature(fn).parameters.values())[1:]  # the first is the injected context
     fields: dict[str, Any] = {}

@@ -1,0 +1,168 @@
+"""The scope server: loads models and an interface file, serves its `@expose` functions over HTTP on
+127.0.0.1 with a bearer token. Standard library only (plus torch/numpy when results hold them); it runs
+inside the sandbox, shipped there as `seer_scope`.
+
+    python -m seer_scope.server --interface interface.py --token-file TOKEN --port-file PORT [--models JSON]
+
+The port file is written only once the interface has loaded; a failure at start-up exits at once with
+the traceback on stderr. Routes: `GET /manifest`, `GET /state`, `POST /call/<name>` (JSON arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hmac
+import importlib.util
+import json
+import sys
+import threading
+import traceback
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .expose import _MODELS, EXPOSED
+from .schema import function_schema
+
+__all__ = ["main", "to_json"]
+
+_TYPES = {"string": str, "integer": int, "number": (int, float), "boolean": bool, "array": list, "object": dict}
+
+
+def to_json(value: Any) -> Any:
+    """A JSON-ready copy of a result: tensors and arrays become lists, dataclasses and models dicts.
+
+    Raises:
+        TypeError: Something in the result has no JSON form.
+    """
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [to_json(v) for v in value]
+    if hasattr(value, "detach") and hasattr(value, "tolist"):  # torch tensor
+        return value.detach().cpu().tolist()
+    if hasattr(value, "tolist"):  # numpy array or scalar
+        return value.tolist()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return to_json(dataclasses.asdict(value))
+    if hasattr(value, "model_dump"):
+        return to_json(value.model_dump())
+    raise TypeError(f"a {type(value).__name__} has no JSON form")
+
+
+def _check(schema: dict[str, Any], arguments: Any) -> str | None:
+    """What is wrong with `arguments` for `schema`, or None."""
+    if not isinstance(arguments, dict):
+        return "arguments must be a JSON object"
+    props = schema["properties"]
+    unknown = sorted(set(arguments) - set(props))
+    missing = [name for name in schema.get("required", []) if name not in arguments]
+    problems = [f"unknown argument {u!r}" for u in unknown] + [f"missing required argument {m!r}" for m in missing]
+    for name, value in arguments.items():
+        spec = props.get(name, {})
+        expected = _TYPES.get(spec.get("type", ""))
+        if expected and (not isinstance(value, expected) or (isinstance(value, bool) and spec["type"] != "boolean")):
+            problems.append(f"argument {name!r} should be {spec['type']}, got {type(value).__name__}")
+        if "enum" in spec and value not in spec["enum"]:
+            problems.append(f"argument {name!r} must be one of {spec['enum']}, got {value!r}")
+    return "; ".join(problems) or None
+
+
+class _State:
+    token = b""
+    calls = 0
+    lock = threading.Lock()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: stdout is not ours
+        return
+
+    def _send(self, status: int, body: Any) -> None:
+        raw = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _authorised(self) -> bool:
+        given = self.headers.get("Authorization", "").encode()
+        if hmac.compare_digest(given, b"Bearer " + _State.token):
+            return True
+        self._send(401, {"error": {"type": "Unauthorized", "message": "send `Authorization: Bearer <token>`"}})
+        return False
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        if not self._authorised():
+            return
+        if self.path == "/manifest":
+            self._send(200, [function_schema(fn) for fn in EXPOSED.values()])
+        elif self.path == "/state":
+            self._send(200, {"models_loaded": sorted(_MODELS), "calls": _State.calls, "functions": list(EXPOSED)})
+        else:
+            self._send(404, {"error": {"type": "NotFound", "message": f"no route {self.path}"}})
+
+    def do_POST(self) -> None:  # noqa: N802
+        if not self._authorised():
+            return
+        name = self.path.removeprefix("/call/")
+        fn = EXPOSED.get(name)
+        if not self.path.startswith("/call/") or fn is None:
+            self._send(404, {"error": {"type": "UnknownFunction", "message": f"no exposed function {name!r}; exposed: {', '.join(EXPOSED)}"}})
+            return
+        try:
+            arguments = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+        except json.JSONDecodeError as exc:
+            self._send(400, {"error": {"type": "BadRequest", "message": f"the body is not JSON: {exc}"}})
+            return
+        problem = _check(function_schema(fn)["input_schema"], arguments)
+        if problem:
+            self._send(400, {"error": {"type": "BadArguments", "message": f"{name}: {problem}"}})
+            return
+        with _State.lock:
+            _State.calls += 1
+        try:
+            result = fn(**arguments)
+        except Exception as exc:
+            self._send(500, {"error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}})
+            return
+        try:
+            self._send(200, {"result": to_json(result)})
+        except TypeError as exc:
+            self._send(500, {"error": {"type": "UnserialisableResult", "message": f"{name} returned something with no JSON form: {exc}"}})
+
+
+def _load_interface(path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("scope_interface", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["scope_interface"] = module
+    spec.loader.exec_module(module)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve an interface's @expose functions.")
+    parser.add_argument("--interface", type=Path, required=True)
+    parser.add_argument("--token-file", type=Path, required=True)
+    parser.add_argument("--port-file", type=Path, required=True)
+    parser.add_argument("--models", default="[]", help="JSON list of {name, id, ...} to load first")
+    args = parser.parse_args()
+    _State.token = args.token_file.read_text().strip().encode()
+    for spec in json.loads(args.models):
+        from seer_interp.loading import load_model
+
+        options = {k: v for k, v in spec.items() if k not in ("name", "id")}
+        _MODELS[spec["name"]] = load_model(spec["id"], **options)
+    _load_interface(args.interface)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    args.port_file.write_text(str(server.server_address[1]))
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
