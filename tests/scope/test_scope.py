@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
-import httpx
+import httpx2
 import pytest
 from pydantic import BaseModel
 
@@ -89,7 +89,7 @@ async def test_a_scope_server_serves_exposed_functions_with_clear_errors(tmp_pat
         opaque = await tools.call("opaque", {}, ctx)
         assert opaque.is_error and "opaque returned something with no JSON form" in opaque.text
         assert (await tools.call("scale", {"values": [1.5], "factor": 3}, ctx)).text == "[4.5]"  # still up
-        async with httpx.AsyncClient() as anonymous:
+        async with httpx2.AsyncClient() as anonymous:
             assert (await anonymous.get(f"{server.url}/manifest")).status_code == 401
         assert (await server.state())["calls"] == 4  # the call with bad arguments never ran
     finally:

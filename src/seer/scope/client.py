@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
+import httpx2
 from pydantic import ConfigDict, create_model
 
 from seer.environment import ModelSpec
@@ -33,8 +33,8 @@ class ScopeServer:
     process: asyncio.subprocess.Process
     log: Path
 
-    def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=600)
+    def _client(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=600)
 
     async def _get(self, path: str) -> Any:
         async with self._client() as client:

@@ -25,7 +25,7 @@ class Endpoint:
     api_key_env: str | None = None
     """Environment variable holding the key; `None` for keyless local servers."""
     http_client: Any = None
-    """An `httpx.AsyncClient` to use instead of the SDK's own (tests inject one)."""
+    """An `httpx2.AsyncClient` (the SDKs' HTTP library) to use instead of the SDK's own."""
     timeout_s: float = 600.0
 
 
