@@ -34,8 +34,9 @@ STYLE_GUIDE = """\
 TOOLKIT_NOTE = (
     "The interpretability toolkit is importable as `seer_interp`: `generate`, `activations`, "
     "`diff_in_means`, `steer`, `ablate`, `orthogonalize`, `patch_residual`, `patching_sweep`, `logit_lens`, "
-    "`residual_stream`, `arch_of` (layers, attention, MLP of any supported model). `help(seer_interp.steer)` "
-    "shows how to call each."
+    "`residual_stream`, `candidate_directions`, `select_direction`, `refusal_score`, `train_probe`, "
+    "`concept_vector`, `inject`, `load_sae`, `top_features`, `steer_with_feature`, `arch_of` (layers, "
+    "attention, MLP of any supported model). `help(seer_interp.steer)` shows how to call each."
 )
 
 TOOLS_PREAMBLE = """\

@@ -10,8 +10,7 @@ import base64
 from typing import Any
 
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse, Usage
-from seer.agent.providers.base import Endpoint, ProviderError, api_key, retry_after
-from seer.errors import ContextTooLong, MissingExtra
+from seer.agent.providers.base import Endpoint, ProviderError, import_sdk, sdk_client_options, sdk_errors
 
 __all__ = ["AnthropicProvider"]
 
@@ -57,39 +56,17 @@ class AnthropicProvider:
     name = "anthropic"
 
     def __init__(self, model: str, endpoint: Endpoint | None = None) -> None:
-        try:
-            import anthropic
-        except ImportError:
-            raise MissingExtra("anthropic", "the anthropic provider", "anthropic") from None
         self.model = model
-        self._sdk = anthropic
+        self._sdk = import_sdk("anthropic", self.name)
         endpoint = endpoint or Endpoint(api_key_env="ANTHROPIC_API_KEY")
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key(endpoint, self.name),
-            base_url=endpoint.base_url,
-            http_client=endpoint.http_client,
-            max_retries=0,  # the loop retries, and records each attempt
-            timeout=endpoint.timeout_s,
-        )
+        self._client = self._sdk.AsyncAnthropic(**sdk_client_options(endpoint, self.name))
 
     async def aclose(self) -> None:
         await self._client.close()
 
     async def turn(self, request: TurnRequest) -> TurnResponse:
-        sdk = self._sdk
-        try:
+        with sdk_errors(self._sdk, self.name, too_long=lambda exc: "prompt is too long" in str(exc.message).lower()):
             reply = await self._client.messages.create(model=self.model, **to_wire(request))
-        except sdk.RateLimitError as exc:
-            raise ProviderError(f"anthropic: rate limited: {exc.message}", retryable=True, retry_after_s=retry_after(exc)) from None
-        except sdk.BadRequestError as exc:
-            if "prompt is too long" in str(exc.message).lower():
-                raise ContextTooLong(f"anthropic: {exc.message}") from None
-            raise ProviderError(f"anthropic: bad request: {exc.message}") from None
-        except sdk.APIStatusError as exc:
-            retryable = exc.status_code >= 500 or exc.status_code in (408, 409, 529)
-            raise ProviderError(f"anthropic: HTTP {exc.status_code}: {exc.message}", retryable=retryable) from None
-        except (sdk.APITimeoutError, sdk.APIConnectionError) as exc:
-            raise ProviderError(f"anthropic: {type(exc).__name__}: {exc}", retryable=True) from None
         content: list[Text | ToolCall] = []
         for block in reply.content:
             if block.type == "text":

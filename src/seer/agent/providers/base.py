@@ -6,14 +6,17 @@ Retries, budgets and recording live in `seer.agent.loop`; an adapter raises `Pro
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from seer.agent.messages import TurnRequest, TurnResponse
-from seer.errors import ProviderError
+from seer.errors import ContextTooLong, MissingExtra, ProviderError
 
-__all__ = ["Endpoint", "Provider", "ProviderError", "api_key", "retry_after"]
+__all__ = ["Endpoint", "Provider", "ProviderError", "api_key", "import_sdk", "retry_after", "sdk_client_options", "sdk_errors"]
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,59 @@ def api_key(endpoint: Endpoint, provider: str) -> str | None:
     return key
 
 
+def import_sdk(module: str, provider: str) -> Any:
+    """The provider's SDK module.
+
+    Raises:
+        MissingExtra: It is not installed; the message gives the `pip install` line.
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingExtra(module, f"the {provider} provider", provider) from None
+
+
+def sdk_client_options(endpoint: Endpoint, provider: str, *, keyless: str | None = None) -> dict[str, Any]:
+    """Constructor arguments for a Stainless-generated SDK client (`AsyncAnthropic`, `AsyncOpenAI`).
+
+    The SDK never retries by itself: the loop retries, and records each attempt. `keyless` is the
+    placeholder key for endpoints that need none.
+    """
+    return {
+        "api_key": api_key(endpoint, provider) or keyless,
+        "base_url": endpoint.base_url,
+        "http_client": endpoint.http_client,
+        "max_retries": 0,
+        "timeout": endpoint.timeout_s,
+    }
+
+
 def retry_after(exc: Any) -> float | None:
     """The `retry-after` header of an SDK's HTTP error, in seconds, if it has one."""
     try:
         return float(exc.response.headers.get("retry-after"))
     except (TypeError, ValueError, AttributeError):
         return None
+
+
+@contextmanager
+def sdk_errors(sdk: Any, provider: str, *, too_long: Callable[[Any], bool]) -> Iterator[None]:
+    """Translate the exceptions of a Stainless-generated SDK (`anthropic`, `openai`) into `ProviderError`:
+    rate limits, server errors (5xx, including Anthropic's 529), 408/409, timeouts and connection errors
+    are retryable; a bad request that `too_long` recognises is `ContextTooLong`."""
+    try:
+        yield
+    except sdk.RateLimitError as exc:
+        raise ProviderError(f"{provider}: rate limited: {exc.message}", retryable=True, retry_after_s=retry_after(exc)) from None
+    except sdk.BadRequestError as exc:
+        if too_long(exc):
+            raise ContextTooLong(f"{provider}: {exc.message}") from None
+        raise ProviderError(f"{provider}: bad request: {exc.message}") from None
+    except sdk.APIStatusError as exc:
+        retryable = exc.status_code >= 500 or exc.status_code in (408, 409)
+        raise ProviderError(f"{provider}: HTTP {exc.status_code}: {exc.message}", retryable=retryable) from None
+    except (sdk.APITimeoutError, sdk.APIConnectionError) as exc:
+        raise ProviderError(f"{provider}: {type(exc).__name__}: {exc}", retryable=True) from None
 
 
 class Provider(Protocol):

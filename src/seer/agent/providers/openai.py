@@ -12,8 +12,7 @@ import json
 from typing import Any
 
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse, Usage
-from seer.agent.providers.base import Endpoint, ProviderError, api_key, retry_after
-from seer.errors import ContextTooLong, MissingExtra
+from seer.agent.providers.base import Endpoint, ProviderError, import_sdk, sdk_client_options, sdk_errors
 
 __all__ = ["OpenAIProvider"]
 
@@ -68,43 +67,21 @@ class OpenAIProvider:
     name = "openai"
 
     def __init__(self, model: str, endpoint: Endpoint | None = None) -> None:
-        try:
-            import openai
-        except ImportError:
-            raise MissingExtra("openai", "the openai provider", "openai") from None
         self.model = model
-        self._sdk = openai
+        self._sdk = import_sdk("openai", self.name)
         endpoint = endpoint or Endpoint(api_key_env="OPENAI_API_KEY")
         # OpenAI's own API wants max_completion_tokens; compatible servers still read max_tokens
         self._max_tokens_field = "max_completion_tokens" if endpoint.base_url is None else "max_tokens"
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key(endpoint, self.name) or "none",
-            base_url=endpoint.base_url,
-            http_client=endpoint.http_client,
-            max_retries=0,  # the loop retries, and records each attempt
-            timeout=endpoint.timeout_s,
-        )
+        self._client = self._sdk.AsyncOpenAI(**sdk_client_options(endpoint, self.name, keyless="none"))
 
     async def aclose(self) -> None:
         await self._client.close()
 
     async def turn(self, request: TurnRequest) -> TurnResponse:
-        sdk = self._sdk
-        try:
+        with sdk_errors(self._sdk, self.name, too_long=_context_overflow):
             reply = await self._client.chat.completions.create(
                 model=self.model, **to_wire(request, max_tokens_field=self._max_tokens_field)
             )
-        except sdk.RateLimitError as exc:
-            raise ProviderError(f"openai: rate limited: {exc.message}", retryable=True, retry_after_s=retry_after(exc)) from None
-        except sdk.BadRequestError as exc:
-            if getattr(exc, "code", None) == "context_length_exceeded" or "context length" in str(exc.message).lower():
-                raise ContextTooLong(f"openai: {exc.message}") from None
-            raise ProviderError(f"openai: bad request: {exc.message}") from None
-        except sdk.APIStatusError as exc:
-            retryable = exc.status_code >= 500 or exc.status_code in (408, 409)
-            raise ProviderError(f"openai: HTTP {exc.status_code}: {exc.message}", retryable=retryable) from None
-        except (sdk.APITimeoutError, sdk.APIConnectionError) as exc:
-            raise ProviderError(f"openai: {type(exc).__name__}: {exc}", retryable=True) from None
         if not reply.choices:
             raise ProviderError("openai: the reply had no choices", retryable=True)
         choice = reply.choices[0]
@@ -120,6 +97,10 @@ class OpenAIProvider:
             Usage(usage.prompt_tokens, usage.completion_tokens, cached) if usage is not None else Usage(),
             choice.finish_reason or "",
         )
+
+
+def _context_overflow(exc: Any) -> bool:
+    return getattr(exc, "code", None) == "context_length_exceeded" or "context length" in str(exc.message).lower()
 
 
 def _tool_call(call_id: str, name: str, raw: str) -> ToolCall:
