@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from seer.errors import SpecError
 
-__all__ = ["Environment", "FileSpec", "ModelSpec", "SecretsPolicy", "Timeouts"]
+__all__ = ["Environment", "FileSpec", "ModelSpec", "ScopeSpec", "SecretsPolicy", "Timeouts"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*([<>=!~]=?.*)?$")
@@ -111,6 +111,35 @@ class Timeouts(_Spec):
     """Limit for the hidden set-up (init code, model loading)."""
 
 
+class ScopeSpec(_Spec):
+    """A scoped session: the agent reaches the models only through an author's `@expose` functions."""
+
+    interface: Path | None = None
+    """The interface file; a scope server started for this session loads it with the environment's models."""
+    server: str | None = None
+    """Instead of `interface`: the URL of a running scope server shared by several sessions (`seer scope serve`)."""
+    token_file: Path | None = None
+    """The shared server's token file (with `server`)."""
+    mode: Literal["tools", "notebook"] = "tools"
+    """`tools`: the exposed functions are the agent's only tools (no code execution). `notebook`: a notebook
+    whose kernel holds a client library (`import scope`) and no model."""
+    isolation: Literal["auto", "required", "off"] = "auto"
+    """OS isolation of the notebook kernel (`notebook` mode): `auto` uses bubblewrap where it works and says
+    so plainly where it does not; `required` refuses to start without it."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScopeSpec:
+        if (self.interface is None) == (self.server is None):
+            raise ValueError("give either `interface` (a file of @expose functions) or `server` (a running scope server's URL)")
+        if self.interface is not None and not self.interface.is_file():
+            raise ValueError(f"interface: {str(self.interface)!r} does not exist; give the path of a .py file")
+        if self.server is not None and (self.token_file is None or not self.token_file.is_file()):
+            raise ValueError("a shared `server` needs `token_file`, the token file `seer scope serve` wrote")
+        if self.server is not None and not re.match(r"^https?://", self.server):
+            raise ValueError(f"server: {self.server!r} is not a URL; give e.g. 'http://127.0.0.1:8765'")
+        return self
+
+
 class Environment(_Spec):
     """Everything a session needs, declared as data."""
 
@@ -136,6 +165,9 @@ class Environment(_Spec):
     """Which host secrets may enter the sandbox."""
     timeouts: Timeouts = Field(default_factory=Timeouts)
     """Time limits."""
+    scope: ScopeSpec | None = None
+    """Scope the agent to an interface's exposed functions; the models then load in the scope server,
+    never in the kernel."""
 
     @field_validator("name")
     @classmethod
@@ -177,6 +209,8 @@ class Environment(_Spec):
         names = [m.name for m in self.models]
         for name in {n for n in names if names.count(n) > 1}:
             problems.append(f"models: two models are named {name!r}; give each a distinct `name`")
+        if self.scope is not None and self.scope.server is not None and self.models:
+            problems.append("scope.server: a shared scope server loads its own models; remove `models` or use `scope.interface`")
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -225,6 +259,8 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
     for key in ("libraries", "skills"):
         if isinstance(data.get(key), list):
             data[key] = [resolve(item) for item in data[key]]
+    if isinstance(data.get("scope"), dict):
+        data["scope"] = {k: resolve(v) if k in ("interface", "token_file") else v for k, v in data["scope"].items()}
     return data
 
 

@@ -121,6 +121,7 @@ class Kernel:
         env: The kernel's complete environment (nothing else of the host's is passed).
         log: Where the kernel process's own stdout and stderr go (never our stdout: that may be MCP).
         start_timeout_s: How long the kernel may take to answer after launch.
+        connection_file: Where to write the connection file (default: Jupyter's runtime folder).
     """
 
     def __init__(
@@ -131,8 +132,11 @@ class Kernel:
         env: dict[str, str],
         log: IO[bytes] | None = None,
         start_timeout_s: float = 60.0,
+        connection_file: str | None = None,
     ) -> None:
         self._manager = _PinnedKernelManager(argv)
+        if connection_file:
+            self._manager.connection_file = connection_file
         self._launch = {"cwd": cwd, "env": env, "stdout": log, "stderr": log}
         self._start_timeout_s = start_timeout_s
         self._client: AsyncKernelClient | None = None

@@ -8,6 +8,10 @@ async with Session.open(Environment.from_toml("env.toml")) as session:
 Starting a session makes a run directory, places files, libraries and skills in the workspace,
 installs missing packages, starts the kernel and runs the init code hidden from the agent (recorded
 in `run.json`, never in the notebook). Every visible execution becomes a notebook cell.
+
+A scoped session (`env.scope`) also starts a scope server (or joins a shared one) that holds the
+models; in `tools` mode there is no kernel at all, in `notebook` mode the kernel gets the `scope`
+client module and no model, and runs isolated where the machine allows (`seer.scope.setup`).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seer.environment import Environment
+from seer.environment import Environment, ModelSpec
 from seer.errors import SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
 from seer.notebook import Notebook
@@ -32,6 +36,9 @@ from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
 from seer.sandbox.local import LocalSandbox
+from seer.scope.client import ScopeServer
+from seer.scope.library import MODULE as SCOPE_MODULE
+from seer.scope.setup import install_client, kernel_isolation, start_scope, weight_confinement
 from seer.skills import Skill, read_skills
 
 __all__ = ["Cell", "Session"]
@@ -89,14 +96,24 @@ class Cell:
 
 
 class Session:
-    """A live kernel with its notebook and run directory. Create it with `Session.open`."""
+    """A live kernel with its notebook and run directory (and, when scoped, its scope server). Create it
+    with `Session.open`. A scoped-only session (`scope.mode = "tools"`) has no kernel."""
 
-    def __init__(self, env: Environment, run: RunDir, sandbox: Sandbox, kernel: Kernel, notebook: Notebook) -> None:
+    def __init__(
+        self,
+        env: Environment,
+        run: RunDir,
+        sandbox: Sandbox,
+        kernel: Kernel | None,
+        notebook: Notebook,
+        scope: ScopeServer | None = None,
+    ) -> None:
         self.env = env
         self.run = run
         self.sandbox = sandbox
-        self.kernel = kernel
+        self._kernel = kernel
         self.notebook = notebook
+        self.scope = scope
         self.skills: dict[str, Skill] = {}
         self.report: str | None = None
         self._order = asyncio.Lock()
@@ -126,27 +143,28 @@ class Session:
         """
         env = env or Environment()
         run = RunDir.create(runs_dir, env.name, {"environment": env.model_dump(mode="json"), "setup": []})
-        sandbox = sandbox or LocalSandbox(run.workspace, log_path=run.path / "kernel.log")
+        sandbox = sandbox or _local_sandbox(run)
         try:
             await sandbox.start()
             skills = await _install_workspace(env, sandbox)
             await _install_packages(env, sandbox, run)
-            kernel = await sandbox.start_kernel(env=_kernel_env(env, sandbox), start_timeout_s=env.timeouts.kernel_start_s)
+            kernel, scope = await _boot(env, run, sandbox)
         except BaseException as exc:
             run.update_record(status="failed", error=str(exc), ended_at=now_iso())
             await sandbox.terminate()
             raise
         notebook = Notebook(run.notebook_path, metadata={"run_id": run.id})
-        session = cls(env, run, sandbox, kernel, notebook)
+        session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = skills
-        kernel.on_restart = session._after_restart
         try:
-            await session._setup("start")
+            if kernel is not None:
+                kernel.on_restart = session._after_restart
+                await session._setup("start")
             await notebook.save()
         except BaseException as exc:
             await session.close(status="failed", error=str(exc))
             raise
-        run.update_record(status="running", workspace=sandbox.workspace, kernel_pid=kernel.pid)
+        run.update_record(status="running", workspace=sandbox.workspace, kernel_pid=kernel.pid if kernel else None)
         return session
 
     @classmethod
@@ -163,27 +181,35 @@ class Session:
         if not (run.path / "run.json").is_file():
             raise SeerError(f"{run.path} is not a run directory (no run.json); pass a folder under runs/")
         record = run.read_record()
-        # files, libraries and skills are already in the workspace; their sources may have moved since
-        env = Environment.model_validate({**record["environment"], "files": [], "libraries": [], "skills": []})
-        sandbox = LocalSandbox(run.workspace, log_path=run.path / "kernel.log")
+        # files, libraries, skills and the interface are in the run already; their sources may have moved
+        data = {**record["environment"], "files": [], "libraries": [], "skills": []}
+        if data.get("scope") and data["scope"].get("interface"):
+            data["scope"] = {**data["scope"], "interface": str(run.path / "private" / "scope" / "interface.py")}
+        env = Environment.model_validate(data)
+        sandbox = _local_sandbox(run)
         await sandbox.start()
-        kernel = await sandbox.start_kernel(env=_kernel_env(env, sandbox), start_timeout_s=env.timeouts.kernel_start_s)
+        try:
+            kernel, scope = await _boot(env, run, sandbox)
+        except BaseException:
+            await sandbox.terminate()
+            raise
         notebook = Notebook.load(run.notebook_path)
         for index, cell in enumerate(notebook.cells):
             meta = cell["metadata"].get("seer", {})
             if meta.get("status") == "running":  # the process died while this cell ran
                 meta.update(status="interrupted", note="The run was stopped while this cell ran.")
                 notebook.changed(index)
-        session = cls(env, run, sandbox, kernel, notebook)
+        session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = read_skills(sorted(p for p in (run.workspace / _SKILLS).glob("*") if p.is_dir()))
-        kernel.on_restart = session._after_restart
         try:
-            await session._setup("resume")
-            await session._replay()
+            if kernel is not None:
+                kernel.on_restart = session._after_restart
+                await session._setup("resume")
+                await session._replay()
         except BaseException as exc:
             await session.close(status="failed", error=str(exc))
             raise
-        run.update_record(status="running", kernel_pid=kernel.pid, pid=os.getpid(), resumed_at=now_iso())
+        run.update_record(status="running", kernel_pid=kernel.pid if kernel else None, pid=os.getpid(), resumed_at=now_iso())
         return session
 
     async def _replay(self) -> None:
@@ -200,10 +226,27 @@ class Session:
         record["setup"].append({"reason": "replay", "cells_replayed": replayed, "cells_that_changed_outcome": failed, "at": now_iso()})
         self.run.write_record(record)
 
+    @property
+    def kernel(self) -> Kernel:
+        """The session's kernel.
+
+        Raises:
+            ToolError: A scoped-only session has none.
+        """
+        if self._kernel is None:
+            raise ToolError("this is a scoped session with no code execution; call the functions you were given")
+        return self._kernel
+
+    @property
+    def has_kernel(self) -> bool:
+        return self._kernel is not None
+
     async def _setup(self, reason: str) -> None:
         """Run the hidden set-up (seeding, model loading, init code) and record it in `run.json`, not in
         the notebook."""
         code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + _loading_code(self.env, self.sandbox.workspace)
+        if self.env.scope is not None:
+            code += f"import {SCOPE_MODULE}\n"
         code += self.env.init_code
         if not code.strip():
             return
@@ -239,6 +282,7 @@ class Session:
             KernelDied: The kernel died and could not be restarted.
         """
         self._check_open()
+        _ = self.kernel  # a scoped-only session refuses before a cell is added
         async with self._order:
             index = self.notebook.append_code(code, {"tool_call_id": call_id, "status": "running"})
             return await self._run_cell(index, code, timeout_s)
@@ -335,6 +379,8 @@ class Session:
         self._closed = True
         try:
             await self.notebook.close()
+            if self.scope is not None:
+                await self.scope.close()
         finally:
             await self.sandbox.terminate()
             record = self.run.read_record()
@@ -345,24 +391,62 @@ class Session:
             self.run.write_record({**record, **changes})
 
 
+def _local_sandbox(run: RunDir) -> LocalSandbox:
+    return LocalSandbox(run.workspace, log_path=run.path / "kernel.log", private=run.path / "private")
+
+
+async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel | None, ScopeServer | None]:
+    """Start the scope server (scoped sessions) and the kernel (unless scoped-only)."""
+    kernel_env = _kernel_env(env, sandbox)
+    scope = None
+    if env.scope is not None:
+        confine, isolation = kernel_isolation(env.scope)
+        if confine:
+            sandbox.confinement = await weight_confinement(sandbox)
+        models = [{"name": spec.name, "id": spec.id, **_model_options(spec, _model_root(env, sandbox))} for spec in env.models]
+        scope = await start_scope(env, sandbox, run.id, models)
+        functions = [spec["name"] for spec in await scope.manifest()]
+        shared = env.scope.server is not None
+        run.update_record(isolation=isolation, scope={"url": scope.url, "shared": shared, "mode": env.scope.mode,
+                                                      "functions": functions, "log": scope.log})  # fmt: skip
+        if env.scope.mode == "notebook":
+            kernel_env |= await install_client(sandbox, scope, _LIBS)
+    if env.scope is not None and env.scope.mode == "tools":
+        return None, scope
+    try:
+        kernel = await sandbox.start_kernel(env=kernel_env, start_timeout_s=env.timeouts.kernel_start_s)
+    except BaseException:
+        if scope is not None:
+            await scope.close()
+        raise
+    return kernel, scope
+
+
+def _model_root(env: Environment, sandbox: Sandbox) -> str:
+    """Where the models' packaged adapters go: the workspace, or the scope server's private folder."""
+    return f"{sandbox.private}/scope" if env.scope is not None else sandbox.workspace
+
+
+def _model_options(spec: ModelSpec, root: str) -> dict[str, Any]:
+    """`load_model` keyword arguments for `spec` (packaged adapters resolved under `root`)."""
+    adapter = spec.adapter
+    if adapter and adapter.startswith("seer:"):
+        adapter = f"{root}/{_adapter_dir(adapter)}"
+    options: dict[str, Any] = {"dtype": spec.dtype, "revision": spec.revision, "adapter": adapter,
+                               "device_map": spec.device_map, "merge_adapter": spec.merge_adapter or None,
+                               "trust_remote_code": spec.trust_remote_code or None,
+                               "hidden_name": spec.name if spec.hidden else None}  # fmt: skip
+    return {key: value for key, value in options.items() if value is not None}
+
+
 def _loading_code(env: Environment, workspace: str) -> str:
-    """Kernel code binding each model and its tokenizer to their variable names."""
-    if not env.models:
+    """Kernel code binding each model and its tokenizer to their variable names (none when scoped:
+    the models live in the scope server)."""
+    if not env.models or env.scope is not None:
         return ""
     lines = [f"from {TOOLKIT}.loading import load_model as _seer_load"]
     for spec in env.models:
-        adapter = spec.adapter
-        if adapter and adapter.startswith("seer:"):
-            adapter = f"{workspace}/{_adapter_dir(adapter)}"
-        options: dict[str, object] = {"dtype": spec.dtype, "revision": spec.revision, "adapter": adapter,
-                                      "device_map": spec.device_map}  # fmt: skip
-        if spec.merge_adapter:
-            options["merge_adapter"] = True
-        if spec.trust_remote_code:
-            options["trust_remote_code"] = True
-        if spec.hidden:
-            options["hidden_name"] = spec.name
-        arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if value is not None)
+        arguments = ", ".join(f"{key}={value!r}" for key, value in _model_options(spec, workspace).items())
         lines.append(f"{spec.name}, {spec.name}_tokenizer = _seer_load({spec.id!r}, {arguments})")
     lines.append("del _seer_load\n")
     return "\n".join(lines)
@@ -397,7 +481,7 @@ async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Sk
         if spec.adapter and spec.adapter.startswith("seer:"):
             folder = organism_path(spec.adapter[5:])
             for name in ("adapter_config.json", "adapter_model.safetensors"):  # not the model card
-                await sandbox.upload(folder / name, f"{_adapter_dir(spec.adapter)}/{name}")
+                await sandbox.upload(folder / name, f"{_model_root(env, sandbox)}/{_adapter_dir(spec.adapter)}/{name}")
     return skills
 
 

@@ -9,9 +9,11 @@ import pytest
 from pydantic import BaseModel
 
 from seer.errors import SandboxError
-from seer.scope.client import scoped_tools, start_scope_server
+from seer.sandbox.local import LocalSandbox
+from seer.scope.client import ScopeServer
 from seer.scope.schema import function_schema, type_schema
 from seer.tools.base import ToolContext
+from seer.tools.scoped import scoped_tools
 
 pytestmark = pytest.mark.anyio
 
@@ -76,7 +78,9 @@ def test_schemas_cover_every_supported_type() -> None:
 async def test_a_scope_server_serves_exposed_functions_with_clear_errors(tmp_path: Path) -> None:
     interface = tmp_path / "interface.py"
     interface.write_text(INTERFACE)
-    server = await start_scope_server(tmp_path / "ws", interface)
+    sandbox = LocalSandbox(tmp_path / "ws")
+    await sandbox.start()
+    server = await ScopeServer.start(sandbox, interface)
     try:
         assert await server.call("scale", {"values": [1, 2.5]}) == [2.0, 5.0]  # a tensor comes back as a list
         tools = await scoped_tools(server)
@@ -93,13 +97,17 @@ async def test_a_scope_server_serves_exposed_functions_with_clear_errors(tmp_pat
             assert (await anonymous.get(f"{server.url}/manifest")).status_code == 401
         assert (await server.state())["calls"] == 4  # the call with bad arguments never ran
     finally:
-        await server.stop()
+        await server.close()
+        await sandbox.terminate()
 
 
 async def test_an_interface_that_fails_at_import_fails_start_at_once_with_its_traceback(tmp_path: Path) -> None:
     interface = tmp_path / "interface.py"
     interface.write_text("raise RuntimeError('interface is broken')\n")
+    sandbox = LocalSandbox(tmp_path / "ws")
+    await sandbox.start()
     began = time.monotonic()
     with pytest.raises(SandboxError, match="(?s)stopped during start-up.*RuntimeError: interface is broken"):
-        await start_scope_server(tmp_path / "ws", interface)
+        await ScopeServer.start(sandbox, interface)
     assert time.monotonic() - began < 30
+    await sandbox.terminate()

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["PACKAGED", "TINY", "cache_dir", "hide_identity", "load_model"]
+__all__ = ["PACKAGED", "TINY", "cache_dir", "hide_identity", "identity_terms", "load_model"]
 
 PACKAGED: dict[str, dict[str, Any]] = {
     "smollm2-135m-instruct": {
@@ -171,16 +171,23 @@ def load_model(
         if merge_adapter:
             model = model.merge_and_unload()
     if hidden_name:
-        terms = PACKAGED.get(id[5:], {}).get("identity", []) if id.startswith("seer:") else []
-        hide_identity(model, tokenizer, hidden_name, terms + _id_terms(id) + _id_terms(adapter or ""),
-                      PACKAGED.get(id[5:], {}).get("template") if id.startswith("seer:") else None)  # fmt: skip
+        template = PACKAGED.get(id[5:], {}).get("template") if id.startswith("seer:") else None
+        hide_identity(model, tokenizer, hidden_name, identity_terms(id, adapter), template)
     return model, tokenizer
 
 
-def _id_terms(model_id: str) -> list[str]:
-    """Identifying pieces of an id or path: `org/Name-7B` → `org`, `Name-7B`, `Name`."""
-    parts = [p for p in re.split(r"[/\\]", model_id.removeprefix("seer:")) if p and p not in (".", "..")]
-    return parts + [p.split("-")[0] for p in parts if "-" in p]
+def identity_terms(model_id: str, adapter: str | None = None) -> list[str]:
+    """Strings that would reveal a hidden model: a packaged model's names, the id and its pieces
+    (`org/Name-7B` → `org`, `Name-7B`, `Name`; a path → its last folder), the adapter's name or path."""
+    terms = list(PACKAGED.get(model_id[5:], {}).get("identity", [])) if model_id.startswith("seer:") else []
+    bare = model_id.removeprefix("seer:")
+    parts = [p for p in re.split(r"[/\\]", bare) if p and p not in (".", "..")]
+    if bare.startswith(("/", ".", "~")):  # a local path: its upper folders say nothing about the model
+        parts = parts[-1:]
+    terms += [bare, *parts, *(p.split("-")[0] for p in parts if "-" in p)]
+    if adapter:  # whole names only: pieces of an organism's name ("owls") are what the agent must find
+        terms += [adapter, adapter.removeprefix("seer:"), Path(adapter).name]
+    return [t for t in dict.fromkeys(terms) if len(t) >= 3]
 
 
 def _scrub(value: str, terms: list[str], name: str) -> str:

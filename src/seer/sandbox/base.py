@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Protocol
 
 from seer.kernel import Kernel
+from seer.sandbox.isolation import Confinement
 
-__all__ = ["ExecResult", "Sandbox"]
+__all__ = ["ExecResult", "Sandbox", "Service"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,21 @@ class ExecResult:
     timed_out: bool = False
 
 
+class Service(Protocol):
+    """A long-running process a sandbox started."""
+
+    pid: int
+
+    @property
+    def exit_code(self) -> int | None:
+        """None while it runs."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop it (and its children); safe to call twice."""
+        ...
+
+
 class Sandbox(Protocol):
     """A place with a workspace folder, a shell and Jupyter kernels."""
 
@@ -29,6 +45,10 @@ class Sandbox(Protocol):
     """The workspace's path as the kernel sees it."""
     python: str
     """The interpreter kernels and set-up commands run with, as the sandbox sees it."""
+    private: str
+    """A folder for services (a scope server) that kernels must not see, as the sandbox sees it."""
+    confinement: Confinement | None
+    """Set before `start_kernel` to isolate kernels (a sandbox that cannot keeps it None)."""
 
     async def start(self) -> None:
         """Make the workspace ready."""
@@ -52,6 +72,14 @@ class Sandbox(Protocol):
 
     async def start_kernel(self, *, env: dict[str, str], start_timeout_s: float) -> Kernel:
         """Start a kernel in the workspace whose environment is the sandbox's base plus `env`."""
+        ...
+
+    def base_env(self) -> dict[str, str]:
+        """The host variables every process the sandbox starts gets (none of them a credential)."""
+        ...
+
+    async def spawn(self, argv: list[str], *, env: dict[str, str], cwd: str, log: str) -> Service:
+        """Start a long-running process with exactly `env`, writing its output to `log`."""
         ...
 
     async def terminate(self) -> None:

@@ -2,7 +2,8 @@
 
 The kernel does not inherit the host environment: it gets a short list of harmless variables
 (PATH, HOME, locale, caches…) plus what the session adds, so API keys and tokens stay out unless
-the environment's secrets policy lets them in.
+the environment's secrets policy lets them in. With a `Confinement`, kernels also run under
+bubblewrap and see only the system, their Python and the workspace (`seer.sandbox.isolation`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import IO
 
 from seer.errors import SandboxError
 from seer.kernel import Kernel
-from seer.sandbox.base import ExecResult
+from seer.sandbox.base import ExecResult, Service
+from seer.sandbox.isolation import Confinement, confine
 
 __all__ = ["LocalSandbox", "PASSTHROUGH"]
 
@@ -26,9 +28,11 @@ PASSTHROUGH = (
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
     "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH", "HF_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
     "HF_HUB_CACHE", "XDG_CACHE_HOME", "TORCH_HOME", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS", "SSL_CERT_FILE", "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
+    "MKL_NUM_THREADS", "SEER_CACHE", "SSL_CERT_FILE", "PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL",
 )  # fmt: skip
 """Host variables every kernel gets: none of them is a credential."""
+_CACHES = ("HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME", "TORCH_HOME", "SEER_CACHE", "HOME")
+"""Variables naming host folders a confined kernel cannot see; it gets its own in a private /tmp."""
 
 
 class LocalSandbox:
@@ -38,18 +42,32 @@ class LocalSandbox:
         workspace: The working folder (created if missing).
         python: The interpreter for kernels and set-up commands; defaults to Seer's own.
         log_path: Where kernel processes write their own stdout and stderr.
+        private: A folder for services the kernel must not see (default: `.private` beside the workspace).
+        confinement: Run kernels under bubblewrap (check `isolation.probe()` first).
     """
 
-    def __init__(self, workspace: Path, *, python: str | None = None, log_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        *,
+        python: str | None = None,
+        log_path: Path | None = None,
+        private: Path | None = None,
+        confinement: Confinement | None = None,
+    ) -> None:
         self._root = workspace.resolve()
         self.workspace = str(self._root)
+        self.private = str((private or self._root.parent / ".private").resolve())
         self.python = python or sys.executable
+        self.confinement = confinement
         self._log_path = log_path or self._root / ".kernel.log"
         self._log: IO[bytes] | None = None
         self._kernels: list[Kernel] = []
+        self._services: list[Service] = []
 
     async def start(self) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
+        Path(self.private).mkdir(parents=True, exist_ok=True, mode=0o700)
 
     def _path(self, path: str) -> Path:
         return self._root / path
@@ -89,6 +107,8 @@ class LocalSandbox:
 
     async def upload(self, source: Path, dest: str) -> None:
         target = self._path(dest)
+        if target.exists() and source.resolve() == target.resolve():
+            return  # already in place (a resumed run's own copy)
         target.parent.mkdir(parents=True, exist_ok=True)
         if source.is_dir():
             ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
@@ -104,12 +124,20 @@ class LocalSandbox:
         if self._log is None:
             self._log = self._log_path.open("ab")
         argv = [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+        base, connection_file = self.base_env(), None
+        if self.confinement is not None:  # the connection file goes where only this kernel can read it
+            folder = Path(self.private) / f"kernel-{len(self._kernels)}"
+            folder.mkdir(parents=True, exist_ok=True)
+            connection_file = str(folder / "connection.json")
+            argv = confine(argv, python=self.python, workspace=self.workspace, readable=[str(folder)], confinement=self.confinement)
+            base = {k: v for k, v in base.items() if k not in _CACHES} | {"HOME": "/tmp/home"}
         kernel = Kernel(
             argv,
             cwd=self.workspace,
-            env={**self.base_env(), **env},
+            env={**base, **env},
             log=self._log,
             start_timeout_s=start_timeout_s,
+            connection_file=connection_file,
         )
         try:
             await kernel.start()
@@ -119,7 +147,24 @@ class LocalSandbox:
         self._kernels.append(kernel)
         return kernel
 
+    async def spawn(self, argv: list[str], *, env: dict[str, str], cwd: str, log: str) -> Service:
+        """Start a long-running process (a scope server), unconfined, with exactly `env`; stopped by `terminate`."""
+        with open(log, "ab") as sink:  # the child keeps its own copy of the descriptor
+            try:
+                process = await asyncio.create_subprocess_exec(
+                    *argv, cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=sink,
+                    stderr=asyncio.subprocess.STDOUT, start_new_session=True,
+                )  # fmt: skip
+            except OSError as exc:
+                raise SandboxError(f"could not run {argv[0]!r}: {exc}") from None
+        service = _LocalService(process)
+        self._services.append(service)
+        return service
+
     async def terminate(self) -> None:
+        for service in self._services:
+            await service.stop()
+        self._services.clear()
         for kernel in self._kernels:
             with contextlib.suppress(Exception):
                 await kernel.shutdown()
@@ -127,3 +172,27 @@ class LocalSandbox:
         if self._log is not None:
             self._log.close()
             self._log = None
+
+
+class _LocalService:
+    """A process started by `LocalSandbox.spawn`."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self._process = process
+        self.pid = process.pid
+
+    @property
+    def exit_code(self) -> int | None:
+        return self._process.returncode
+
+    async def stop(self) -> None:
+        if self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._process.pid, signal.SIGTERM)
+            try:
+                async with asyncio.timeout(5):
+                    await self._process.wait()
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._process.pid, signal.SIGKILL)
+                await self._process.wait()

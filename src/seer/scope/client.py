@@ -1,129 +1,144 @@
-"""The harness side of a scoped session: start the scope server in a workspace, call it, and turn its
-manifest into a `Toolset` the agent gets instead of code execution."""
+"""The harness side of a scoped session: start a scope server in a sandbox (or connect to a shared one)
+and call it.
+
+```python
+server = await ScopeServer.start(sandbox, Path("interface.py"), models=[{"name": "target", "id": "seer:tiny-llama"}])
+print(await server.call("ask", {"prompt": "Hi"}))
+```
+"""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import secrets
-import shutil
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
-from pydantic import ConfigDict, create_model
 
-from seer.environment import ModelSpec
 from seer.errors import SandboxError, ToolError
-from seer.tools.base import Tool, ToolContext, ToolResult, Toolset
+from seer.sandbox.base import Sandbox, Service
 
-__all__ = ["ScopeServer", "scoped_tools", "start_scope_server"]
+__all__ = ["ScopeServer"]
 
 _PACKAGE = Path(__file__).parent
+_SHIPPED = ("__init__.py", "expose.py", "schema.py", "server.py")
+"""The modules that run in the sandbox (the rest of this package is the harness's)."""
 
 
 @dataclass
 class ScopeServer:
-    """A running scope server."""
+    """A scope server reached over HTTP; `session` is sent with every call (shared servers keep per-session state)."""
 
     url: str
     token: str
-    process: asyncio.subprocess.Process
-    log: Path
+    session: str = "default"
+    service: Service | None = field(default=None, repr=False)
+    """Set when this process started the server (and so stops it)."""
+    log: str | None = None
+    _http: httpx2.AsyncClient | None = field(default=None, init=False, repr=False)
+
+    @classmethod
+    async def start(
+        cls,
+        sandbox: Sandbox,
+        interface: Path,
+        *,
+        models: list[dict[str, Any]] | None = None,
+        folder: str | None = None,
+        port: int = 0,
+        start_timeout_s: float = 600.0,
+    ) -> ScopeServer:
+        """Ship the server and `interface` into the sandbox's private folder, start it, wait until it serves.
+
+        Args:
+            models: `load_model` arguments plus `name` for each model the server loads before the interface.
+            folder: Where in the sandbox the server lives (default: `<private>/scope`).
+            port: Port on 127.0.0.1; 0 takes any free one.
+
+        Raises:
+            SandboxError: The server exited during start-up (the message carries its log) or did not answer
+                within `start_timeout_s`.
+        """
+        root = folder or f"{sandbox.private}/scope"
+        for name in _SHIPPED:
+            await sandbox.upload(_PACKAGE / name, f"{root}/libs/seer_scope/{name}")
+        await sandbox.upload(_PACKAGE.parent / "interp", f"{root}/libs/seer_interp")
+        await sandbox.upload(interface, f"{root}/interface.py")
+        token = secrets.token_urlsafe(24)
+        await sandbox.write_file(f"{root}/token", token.encode())
+        await sandbox.write_file(f"{root}/port", b"")
+        argv = [sandbox.python, "-m", "seer_scope.server", "--interface", f"{root}/interface.py", "--token-file",
+                f"{root}/token", "--port-file", f"{root}/port", "--models", json.dumps(models or []), "--port", str(port)]  # fmt: skip
+        env = {**sandbox.base_env(), "PYTHONPATH": f"{root}/libs"}
+        log = f"{root}/server.log"
+        service = await sandbox.spawn(argv, env=env, cwd=root, log=log)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + start_timeout_s
+        while not (bound := (await sandbox.read_file(f"{root}/port")).strip()):
+            if service.exit_code is not None:
+                tail = (await sandbox.read_file(log)).decode(errors="replace")[-4000:]
+                raise SandboxError(f"the scope server stopped during start-up (exit {service.exit_code}):\n{tail}")
+            if loop.time() > deadline:
+                await service.stop()
+                raise SandboxError(f"the scope server did not start within {start_timeout_s:g} s; its log: {log}")
+            await asyncio.sleep(0.05)
+        return cls(f"http://127.0.0.1:{bound.decode()}", token, service=service, log=log)
+
+    @classmethod
+    def connect(cls, url: str, token_file: Path) -> ScopeServer:
+        """A shared server someone else started (`seer scope serve`)."""
+        return cls(url.rstrip("/"), token_file.read_text().strip())
+
+    def for_session(self, session: str) -> ScopeServer:
+        """The same server, calling on behalf of `session`; stopping it leaves the server running."""
+        return dataclasses.replace(self, session=session, service=None)
 
     def _client(self) -> httpx2.AsyncClient:
-        return httpx2.AsyncClient(base_url=self.url, headers={"Authorization": f"Bearer {self.token}"}, timeout=600)
+        if self._http is None:
+            headers = {"Authorization": f"Bearer {self.token}", "X-Seer-Session": self.session}
+            self._http = httpx2.AsyncClient(base_url=self.url, headers=headers, timeout=None)
+        return self._http
 
-    async def _get(self, path: str) -> Any:
-        async with self._client() as client:
-            return (await client.get(path)).json()
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+        try:
+            return await self._client().request(method, path, **kwargs)
+        except httpx2.TransportError as exc:
+            raise ToolError(f"the scope server at {self.url} is not answering ({type(exc).__name__}); it may have stopped") from None
+
+    @staticmethod
+    def _body(reply: httpx2.Response) -> Any:
+        body = reply.json()
+        if reply.status_code == 200:
+            return body
+        error = body["error"]
+        trace = f"\n{error['traceback']}" if error.get("traceback") else ""
+        raise ToolError(f"{error['type']}: {error['message']}{trace}")
 
     async def manifest(self) -> list[dict[str, Any]]:
-        return await self._get("/manifest")
+        """The exposed functions: `name`, `description` and `input_schema` of each."""
+        return self._body(await self._request("GET", "/manifest"))
 
     async def state(self) -> dict[str, Any]:
-        return await self._get("/state")
+        """Models loaded (and how often), calls served, calls per session."""
+        return self._body(await self._request("GET", "/state"))
 
     async def call(self, name: str, arguments: dict[str, Any]) -> Any:
         """Call an exposed function.
 
         Raises:
-            ToolError: Bad arguments, an unknown function, or the function raised (message and remote
-                traceback included, so the agent can act on it).
+            ToolError: Bad arguments, an unknown function, the function raised (message and remote
+                traceback included, so the agent can act on it), or the server is gone.
         """
-        async with self._client() as client:
-            reply = await client.post(f"/call/{name}", json=arguments)
-        body = reply.json()
-        if reply.status_code == 200:
-            return body["result"]
-        error = body["error"]
-        trace = f"\n{error['traceback']}" if error.get("traceback") else ""
-        raise ToolError(f"{error['type']}: {error['message']}{trace}")
+        return self._body(await self._request("POST", f"/call/{name}", json=arguments))["result"]
 
-    async def stop(self) -> None:
-        if self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
-
-
-async def start_scope_server(
-    workspace: Path,
-    interface: Path,
-    *,
-    models: list[ModelSpec] | None = None,
-    start_timeout_s: float = 120.0,
-    python: str = sys.executable,
-) -> ScopeServer:
-    """Ship the scope server and the interface into `workspace/.scope`, start it, wait until it serves.
-
-    Raises:
-        SandboxError: The server exited during start-up (the message carries its log) or did not answer
-            within `start_timeout_s`.
-    """
-    root = workspace / ".scope"
-    for package, name in ((_PACKAGE, "seer_scope"), (_PACKAGE.parent / "interp", "seer_interp")):
-        shutil.copytree(package, root / "libs" / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", "client.py"))
-    shutil.copy2(interface, root / "interface.py")
-    token = secrets.token_urlsafe(24)
-    (root / "token").write_text(token)
-    (root / "token").chmod(0o600)
-    port_file = root / "port"
-    port_file.unlink(missing_ok=True)
-    specs = [
-        {"name": m.name, "id": m.id, "dtype": m.dtype, "adapter": m.adapter, **({"hidden_name": m.name} if m.hidden else {})}
-        for m in models or []
-    ]
-    log = root / "server.log"
-    with log.open("wb") as sink:  # the child keeps its own copy of the descriptor
-        process = await asyncio.create_subprocess_exec(
-            python, "-m", "seer_scope.server", "--interface", str(root / "interface.py"), "--token-file", str(root / "token"),
-            "--port-file", str(port_file), "--models", json.dumps(specs),
-            cwd=root, env={"PYTHONPATH": str(root / "libs"), "PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1"},
-            stdin=asyncio.subprocess.DEVNULL, stdout=sink, stderr=asyncio.subprocess.STDOUT,
-        )  # fmt: skip
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + start_timeout_s
-    while not port_file.exists() or not port_file.read_text().strip():
-        if process.returncode is not None:
-            raise SandboxError(f"the scope server stopped during start-up (exit {process.returncode}):\n{log.read_text()[-4000:]}")
-        if loop.time() > deadline:
-            process.kill()
-            raise SandboxError(f"the scope server did not start within {start_timeout_s:g} s; its log: {log}")
-        await asyncio.sleep(0.05)
-    return ScopeServer(f"http://127.0.0.1:{port_file.read_text().strip()}", token, process, log)
-
-
-async def scoped_tools(server: ScopeServer, *, name: str = "scope") -> Toolset:
-    """A toolset with one tool per exposed function; each call goes to the scope server."""
-    tools = []
-    for spec in await server.manifest():
-
-        async def handler(ctx: ToolContext, _name: str = spec["name"], **arguments: Any) -> ToolResult:
-            result = await server.call(_name, arguments)
-            return ToolResult(result if isinstance(result, str) else json.dumps(result))
-
-        permissive = create_model(f"{spec['name']}_arguments", __config__=ConfigDict(extra="allow"))
-        tools.append(Tool(spec["name"], spec["description"], spec["input_schema"], permissive, handler))
-    return Toolset(name, tools)
+    async def close(self) -> None:
+        """Drop the connection, and stop the server if this process started it."""
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+        if self.service is not None:
+            await self.service.stop()

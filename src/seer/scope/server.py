@@ -1,11 +1,13 @@
 """The scope server: loads models and an interface file, serves its `@expose` functions over HTTP on
-127.0.0.1 with a bearer token. Standard library only (plus torch/numpy when results hold them); it runs
-inside the sandbox, shipped there as `seer_scope`.
+127.0.0.1 with a bearer token. Standard library only (plus the toolkit, torch and numpy when it loads
+models or results hold them); it runs inside the sandbox, shipped there as `seer_scope`.
 
     python -m seer_scope.server --interface interface.py --token-file TOKEN --port-file PORT [--models JSON]
 
 The port file is written only once the interface has loaded; a failure at start-up exits at once with
-the traceback on stderr. Routes: `GET /manifest`, `GET /state`, `POST /call/<name>` (JSON arguments).
+the traceback on stderr. Routes: `GET /manifest`, `GET /state`, `POST /call/<name>` (JSON arguments;
+the `X-Seer-Session` header names the calling session). Every answer is scrubbed of the identity of
+the hidden models (names, ids, paths) before it leaves, tracebacks and docstrings included.
 """
 
 from __future__ import annotations
@@ -15,14 +17,16 @@ import dataclasses
 import hmac
 import importlib.util
 import json
+import re
 import sys
 import threading
+import time
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .expose import _MODELS, EXPOSED
+from .expose import _CALLER, _MODELS, CONCURRENT, EXPOSED
 from .schema import function_schema
 
 __all__ = ["main", "to_json"]
@@ -74,7 +78,16 @@ def _check(schema: dict[str, Any], arguments: Any) -> str | None:
 class _State:
     token = b""
     calls = 0
-    lock = threading.Lock()
+    sessions: dict[str, int] = {}
+    models: dict[str, dict[str, Any]] = {}
+    hidden: re.Pattern[str] | None = None
+    counting = threading.Lock()
+    running = threading.Lock()
+    """Held by each call that is not `concurrent`: hooks on a shared model must not interleave."""
+
+
+def _scrub(raw: str) -> str:
+    return _State.hidden.sub("[hidden]", raw) if _State.hidden else raw
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -82,7 +95,7 @@ class _Handler(BaseHTTPRequestHandler):
         return
 
     def _send(self, status: int, body: Any) -> None:
-        raw = json.dumps(body).encode()
+        raw = _scrub(json.dumps(body)).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
@@ -102,7 +115,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/manifest":
             self._send(200, [function_schema(fn) for fn in EXPOSED.values()])
         elif self.path == "/state":
-            self._send(200, {"models_loaded": sorted(_MODELS), "calls": _State.calls, "functions": list(EXPOSED)})
+            with _State.counting:
+                state = {"models": _State.models, "calls": _State.calls, "sessions": dict(_State.sessions)}
+            self._send(200, {**state, "functions": list(EXPOSED)})
         else:
             self._send(404, {"error": {"type": "NotFound", "message": f"no route {self.path}"}})
 
@@ -123,10 +138,17 @@ class _Handler(BaseHTTPRequestHandler):
         if problem:
             self._send(400, {"error": {"type": "BadArguments", "message": f"{name}: {problem}"}})
             return
-        with _State.lock:
+        session = self.headers.get("X-Seer-Session", "default")
+        with _State.counting:
             _State.calls += 1
+            _State.sessions[session] = _State.sessions.get(session, 0) + 1
+        _CALLER.session = session
         try:
-            result = fn(**arguments)
+            if name in CONCURRENT:
+                result = fn(**arguments)
+            else:
+                with _State.running:
+                    result = fn(**arguments)
         except Exception as exc:
             self._send(500, {"error": {"type": type(exc).__name__, "message": str(exc), "traceback": traceback.format_exc()}})
             return
@@ -145,21 +167,61 @@ def _load_interface(path: Path) -> None:
     spec.loader.exec_module(module)
 
 
+class _Scrubbed:
+    """A text stream that hides the hidden models' identity in everything written to it (the log)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(_scrub(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def _hide(specs: list[dict[str, Any]]) -> None:
+    """Gather the strings that would reveal the hidden models; from here on, nothing carries them."""
+    hidden = [spec for spec in specs if spec.get("hidden_name")]
+    if not hidden:
+        return
+    from seer_interp.loading import identity_terms
+
+    terms = {term for spec in hidden for term in identity_terms(spec["id"], spec.get("adapter"))}
+    _State.hidden = re.compile("|".join(re.escape(t) for t in sorted(terms, key=len, reverse=True)), re.IGNORECASE)
+    sys.stdout, sys.stderr = _Scrubbed(sys.stdout), _Scrubbed(sys.stderr)
+
+
+def _load_models(specs: list[dict[str, Any]]) -> None:
+    """Load each model once (the state reports how often each was loaded)."""
+    from seer_interp.loading import load_model
+
+    for spec in specs:
+        began = time.monotonic()
+        options = {k: v for k, v in spec.items() if k not in ("name", "id")}
+        _MODELS[spec["name"]] = load_model(spec["id"], **options)
+        _State.models[spec["name"]] = {"loads": _State.models.get(spec["name"], {}).get("loads", 0) + 1,
+                                       "load_s": round(time.monotonic() - began, 2)}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Serve an interface's @expose functions.")
     parser.add_argument("--interface", type=Path, required=True)
     parser.add_argument("--token-file", type=Path, required=True)
     parser.add_argument("--port-file", type=Path, required=True)
     parser.add_argument("--models", default="[]", help="JSON list of {name, id, ...} to load first")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     args = parser.parse_args()
     _State.token = args.token_file.read_text().strip().encode()
-    for spec in json.loads(args.models):
-        from seer_interp.loading import load_model
-
-        options = {k: v for k, v in spec.items() if k not in ("name", "id")}
-        _MODELS[spec["name"]] = load_model(spec["id"], **options)
-    _load_interface(args.interface)
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    specs = json.loads(args.models)
+    _hide(specs)
+    try:
+        _load_models(specs)
+        _load_interface(args.interface)
+        server = ThreadingHTTPServer(("127.0.0.1", args.port), _Handler)
+    except BaseException:
+        traceback.print_exc()  # through the scrubbed stderr
+        sys.exit(1)
     args.port_file.write_text(str(server.server_address[1]))
     server.serve_forever()
 

