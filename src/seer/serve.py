@@ -2,7 +2,8 @@
 
 The server answers `initialize` at once while the session (run directory, workspace, kernel) starts
 in the background; the first tool call waits for it. That keeps a client's cold start close to the
-kernel's own start-up time.
+kernel's own start-up time. A scoped-only session (`scope.mode = "tools"`) is started first, since
+its tools are the scope server's functions: the client gets those, `finish` and the skill tools.
 """
 
 from __future__ import annotations
@@ -19,9 +20,14 @@ from seer.session import Session
 from seer.tools.base import ToolContext
 from seer.tools.mcp import bind, build_server, serve_http, serve_stdio
 from seer.tools.notebook import notebook_tools
+from seer.tools.scoped import scoped_session_tools
 
 __all__ = ["serve_session"]
 
+SCOPED_INSTRUCTIONS = (
+    "Functions an experimenter exposed for studying a model; there is no code execution. Call them to "
+    "investigate, and hand in your final report with finish."
+)
 INSTRUCTIONS = (
     "A live Jupyter notebook session for interpretability research. Run Python with execute_code; the "
     "kernel keeps state. Write notes with add_markdown, inspect the notebook with read_notebook, and hand "
@@ -38,8 +44,17 @@ async def serve_session(env: Environment, runs_dir: Path, transport: str, host: 
     holder: dict[str, Session] = {}
     problem: list[SeerError] = []
     ready = anyio.Event()
+    tools, instructions = notebook_tools, INSTRUCTIONS
+    if env.scope is not None and env.scope.mode == "tools":
+        holder["session"] = session = await Session.start(env, runs_dir=runs_dir)
+        assert session.scope is not None
+        tools = await scoped_session_tools(session.scope)
+        instructions = SCOPED_INSTRUCTIONS
 
     async def start() -> None:
+        if "session" in holder:
+            ready.set()
+            return
         try:
             holder["session"] = await Session.start(env, runs_dir=runs_dir)
             _say(f"session ready: {holder['session'].run.notebook_path}")
@@ -55,7 +70,7 @@ async def serve_session(env: Environment, runs_dir: Path, transport: str, host: 
             raise problem[0]
         return ToolContext(holder["session"])
 
-    server = build_server(notebook_tools, context, instructions=INSTRUCTIONS)
+    server = build_server(tools, context, instructions=instructions)
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(start)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from seer.environment import Environment
 from seer.skills import read_skills
@@ -38,6 +39,18 @@ TOOLKIT_NOTE = (
     "`concept_vector`, `inject`, `load_sae`, `top_features`, `steer_with_feature`, `arch_of` (layers, "
     "attention, MLP of any supported model). `help(seer_interp.steer)` shows how to call each."
 )
+
+SCOPED_METHODOLOGY = """\
+## How to work
+- State the question and a first hypothesis before calling anything.
+- Work in small steps: one question per call; note the numbers you will rely on.
+- Check surprising results with a control or a second probe before believing them.
+- When you are done (or stuck), call `finish` with a report: each claim, the calls whose results show
+  it, and how confident you are."""
+
+SCOPED_PREAMBLE = """\
+You can act only through the tools you were given: functions an experimenter exposed, which run beside
+the model you study. There is no code execution and no access to the model beyond these functions."""
 
 TOOLS_PREAMBLE = """\
 You work in a live Jupyter notebook. `execute_code` appends a cell and runs it; the kernel keeps its
@@ -70,7 +83,7 @@ def _library_line(path: Path) -> str:
 def agent_view(env: Environment) -> AgentView:
     """What the agent is told about `env`; a hidden model is named only by its variable."""
     models = [
-        f"`{m.name}` with `{m.name}_tokenizer`"
+        (f"`{m.name}`" if env.scope is not None else f"`{m.name}` with `{m.name}_tokenizer`")
         + (" (identity hidden)" if m.hidden else f": {m.id}" + (f" + adapter {m.adapter}" if m.adapter else ""))
         for m in env.models
     ]
@@ -79,24 +92,41 @@ def agent_view(env: Environment) -> AgentView:
     return AgentView(models, [_library_line(p) for p in env.libraries], skills, files)
 
 
-def system_prompt(env: Environment, *, methodology: bool = True, style_guide: bool = True) -> str:
-    """The system prompt for an agent working in a session built from `env`."""
+def _scope_note(functions: list[dict[str, Any]] | None) -> str:
+    listing = "".join(f"\n- `scope.{f['name']}`: {f['description'].splitlines()[0]}" for f in functions or [])
+    return (
+        "The kernel holds no model: you reach it only through the functions of the `scope` module (already "
+        f"imported); `help(scope.<name>)` shows how to call each.{listing}"
+    )
+
+
+def system_prompt(
+    env: Environment, *, methodology: bool = True, style_guide: bool = True, functions: list[dict[str, Any]] | None = None
+) -> str:
+    """The system prompt for an agent working in a session built from `env`; `functions` is the scope
+    server's manifest in a scoped session."""
     view = agent_view(env)
-    parts = ["You are an interpretability researcher.", TOOLS_PREAMBLE]
+    scoped_only = env.scope is not None and env.scope.mode == "tools"
+    parts = ["You are an interpretability researcher.", SCOPED_PREAMBLE if scoped_only else TOOLS_PREAMBLE]
     environment = []
-    if view.models:
+    if env.scope is not None:
+        if view.models:
+            environment.append("Models behind the functions: " + "; ".join(view.models) + ".")
+        if not scoped_only:
+            environment.append(_scope_note(functions))
+    elif view.models:
         environment.append("Models loaded in the kernel: " + "; ".join(view.models) + ".")
         environment.append(TOOLKIT_NOTE)
-    if view.libraries:
+    if view.libraries and not scoped_only:
         environment.append("Libraries you can import: " + "; ".join(view.libraries) + ".")
-    if view.files:
+    if view.files and not scoped_only:
         environment.append("Files in the working directory: " + ", ".join(view.files) + ".")
     if view.skills:
         environment.append("Skills (read one with `read_skill`): " + "; ".join(view.skills) + ".")
     if environment:
         parts.append("## Environment\n" + "\n".join(environment))
     if methodology:
-        parts.append(METHODOLOGY)
-    if style_guide:
+        parts.append(SCOPED_METHODOLOGY if scoped_only else METHODOLOGY)
+    if style_guide and not scoped_only:
         parts.append(STYLE_GUIDE)
     return "\n\n".join(parts)

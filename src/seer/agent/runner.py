@@ -28,8 +28,9 @@ from seer.session import Session
 from seer.tools.agent import agent_tools
 from seer.tools.base import Toolset
 from seer.tools.notebook import notebook_tools
+from seer.tools.scoped import scoped_session_tools
 
-__all__ = ["agent_toolset", "resume_agent", "run_agent"]
+__all__ = ["agent_toolset", "resume_agent", "run_agent", "session_toolset"]
 
 RESUMED = "The run was interrupted and has been resumed; the kernel state was restored from the notebook. Continue."
 
@@ -37,6 +38,14 @@ RESUMED = "The run was interrupted and has been resumed; the kernel state was re
 def agent_toolset() -> Toolset:
     """The tools an agent gets in a notebook session: the notebook tools plus `checkpoint`."""
     return Toolset.combine("agent", notebook_tools, agent_tools)
+
+
+async def session_toolset(session: Session) -> Toolset:
+    """The tools for an agent in `session`: in a scoped-only session, the exposed functions, the skill
+    tools, `finish` and `checkpoint`; otherwise `agent_toolset()`."""
+    if session.has_kernel or session.scope is None:
+        return agent_toolset()
+    return Toolset.combine("agent", await scoped_session_tools(session.scope), agent_tools)
 
 
 def _git_commit() -> str | None:
@@ -99,12 +108,13 @@ async def run_agent(
     drives = hasattr(provider, "drive")  # Claude Code runs its own loop and reports its own cost
     if not drives:
         budget.check_priced(provider.name, provider.model)
-    tools = agent_toolset()
-    system = system_prompt(env, methodology=methodology, style_guide=style_guide)
     session = await Session.start(env, runs_dir=runs_dir)
     if on_session is not None:
         on_session(session)
     try:
+        tools = await session_toolset(session)
+        functions = await session.scope.manifest() if session.scope is not None else None
+        system = system_prompt(env, methodology=methodology, style_guide=style_guide, functions=functions)
         session.run.update_record(
             agent={**_provider_record(provider), **(provider_settings or {})},
             task=task,
@@ -167,7 +177,7 @@ async def resume_agent(
             messages.append(Message("user", [Text(RESUMED)]))
             transcript.append("user", text=RESUMED, source="resume")
         loop = AgentLoop(
-            provider, session, agent_toolset(), system=record["system_prompt"], budget=budget,
+            provider, session, await session_toolset(session), system=record["system_prompt"], budget=budget,
             transcript=transcript, options=options or LoopOptions(**record.get("options", {})),
             interaction=interaction, spent=spent,
         )  # fmt: skip

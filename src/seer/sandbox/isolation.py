@@ -69,7 +69,8 @@ def confine(argv: list[str], *, python: str, workspace: str, readable: list[str]
     """`argv` wrapped so it runs confined: writable `workspace`, read-only `readable` and system folders."""
     args = ["bwrap", "--die-with-parent", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
             "--unshare-user", "--uid", "1000", "--gid", "1000", "--cap-drop", "ALL",
-            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]  # fmt: skip
+            "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/tmp/home",
+            "--unsetenv", "JPY_PARENT_PID"]  # fmt: skip  (its parent is not visible: ipykernel would take that as orphaned)
     for path in _SYSTEM:
         args += ["--ro-bind-try", path, path]
     for path in python_roots(python):

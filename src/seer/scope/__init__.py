@@ -1,7 +1,7 @@
 """Scoped sessions: an author's `@expose` functions, served from a separate process, are all the agent
-may call. This package runs inside the sandbox (shipped as `seer_scope`); `seer.scope.client` is the
-harness side."""
+may call. `expose`, `schema` and `server` run inside the sandbox (shipped as `seer_scope`, standard
+library only); `client`, `library` and `setup` are the harness side."""
 
-from .expose import expose, models
+from .expose import expose, models, session_state
 
-__all__ = ["expose", "models"]
+__all__ = ["expose", "models", "session_state"]

@@ -162,6 +162,10 @@ class Toolset:
     def names(self) -> list[str]:
         return list(self._tools)
 
+    def only(self, *names: str) -> Toolset:
+        """A toolset with just the named tools of this one, in this one's order."""
+        return Toolset(self.name, [tool for tool in self if tool.name in names])
+
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 

@@ -10,8 +10,12 @@ from pydantic import ConfigDict, create_model
 
 from seer.scope.client import ScopeServer
 from seer.tools.base import Tool, ToolContext, ToolResult, Toolset
+from seer.tools.notebook import notebook_tools
 
-__all__ = ["scoped_tools"]
+__all__ = ["KEPT", "scoped_session_tools", "scoped_tools"]
+
+KEPT = ("list_skills", "read_skill", "finish")
+"""The notebook tools a scoped-only session keeps: none of them runs code."""
 
 
 async def scoped_tools(server: ScopeServer, *, name: str = "scope") -> Toolset:
@@ -26,3 +30,8 @@ async def scoped_tools(server: ScopeServer, *, name: str = "scope") -> Toolset:
         permissive = create_model(f"{spec['name']}_arguments", __config__=ConfigDict(extra="allow"))
         tools.append(Tool(spec["name"], spec["description"], spec["input_schema"], permissive, handler))
     return Toolset(name, tools)
+
+
+async def scoped_session_tools(server: ScopeServer) -> Toolset:
+    """Everything a scoped-only session offers: the exposed functions, the skill tools and `finish`."""
+    return Toolset.combine("scoped", await scoped_tools(server), notebook_tools.only(*KEPT))
