@@ -103,9 +103,9 @@ class CellRun:
 class _PinnedKernelManager(AsyncKernelManager):
     """A kernel manager that launches exactly the given command, whatever kernelspecs are installed."""
 
-    def __init__(self, argv: list[str], **kwargs: Any) -> None:
+    def __init__(self, argv: list[str], interrupt_mode: str = "signal", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self._pinned = KernelSpec(argv=argv, display_name="Python 3 (seer)", language="python")
+        self._pinned = KernelSpec(argv=argv, display_name="Python 3 (seer)", language="python", interrupt_mode=interrupt_mode)
 
     @property
     def kernel_spec(self) -> KernelSpec:  # type: ignore[override]
@@ -122,6 +122,8 @@ class Kernel:
         log: Where the kernel process's own stdout and stderr go (never our stdout: that may be MCP).
         start_timeout_s: How long the kernel may take to answer after launch.
         connection_file: Where to write the connection file (default: Jupyter's runtime folder).
+        interrupt_mode: `message` when `argv` wraps the kernel in another process (bubblewrap), which a
+            signal would hit instead of the kernel.
     """
 
     def __init__(
@@ -133,8 +135,9 @@ class Kernel:
         log: IO[bytes] | None = None,
         start_timeout_s: float = 60.0,
         connection_file: str | None = None,
+        interrupt_mode: Literal["signal", "message"] = "signal",
     ) -> None:
-        self._manager = _PinnedKernelManager(argv)
+        self._manager = _PinnedKernelManager(argv, interrupt_mode)
         if connection_file:
             self._manager.connection_file = connection_file
         self._launch = {"cwd": cwd, "env": env, "stdout": log, "stderr": log}

@@ -138,6 +138,7 @@ class LocalSandbox:
             log=self._log,
             start_timeout_s=start_timeout_s,
             connection_file=connection_file,
+            interrupt_mode="signal" if self.confinement is None else "message",
         )
         try:
             await kernel.start()
