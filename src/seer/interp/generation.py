@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
-from .tokens import encode, render
+from .tokens import Conversation, encode, render
 
 __all__ = ["generate"]
 
@@ -18,7 +18,7 @@ __all__ = ["generate"]
 def generate(
     model: nn.Module,
     tokenizer: Any,
-    prompts: str | Sequence[str],
+    prompts: str | Conversation | Sequence[str | Conversation],
     *,
     chat: bool = True,
     system: str | None = None,
@@ -32,6 +32,9 @@ def generate(
 ) -> list[str]:
     """Generate a continuation for each prompt; returns only the new text (not the prompt or prefill).
 
+    A prompt is a user message, or a conversation (a list of `{"role", "content"}` messages) that the
+    model answers next.
+
     Args:
         chat: Apply the chat template (off for base models).
         system: A system message (chat only).
@@ -39,7 +42,8 @@ def generate(
         do_sample, temperature, top_p: Sampling; greedy by default.
         kwargs: Passed on to `model.generate` (e.g. `repetition_penalty`).
     """
-    items = [prompts] if isinstance(prompts, str) else list(prompts)
+    single = isinstance(prompts, str) or (isinstance(prompts, list) and bool(prompts) and isinstance(prompts[0], dict))
+    items = [prompts] if single else list(prompts)
     arch = arch_of(model)
     texts = [render(tokenizer, p, chat=chat, system=system, prefill=prefill) for p in items]
     sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p} if do_sample else {"do_sample": False}

@@ -10,15 +10,24 @@ import torch
 __all__ = ["Batch", "encode", "render"]
 
 
-def render(tokenizer: Any, prompt: str, *, chat: bool, system: str | None = None, prefill: str | None = None) -> str:
-    """The text the model sees for one prompt.
+Conversation = list[dict[str, str]]
+"""Chat messages, `[{"role": "user", "content": ...}, {"role": "assistant", ...}, ...]`."""
+
+
+def render(
+    tokenizer: Any, prompt: str | Conversation, *, chat: bool, system: str | None = None, prefill: str | None = None
+) -> str:
+    """The text the model sees for one prompt: a user message, or a whole conversation (chat only).
 
     With `chat`, the chat template is applied; `prefill` starts the assistant's reply and the template
     leaves that message open (`continue_final_message`), so the model continues it.
     """
     if not chat:
+        if not isinstance(prompt, str):
+            raise ValueError("a conversation needs the chat template; pass chat=True")
         return prompt + (prefill or "")
-    messages = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    turns = [{"role": "user", "content": prompt}] if isinstance(prompt, str) else list(prompt)
+    messages = ([{"role": "system", "content": system}] if system else []) + turns
     if prefill:
         messages.append({"role": "assistant", "content": prefill})
         return tokenizer.apply_chat_template(messages, tokenize=False, continue_final_message=True)
