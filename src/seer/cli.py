@@ -126,6 +126,25 @@ def doctor() -> None:
     raise typer.Exit(0 if ok else 1)
 
 
+scope_app = typer.Typer(help="Scope servers shared by several sessions.", no_args_is_help=True)
+app.add_typer(scope_app, name="scope")
+
+
+@scope_app.command("serve")
+def scope_serve(
+    env: Annotated[Path, typer.Option("--env", help="Environment TOML whose scope section names the interface, and the models to load.")],
+    folder: Annotated[Path, typer.Option("--dir", help="Folder for the server's files, token and log.")] = Path(".seer-scope"),
+    port: Annotated[int, typer.Option("--port", help="Port on 127.0.0.1; 0 takes any free one.")] = 0,
+) -> None:
+    """Serve an interface's @expose functions to many sessions; the models load once. Stop with Ctrl-C."""
+    from seer.scope.shared import serve_shared
+
+    try:
+        anyio.run(lambda: serve_shared(_load_env(env), folder, port=port, say=lambda line: typer.echo(line, err=True)))
+    except SeerError as exc:
+        raise _fail(exc) from None
+
+
 app.command()(agent_commands.run)
 app.command()(agent_commands.chat)
 app.command()(agent_commands.resume)

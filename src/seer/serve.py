@@ -22,7 +22,7 @@ from seer.tools.mcp import bind, build_server, serve_http, serve_stdio
 from seer.tools.notebook import notebook_tools
 from seer.tools.scoped import scoped_session_tools
 
-__all__ = ["serve_session"]
+__all__ = ["serve_session", "stop_on_signal"]
 
 SCOPED_INSTRUCTIONS = (
     "Functions an experimenter exposed for studying a model; there is no code execution. Call them to "
@@ -74,7 +74,7 @@ async def serve_session(env: Environment, runs_dir: Path, transport: str, host: 
     try:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(start)
-            tasks.start_soon(_stop_on_signal, tasks.cancel_scope)
+            tasks.start_soon(stop_on_signal, tasks.cancel_scope)
             if transport == "http":
                 sock = bind(host, port)
                 url = f"http://{host}:{sock.getsockname()[1]}/mcp"
@@ -95,7 +95,8 @@ async def serve_session(env: Environment, runs_dir: Path, transport: str, host: 
                 await holder["session"].close()
 
 
-async def _stop_on_signal(scope: anyio.CancelScope) -> None:
+async def stop_on_signal(scope: anyio.CancelScope) -> None:
+    """Cancel `scope` at the first SIGTERM or SIGINT."""
     with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
         async for _ in signals:
             scope.cancel()

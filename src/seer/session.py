@@ -17,7 +17,6 @@ client module and no model, and runs isolated where the machine allows (`seer.sc
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import time
@@ -27,11 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seer.environment import Environment, ModelSpec
+from seer.environment import Environment
 from seer.errors import SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
 from seer.notebook import Notebook
-from seer.organisms import organism_path
+from seer.placement import load_arguments, place_adapters
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
@@ -403,7 +402,7 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel
         confine, isolation = kernel_isolation(env.scope)
         if confine:
             sandbox.confinement = await weight_confinement(sandbox)
-        models = [{"name": spec.name, "id": spec.id, **_model_options(spec, _model_root(env, sandbox))} for spec in env.models]
+        models = [load_arguments(spec, _model_root(env, sandbox)) for spec in env.models]
         scope = await start_scope(env, sandbox, run.id, models)
         functions = [spec["name"] for spec in await scope.manifest()]
         shared = env.scope.server is not None
@@ -427,18 +426,6 @@ def _model_root(env: Environment, sandbox: Sandbox) -> str:
     return f"{sandbox.private}/scope" if env.scope is not None else sandbox.workspace
 
 
-def _model_options(spec: ModelSpec, root: str) -> dict[str, Any]:
-    """`load_model` keyword arguments for `spec` (packaged adapters resolved under `root`)."""
-    adapter = spec.adapter
-    if adapter and adapter.startswith("seer:"):
-        adapter = f"{root}/{_adapter_dir(adapter)}"
-    options: dict[str, Any] = {"dtype": spec.dtype, "revision": spec.revision, "adapter": adapter,
-                               "device_map": spec.device_map, "merge_adapter": spec.merge_adapter or None,
-                               "trust_remote_code": spec.trust_remote_code or None,
-                               "hidden_name": spec.name if spec.hidden else None}  # fmt: skip
-    return {key: value for key, value in options.items() if value is not None}
-
-
 def _loading_code(env: Environment, workspace: str) -> str:
     """Kernel code binding each model and its tokenizer to their variable names (none when scoped:
     the models live in the scope server)."""
@@ -446,7 +433,8 @@ def _loading_code(env: Environment, workspace: str) -> str:
         return ""
     lines = [f"from {TOOLKIT}.loading import load_model as _seer_load"]
     for spec in env.models:
-        arguments = ", ".join(f"{key}={value!r}" for key, value in _model_options(spec, workspace).items())
+        options = load_arguments(spec, workspace)
+        arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if key not in ("name", "id"))
         lines.append(f"{spec.name}, {spec.name}_tokenizer = _seer_load({spec.id!r}, {arguments})")
     lines.append("del _seer_load\n")
     return "\n".join(lines)
@@ -477,17 +465,8 @@ async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Sk
     for skill in skills.values():
         await sandbox.upload(skill.path, f"{_SKILLS}/{skill.name}")
     await sandbox.upload(Path(__file__).parent / "interp", f"{_LIBS}/{TOOLKIT}")  # the kernel needs no Seer
-    for spec in env.models:
-        if spec.adapter and spec.adapter.startswith("seer:"):
-            folder = organism_path(spec.adapter[5:])
-            for name in ("adapter_config.json", "adapter_model.safetensors"):  # not the model card
-                await sandbox.upload(folder / name, f"{_model_root(env, sandbox)}/{_adapter_dir(spec.adapter)}/{name}")
+    await place_adapters(env.models, sandbox, _model_root(env, sandbox))
     return skills
-
-
-def _adapter_dir(adapter: str) -> str:
-    """Where a packaged organism goes in the workspace: a folder name that says nothing about it."""
-    return f".seer/adapters/{hashlib.sha256(adapter.encode()).hexdigest()[:16]}"
 
 
 async def _install_packages(env: Environment, sandbox: Sandbox, run: RunDir) -> None:
