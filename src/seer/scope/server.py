@@ -81,6 +81,7 @@ class _State:
     sessions: dict[str, int] = {}
     models: dict[str, dict[str, Any]] = {}
     hidden: re.Pattern[str] | None = None
+    schemas: dict[str, dict[str, Any]] = {}
     counting = threading.Lock()
     running = threading.Lock()
     """Held by each call that is not `concurrent`: hooks on a shared model must not interleave."""
@@ -91,6 +92,9 @@ def _scrub(raw: str) -> str:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: a client's calls share one connection
+    disable_nagle_algorithm = True  # headers and body are two writes; Nagle would hold the body ~40 ms
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet: stdout is not ours
         return
 
@@ -113,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         if not self._authorised():
             return
         if self.path == "/manifest":
-            self._send(200, [function_schema(fn) for fn in EXPOSED.values()])
+            self._send(200, list(_State.schemas.values()))
         elif self.path == "/state":
             with _State.counting:
                 state = {"models": _State.models, "calls": _State.calls, "sessions": dict(_State.sessions)}
@@ -122,6 +126,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"type": "NotFound", "message": f"no route {self.path}"}})
 
     def do_POST(self) -> None:  # noqa: N802
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))  # read first: the connection is reused
         if not self._authorised():
             return
         name = self.path.removeprefix("/call/")
@@ -130,11 +135,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"type": "UnknownFunction", "message": f"no exposed function {name!r}; exposed: {', '.join(EXPOSED)}"}})
             return
         try:
-            arguments = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            arguments = json.loads(body or b"{}")
         except json.JSONDecodeError as exc:
             self._send(400, {"error": {"type": "BadRequest", "message": f"the body is not JSON: {exc}"}})
             return
-        problem = _check(function_schema(fn)["input_schema"], arguments)
+        problem = _check(_State.schemas[name]["input_schema"], arguments)
         if problem:
             self._send(400, {"error": {"type": "BadArguments", "message": f"{name}: {problem}"}})
             return
@@ -156,6 +161,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, {"result": to_json(result)})
         except TypeError as exc:
             self._send(500, {"error": {"type": "UnserialisableResult", "message": f"{name} returned something with no JSON form: {exc}"}})
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # the default 5 drops connections when many sessions arrive at once
+    daemon_threads = True
 
 
 def _load_interface(path: Path) -> None:
@@ -218,7 +228,8 @@ def main() -> None:
     try:
         _load_models(specs)
         _load_interface(args.interface)
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), _Handler)
+        _State.schemas = {name: function_schema(fn) for name, fn in EXPOSED.items()}
+        server = _Server(("127.0.0.1", args.port), _Handler)
     except BaseException:
         traceback.print_exc()  # through the scrubbed stderr
         sys.exit(1)
