@@ -1,3 +1,4 @@
+import re
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,22 @@ def test_two_models_with_one_name_are_refused() -> None:
 def test_the_readme_example_environment_loads() -> None:
     env = Environment.from_toml(Path(__file__).parents[1] / "examples" / "basic" / "env.toml")
     assert env.name == "basic" and env.skills[0].name == "notebook-practice"
+
+
+def test_a_scope_section_is_checked_at_load(tmp_path: Path) -> None:
+    (tmp_path / "interface.py").write_text("")
+    (tmp_path / "env.toml").write_text('[scope]\ninterface = "interface.py"\nmode = "notebook"\n')
+    env = Environment.from_toml(tmp_path / "env.toml")
+    assert env.scope is not None and env.scope.interface == tmp_path / "interface.py"
+    problems = {
+        "give either `interface`": {"scope": {}},
+        "'missing.py' does not exist": {"scope": {"interface": "missing.py"}},
+        "needs `token_file`": {"scope": {"server": "http://127.0.0.1:1"}},
+        "is not a URL": {"scope": {"server": "localhost:1", "token_file": str(tmp_path / "interface.py")}},
+        "loads its own models": {"models": [{"id": "x"}], "scope": {"server": "http://127.0.0.1:1", "token_file": str(tmp_path / "interface.py")}},
+        "has no kernel to run it": {"init_code": "x = 1", "scope": {"interface": str(tmp_path / "interface.py")}},
+        "did you mean 'isolation'": {"scope": {"interface": str(tmp_path / "interface.py"), "isolate": "off"}},
+    }  # fmt: skip
+    for message, data in problems.items():
+        with pytest.raises(SpecError, match=re.escape(message)):
+            Environment.from_dict(data)

@@ -209,6 +209,8 @@ class Environment(_Spec):
         names = [m.name for m in self.models]
         for name in {n for n in names if names.count(n) > 1}:
             problems.append(f"models: two models are named {name!r}; give each a distinct `name`")
+        if self.scope is not None and self.scope.mode == "tools" and self.init_code.strip():
+            problems.append("init_code: a scoped session in `tools` mode has no kernel to run it; use mode = 'notebook' or drop it")
         if self.scope is not None and self.scope.server is not None and self.models:
             problems.append("scope.server: a shared scope server loads its own models; remove `models` or use `scope.interface`")
         if problems:

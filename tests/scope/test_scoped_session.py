@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from seer.agent.prompt import system_prompt
 from seer.agent.providers.scripted import ScriptedProvider
 from seer.agent.runner import run_agent, session_toolset
 from seer.environment import Environment
@@ -16,6 +17,7 @@ from seer.sandbox.local import LocalSandbox
 from seer.scope.client import ScopeServer
 from seer.scope.library import client_source
 from seer.session import Session
+from tests.helpers import stdio_seer, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -187,3 +189,42 @@ async def test_an_unisolated_kernel_is_announced_and_recorded(tmp_path: Path, ca
         assert isolation["kernel"] == "none" and "could read the scope server's files" in isolation["guarantee"]
         assert "NOT isolated" in caplog.text
         assert (await session.execute("print(scope.width())")).run.status == "ok"
+
+
+async def test_seer_mcp_serves_a_scoped_session_with_the_exposed_functions_only(tmp_path: Path) -> None:
+    write(tmp_path, INTERFACE)
+    (tmp_path / "env.toml").write_text(
+        '[[models]]\nid = "seer:tiny-llama"\nname = "target"\nhidden = true\n\n[scope]\ninterface = "interface.py"\n'
+    )
+    async with stdio_seer(tmp_path / "runs", "--env", str(tmp_path / "env.toml")) as client:
+        listed = [tool.name for tool in (await client.list_tools()).tools]
+        assert listed == ["width", "remember", "list_skills", "read_skill", "finish"]
+        assert text_of(await client.call_tool("remember", {"note": "over MCP"})) == '["over MCP"]'
+        refused = await client.call_tool("execute_code", {"code": "print(1)"})
+        assert refused.is_error and "There is no tool 'execute_code'" in text_of(refused)
+
+
+async def test_a_scoped_run_reopens_with_its_scope_server(tmp_path: Path) -> None:
+    env = scoped_env(write(tmp_path, INTERFACE))
+    async with Session.open(env, runs_dir=tmp_path / "runs") as first:
+        run = first.run.path
+        assert await first.scope.call("remember", {"note": "before"}) == ["before"]
+    (tmp_path / "interface.py").unlink()  # the run keeps its own copy
+    again = await Session.reopen(run)
+    try:
+        assert again.scope is not None and again.scope.service is not None
+        assert await again.scope.call("width", {}) == 64
+        assert again.run.read_record()["scope"]["functions"] == ["width", "remember"]
+    finally:
+        await again.close()
+
+
+def test_the_prompt_of_a_scoped_agent_offers_only_what_it_has(tmp_path: Path) -> None:
+    interface = write(tmp_path, INTERFACE)
+    tools_only = system_prompt(scoped_env(interface))
+    assert "There is no code execution" in tools_only and "execute_code" not in tools_only
+    assert "`target` (identity hidden)" in tools_only and "seer_interp" not in tools_only
+    manifest = [{"name": "width", "description": "The target model's hidden size.", "input_schema": {}}]
+    notebook = system_prompt(scoped_env(interface, mode="notebook"), functions=manifest)
+    assert "`scope.width`: The target model's hidden size." in notebook and "execute_code" in notebook
+    assert "tiny" not in tools_only + notebook
