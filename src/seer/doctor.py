@@ -10,6 +10,8 @@ from importlib import metadata
 
 import anyio
 
+from seer.sandbox.isolation import probe
+
 __all__ = ["run_checks"]
 
 _EXTRAS = {
@@ -78,5 +80,10 @@ async def run_checks(echo: Callable[[str], None] = print) -> bool:
             echo(f"  · {module} not installed (needed for {purpose}): `{fix}`")
         else:
             echo(f"  ✓ {module} {metadata.version(module)} ({purpose})")
+    reason = probe()
+    if reason is None:
+        echo("  ✓ bubblewrap isolates notebook kernels from scope servers")
+    else:
+        echo(f"  · kernel isolation unavailable ({reason}); scoped notebook sessions run without it, and say so")
     echo("All required checks passed." if ok else "Some required checks failed; fix them and run `seer doctor` again.")
     return ok
