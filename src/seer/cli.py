@@ -126,6 +126,24 @@ def doctor() -> None:
     raise typer.Exit(0 if ok else 1)
 
 
+@app.command()
+def view(
+    runs_dir: Annotated[Path, typer.Argument(help="The folder of run directories to watch.")] = Path("runs"),
+    host: Annotated[str, typer.Option("--host", help="Interface to bind; beyond loopback the URL carries a token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port; 0 takes any free one.")] = 8765,
+) -> None:
+    """Watch runs in the browser as they happen: the runs list, each notebook and transcript, live."""
+    from seer.serve import stop_on_signal
+    from seer.viewer.serve import serve_viewer
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(stop_on_signal, tasks.cancel_scope)
+            await serve_viewer(runs_dir, host=host, port=port, say=lambda line: typer.echo(line, err=True))
+
+    anyio.run(main)
+
+
 scope_app = typer.Typer(help="Scope servers shared by several sessions.", no_args_is_help=True)
 app.add_typer(scope_app, name="scope")
 

@@ -21,8 +21,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from seer.errors import SeerError
 from seer.tools.base import ToolContext, ToolResult, Toolset
+from seer.web import bind, serve_asgi
 
-__all__ = ["BearerAuth", "build_server", "serve_http", "serve_stdio"]
+__all__ = ["BearerAuth", "bind", "build_server", "serve_http", "serve_stdio"]
 
 ContextFactory = Callable[[], Awaitable[ToolContext]]
 
@@ -88,41 +89,9 @@ class BearerAuth:
         await self.app(scope, receive, send)
 
 
-def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
-    """A listening socket; port 0 picks a free one (read it from `getsockname()`)."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    sock.setblocking(False)
-    return sock
-
-
 async def serve_http(
     server: Server, *, token: str, sock: socket.socket, ready: anyio.Event | None = None, path: str = "/mcp"
 ) -> None:
     """Serve streamable HTTP at `path` on an already bound socket (closed on exit), until cancelled."""
-    import uvicorn
-
-    host, port = sock.getsockname()[:2]
-    app = BearerAuth(server.streamable_http_app(streamable_http_path=path, host=host), token)
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
-    web = uvicorn.Server(config)
-    web.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # the caller owns signals
-    async def run() -> None:
-        with anyio.CancelScope(shield=True):  # stopped by should_exit, so uvicorn shuts down cleanly
-            await web.serve([sock])
-
-    try:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(run)
-            while not web.started:
-                await anyio.sleep(0.01)
-            if ready is not None:
-                ready.set()
-            try:
-                await anyio.sleep_forever()
-            finally:
-                web.should_exit = True
-    finally:
-        sock.close()
+    host = sock.getsockname()[0]
+    await serve_asgi(BearerAuth(server.streamable_http_app(streamable_http_path=path, host=host), token), sock=sock, ready=ready)

@@ -1,0 +1,190 @@
+"""The viewer's web app: a page per run list and per run, a JSON API over run directories, and server
+push (Server-Sent Events) as runs change. It reads run directories only.
+
+Routes: `/` and `/run/<id>` (the page), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
+`/api/runs/<id>/cells?start=&limit=`, `/api/runs/<id>/cells/<i>/outputs/<j>` (an image),
+`/api/runs/<id>/events?end=&limit=`, `/api/runs/<id>/stream`. When a token is set (the app is bound
+beyond loopback), every request needs `?token=` once; a cookie carries it after that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hmac
+import json
+import re
+from collections.abc import AsyncIterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, tail_events
+
+__all__ = ["create_app"]
+
+_STATIC = Path(__file__).parent / "static"
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_COOKIE = "seer_view_token"
+
+
+@lru_cache(maxsize=8)
+def _cells(run: str, stamp: tuple[int, int]) -> list[dict[str, Any]]:
+    """A run's notebook cells, parsed once per version of the file."""
+    return read_cells(Path(run))
+
+
+def _sse(kind: str, data: Any) -> str:
+    return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
+
+
+def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25) -> Starlette:
+    """The viewer over `runs_dir`; `poll_s` is how often the server looks at the files it streams."""
+    runs_dir = runs_dir.resolve()
+
+    def run_path(request: Request) -> Path:
+        name = request.path_params["run"]
+        path = runs_dir / name
+        if not _RUN_ID.match(name) or not (path / "run.json").is_file():
+            raise _NotFound(f"no run {name!r} in {runs_dir}")
+        return path
+
+    def cells_of(run: Path) -> list[dict[str, Any]]:
+        notebook = run / "notebook.ipynb"
+        try:
+            stat = notebook.stat()
+        except OSError:
+            return []
+        return _cells(str(run), (stat.st_mtime_ns, stat.st_size))
+
+    async def page(request: Request) -> Response:
+        return FileResponse(_STATIC / "index.html")
+
+    async def runs(request: Request) -> Response:
+        return JSONResponse(list_runs(runs_dir))
+
+    async def runs_stream(request: Request) -> Response:
+        async def changes() -> AsyncIterator[str]:
+            last = None
+            while not await request.is_disconnected():
+                rows = await asyncio.to_thread(list_runs, runs_dir)
+                if rows != last:
+                    last = rows
+                    yield _sse("runs", rows)
+                await asyncio.sleep(max(poll_s, 0.5))
+
+        return _stream(changes())
+
+    async def run(request: Request) -> Response:
+        return JSONResponse(run_detail(run_path(request)))
+
+    async def cells(request: Request) -> Response:
+        start = int(request.query_params.get("start", 0))
+        limit = min(int(request.query_params.get("limit", 50)), 200)
+        stored = cells_of(run_path(request))
+        return JSONResponse([cell_view(i, stored[i]) for i in range(max(start, 0), min(start + limit, len(stored)))])
+
+    async def image(request: Request) -> Response:
+        stored = cells_of(run_path(request))
+        index, output = int(request.path_params["cell"]), int(request.path_params["output"])
+        try:
+            data = stored[index]["outputs"][output]["data"]
+        except (IndexError, KeyError):
+            raise _NotFound(f"cell {index} has no output {output}") from None
+        for mime in ("image/png", "image/jpeg", "image/gif", "image/webp"):
+            if mime in data:
+                payload = data[mime]
+                return Response(base64.b64decode("".join(payload) if isinstance(payload, list) else payload), media_type=mime,
+                                headers={"Cache-Control": "max-age=3600"})  # fmt: skip
+        if "image/svg+xml" in data:
+            svg = data["image/svg+xml"]
+            return Response("".join(svg) if isinstance(svg, list) else svg, media_type="image/svg+xml")
+        raise _NotFound(f"output {output} of cell {index} is not an image")
+
+    async def events(request: Request) -> Response:
+        end = request.query_params.get("end")
+        limit = min(int(request.query_params.get("limit", 200)), 1000)
+        found, start = await asyncio.to_thread(tail_events, run_path(request) / "transcript.jsonl", int(end) if end else None, limit)
+        return JSONResponse({"events": found, "start": start})
+
+    async def run_stream(request: Request) -> Response:
+        watch = RunWatch(run_path(request))
+
+        async def changes() -> AsyncIterator[str]:
+            quiet = 0.0
+            while not await request.is_disconnected():
+                found = await asyncio.to_thread(watch.changes)
+                for kind, data in found:
+                    yield _sse(kind, data)
+                quiet = 0.0 if found else quiet + poll_s
+                if quiet >= 15:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+                await asyncio.sleep(poll_s)
+
+        return _stream(changes())
+
+    routes = [
+        Route("/", page),
+        Route("/run/{run}", page),
+        Route("/api/runs", runs),
+        Route("/api/runs/stream", runs_stream),
+        Route("/api/runs/{run}", run),
+        Route("/api/runs/{run}/cells", cells),
+        Route("/api/runs/{run}/cells/{cell:int}/outputs/{output:int}", image),
+        Route("/api/runs/{run}/events", events),
+        Route("/api/runs/{run}/stream", run_stream),
+        Mount("/static", StaticFiles(directory=_STATIC), name="static"),
+    ]
+    app = Starlette(routes=routes, exception_handlers={_NotFound: _not_found, ValueError: _bad_request})
+    if token:
+        app.add_middleware(_TokenCheck, token=token)  # type: ignore[arg-type]
+    return app
+
+
+def _stream(body: AsyncIterator[str]) -> StreamingResponse:
+    return StreamingResponse(body, media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+class _NotFound(Exception):
+    pass
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=404)
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": f"bad request: {exc}"}, status_code=400)
+
+
+class _TokenCheck:
+    """Asks for the token once (`?token=`), then trusts the cookie it sets."""
+
+    def __init__(self, app: Any, token: str) -> None:
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        given = request.query_params.get("token") or request.cookies.get(_COOKIE) or ""
+        if not hmac.compare_digest(given.encode(), self.token.encode()):
+            await JSONResponse({"error": "open the URL with ?token=... as printed by `seer view`"}, status_code=401)(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start" and "token" in request.query_params:
+                cookie = f"{_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode()
+                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)

@@ -1,0 +1,259 @@
+"""What the viewer shows, read from run directories only: run summaries, notebook cells as the page
+draws them, transcript events, and a `RunWatch` that yields what changed since it last looked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from seer.outputs import ansi_free
+
+__all__ = ["RunWatch", "active_cell", "cell_view", "list_runs", "read_cells", "run_detail", "summarize", "tail_events"]
+
+_IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
+
+
+def _json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _seconds(start: str | None, end: str | None) -> float | None:
+    if not start:
+        return None
+    try:
+        began = datetime.fromisoformat(start)
+        ended = datetime.fromisoformat(end) if end else datetime.now(began.tzinfo)
+    except ValueError:
+        return None
+    return round((ended - began).total_seconds(), 1)
+
+
+def summarize(run: Path) -> dict[str, Any] | None:
+    """One row of the runs page, or None if `run` is not a run directory."""
+    record = _json(run / "run.json")
+    if not isinstance(record, dict):
+        return None
+    score = _json(run / "score.json") or {}
+    agent, spent, stop = record.get("agent") or {}, record.get("spent") or {}, record.get("stop") or {}
+    status = record.get("status", "unknown")
+    if status == "running" and not _alive(record.get("pid")):
+        status = "interrupted"  # the process that ran it is gone: `seer resume` can continue it
+    if status == "stopped" and stop.get("limit"):
+        status = f"stopped: {stop['limit']}"
+    return {
+        "id": run.name,
+        "task": (record.get("task") or "").strip().splitlines()[0][:200] if record.get("task") else record.get("environment", {}).get("name", ""),
+        "provider": agent.get("provider"),
+        "model": agent.get("model"),
+        "status": status,
+        "started_at": record.get("started_at"),
+        "duration_s": _seconds(record.get("started_at"), record.get("ended_at")),
+        "tokens": spent.get("tokens"),
+        "cost_usd": spent.get("cost_usd"),
+        "score": score.get("score"),
+        "correct": score.get("correct"),
+        "cells": record.get("cells"),
+    }
+
+
+def list_runs(runs_dir: Path) -> list[dict[str, Any]]:
+    """Every run under `runs_dir`, newest first."""
+    if not runs_dir.is_dir():
+        return []
+    rows = [row for path in runs_dir.iterdir() if path.is_dir() and (row := summarize(path))]
+    return sorted(rows, key=lambda row: row["started_at"] or "", reverse=True)
+
+
+def run_detail(run: Path) -> dict[str, Any] | None:
+    """The run page's header: the summary plus budget, spend, report and score."""
+    summary = summarize(run)
+    if summary is None:
+        return None
+    record = _json(run / "run.json") or {}
+    report = run / "report.md"
+    return {
+        **summary,
+        "budget": record.get("budget"),
+        "spent": record.get("spent"),
+        "stop": record.get("stop"),
+        "report": report.read_text() if report.exists() else record.get("report"),
+        "score_detail": _json(run / "score.json"),
+        "interactive": record.get("interactive", False),
+    }
+
+
+def _text(value: str | list[str]) -> str:
+    return "".join(value) if isinstance(value, list) else value
+
+
+def cell_view(index: int, cell: dict[str, Any]) -> dict[str, Any]:
+    """A cell as the page draws it; images become `{"kind": "image", "output": j}` fetched separately."""
+    meta = cell.get("metadata", {}).get("seer", {})
+    outputs: list[dict[str, Any]] = []
+    for j, output in enumerate(cell.get("outputs", [])):
+        kind = output.get("output_type")
+        if kind == "stream":
+            outputs.append({"kind": "stream", "name": output.get("name"), "text": ansi_free(_text(output.get("text", "")))})
+        elif kind == "error":
+            trace = ansi_free("\n".join(output.get("traceback", []))) or f"{output.get('ename')}: {output.get('evalue')}"
+            outputs.append({"kind": "error", "text": trace})
+        else:
+            data = output.get("data", {})
+            image = next((mime for mime in _IMAGES if mime in data), None)
+            if image:
+                outputs.append({"kind": "image", "output": j, "mime": image})
+            elif "text/html" in data:
+                outputs.append({"kind": "html", "html": _text(data["text/html"])})
+            elif "text/plain" in data:
+                outputs.append({"kind": "text", "text": ansi_free(_text(data["text/plain"]))})
+    view = {
+        "index": index,
+        "type": cell.get("cell_type"),
+        "source": _text(cell.get("source", "")),
+        "status": meta.get("status"),
+        "execution_count": cell.get("execution_count"),
+        "duration_s": meta.get("duration_s"),
+        "outputs": outputs,
+    }
+    view["hash"] = hashlib.sha1(json.dumps(view, sort_keys=True).encode()).hexdigest()[:12]
+    return view
+
+
+def read_cells(run: Path) -> list[dict[str, Any]]:
+    """The notebook's cells as stored (an unreadable or missing notebook has none)."""
+    notebook = _json(run / "notebook.ipynb")
+    return notebook.get("cells", []) if isinstance(notebook, dict) else []
+
+
+def tail_events(path: Path, end: int | None = None, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """Up to `limit` complete events that end at or before byte `end` (default: the end of the file), and
+    the byte offset where the first of them starts; reads only as much of the file as it needs."""
+    try:
+        handle = path.open("rb")
+    except OSError:
+        return [], 0
+    with handle:
+        size = handle.seek(0, os.SEEK_END)
+        end = size if end is None else min(end, size)
+        position, chunk = end, b""
+        while position > 0 and chunk.count(b"\n") <= limit:
+            step = min(1 << 16, position)
+            position -= step
+            handle.seek(position)
+            chunk = handle.read(step) + chunk
+    chunk = chunk[: chunk.rfind(b"\n") + 1]  # drop a line still being written
+    if position > 0:  # the first piece may be the tail of a line that starts earlier
+        first = chunk.find(b"\n") + 1
+        position, chunk = position + first, chunk[first:]
+    lines = chunk.split(b"\n")[:-1]
+    if len(lines) > limit:
+        position += sum(len(line) + 1 for line in lines[:-limit])
+        lines = lines[-limit:]
+    events = []
+    for line in lines:
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return events, position
+
+
+@dataclass
+class RunWatch:
+    """Follows one run directory. The first `changes()` reports where things stand (cell hashes, the
+    transcript's length) without their contents, which the page fetches in pages; later calls return
+    what changed, contents included."""
+
+    run: Path
+    _notebook: tuple[int, int] = (0, 0)
+    _hashes: list[str] | None = None
+    _offset: int | None = None
+    _record: tuple[int, int] = (0, 0)
+
+    @staticmethod
+    def _stamp(path: Path) -> tuple[int, int]:
+        try:
+            stat = path.stat()
+        except OSError:
+            return (0, 0)
+        return (stat.st_mtime_ns, stat.st_size)
+
+    def changes(self) -> list[tuple[str, Any]]:
+        """`("cells", ...)`, `("events", ...)` and `("run", ...)` updates, in that order."""
+        found: list[tuple[str, Any]] = []
+        stamp = self._stamp(self.run / "notebook.ipynb")
+        if stamp != self._notebook:
+            self._notebook = stamp
+            views = [cell_view(i, cell) for i, cell in enumerate(read_cells(self.run))]
+            hashes = [v["hash"] for v in views]
+            if self._hashes is None:
+                found.append(("cells", {"count": len(views), "active": active_cell(views), "hashes": hashes, "changed": []}))
+            else:
+                known = self._hashes
+                changed = [v for v in views if v["index"] >= len(known) or known[v["index"]] != v["hash"]]
+                if changed or len(views) != len(known):
+                    found.append(("cells", {"count": len(views), "active": active_cell(views), "changed": changed}))
+            self._hashes = hashes
+        if self._offset is None:
+            self._offset = self._complete_size()
+            found.append(("events", {"before": self._offset, "new": []}))
+        elif events := self._new_events():
+            found.append(("events", {"new": events}))
+        stamp = self._stamp(self.run / "run.json")
+        if stamp != self._record:
+            self._record = stamp
+            detail = run_detail(self.run)
+            if detail is not None:
+                found.append(("run", detail))
+        return found
+
+    def _complete_size(self) -> int:
+        """The length of the transcript's complete lines."""
+        try:
+            data = (self.run / "transcript.jsonl").read_bytes()
+        except OSError:
+            return 0
+        return data.rfind(b"\n") + 1
+
+    def _new_events(self) -> list[dict[str, Any]]:
+        try:
+            with (self.run / "transcript.jsonl").open("rb") as handle:
+                handle.seek(self._offset or 0)
+                chunk = handle.read()
+        except OSError:
+            return []
+        complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next look
+        self._offset = (self._offset or 0) + len(complete)
+        events = []
+        for line in complete.splitlines():
+            try:
+                events.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return events
+
+
+def active_cell(views: list[dict[str, Any]]) -> int | None:
+    """The cell the agent is working on: the running one, else the newest."""
+    running = [v["index"] for v in views if v["status"] == "running"]
+    return running[-1] if running else (views[-1]["index"] if views else None)

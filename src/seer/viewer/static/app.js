@@ -1,0 +1,211 @@
+// Seer's viewer: plain JavaScript, no build step, nothing fetched from the internet.
+// Updates arrive by Server-Sent Events; cells and transcript events load in pages as they come into view.
+"use strict";
+
+const app = document.getElementById("app");
+const WINDOW = 50;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key === "class") node.className = value;
+    else if (key === "text") node.textContent = value;
+    else if (key === "html") node.innerHTML = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) if (child) node.append(child);
+  return node;
+}
+
+const escapeHtml = (text) => text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+const KEYWORDS = new Set("False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" "));
+const TOKENS = /(#[^\n]*)|("""[\s\S]*?"""|'''[\s\S]*?'''|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*')|\b(\d+(?:\.\d+)?)\b|\b([A-Za-z_]\w*)\b/g;
+
+function highlight(source) {
+  let out = "", last = 0;
+  for (const match of source.matchAll(TOKENS)) {
+    out += escapeHtml(source.slice(last, match.index));
+    const [text, comment, string, number, word] = match;
+    if (comment) out += `<span class="com">${escapeHtml(text)}</span>`;
+    else if (string) out += `<span class="str">${escapeHtml(text)}</span>`;
+    else if (number) out += `<span class="num">${text}</span>`;
+    else if (word && KEYWORDS.has(word)) out += `<span class="kw">${text}</span>`;
+    else out += escapeHtml(text);
+    last = match.index + text.length;
+  }
+  return out + escapeHtml(source.slice(last));
+}
+
+const fmt = {
+  duration: (s) => (s == null ? "" : s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`),
+  cost: (c) => (c == null ? "" : `$${c.toFixed(4)}`),
+  score: (row) => (row.score == null ? "" : `${row.score}${row.correct === true ? " ✓" : row.correct === false ? " ✗" : ""}`),
+};
+
+// ---- the runs page -------------------------------------------------------------------------------
+
+function runsPage() {
+  document.getElementById("where").textContent = "runs";
+  const columns = [
+    ["id", "Run"], ["task", "Task"], ["model", "Agent"], ["status", "Status"], ["duration_s", "Duration"],
+    ["tokens", "Tokens"], ["cost_usd", "Cost"], ["score", "Score"],
+  ];
+  let rows = [], sortKey = "started_at", ascending = false;
+  const head = el("tr");
+  const body = el("tbody");
+  for (const [key, title] of columns) {
+    const th = el("th", { "data-key": key, text: title });
+    th.onclick = () => { ascending = sortKey === key ? !ascending : true; sortKey = key; draw(); };
+    head.append(th);
+  }
+  app.replaceChildren(el("table", { class: "runs" }, el("thead", {}, head), body));
+
+  function draw() {
+    const sorted = [...rows].sort((a, b) => {
+      const x = a[sortKey] ?? "", y = b[sortKey] ?? "";
+      return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
+    });
+    for (const th of head.children) th.className = th.dataset.key === sortKey ? `sorted${ascending ? " asc" : ""}` : "";
+    body.replaceChildren(...sorted.map((row) => el("tr", { "data-run": row.id },
+      el("td", {}, el("a", { href: `/run/${row.id}`, text: row.id })),
+      el("td", { text: row.task || "" }),
+      el("td", { text: [row.provider, row.model].filter(Boolean).join(" · ") }),
+      el("td", { class: `status ${row.status.split(":")[0]}`, text: row.status }),
+      el("td", { text: fmt.duration(row.duration_s) }),
+      el("td", { text: row.tokens ?? "" }),
+      el("td", { text: fmt.cost(row.cost_usd) }),
+      el("td", { text: fmt.score(row) }),
+    )));
+    if (!rows.length) body.replaceChildren(el("tr", {}, el("td", { colspan: "8", text: "No runs yet." })));
+  }
+  const source = new EventSource("/api/runs/stream");
+  source.addEventListener("runs", (event) => { rows = JSON.parse(event.data); draw(); });
+}
+
+// ---- one run ---------------------------------------------------------------------------------------
+
+function renderOutputs(runId, cell) {
+  return cell.outputs.map((output) => {
+    switch (output.kind) {
+      case "stream": return el("pre", { class: output.name === "stderr" ? "stderr" : "stdout", text: output.text });
+      case "error": return el("pre", { class: "error", text: output.text });
+      case "image": return el("img", { src: `/api/runs/${runId}/cells/${cell.index}/outputs/${output.output}`, alt: `figure in cell ${cell.index}`, loading: "lazy" });
+      case "html": { const frame = el("iframe", { sandbox: "", title: `HTML output of cell ${cell.index}` }); frame.srcdoc = output.html; return frame; }
+      default: return el("pre", { text: output.text });
+    }
+  });
+}
+
+function fillCell(node, runId, cell) {
+  node.className = `cell ${cell.type}${cell.status === "running" ? " running" : ""}${node.classList.contains("active") ? " active" : ""}`;
+  const label = cell.type === "code"
+    ? `[${cell.execution_count ?? " "}] cell ${cell.index}${cell.status ? ` · ${cell.status}` : ""}${cell.duration_s != null ? ` · ${cell.duration_s.toFixed(2)} s` : ""}`
+    : `cell ${cell.index} · notes`;
+  const body = cell.type === "code" ? el("pre", { class: "source", html: highlight(cell.source) }) : el("div", { class: "md", text: cell.source });
+  node.replaceChildren(el("div", { class: "label", text: label }), body, ...renderOutputs(runId, cell));
+  node.dataset.loaded = "1";
+}
+
+function renderEvent(event) {
+  const node = el("div", { class: `event ${event.kind}${event.is_error ? " error" : ""}` });
+  const parts = [el("div", { class: "kind", text: `${event.kind.replace("_", " ")}${event.name ? ` · ${event.name}` : ""}` })];
+  if (event.text) parts.push(el("pre", { text: event.text.length > 4000 ? `${event.text.slice(0, 4000)} …` : event.text }));
+  for (const call of event.tool_calls || []) parts.push(el("pre", { text: `→ ${call.name}(${JSON.stringify(call.arguments)})` }));
+  if (event.question) parts.push(el("pre", { text: `question: ${event.question}` }));
+  if (event.answer) parts.push(el("pre", { text: `answer: ${event.answer}` }));
+  if (event.kind === "stopped") parts.push(el("pre", { text: `${event.reason}${event.detail ? `: ${event.detail}` : ""}` }));
+  node.append(...parts);
+  return node;
+}
+
+function meter(label, used, limit) {
+  if (limit == null) return el("span", { text: `${label}: ${used ?? 0}` });
+  return el("span", {}, `${label}: ${used ?? 0} / ${limit} `, el("meter", { min: "0", max: String(limit), value: String(used ?? 0) }));
+}
+
+function runPage(runId) {
+  document.getElementById("where").textContent = runId;
+  const summary = el("div", { class: "summary" });
+  const cells = el("div", { class: "cells" });
+  const events = el("div", { class: "events" });
+  const earlier = el("button", { text: "Load earlier events", hidden: "" });
+  const report = el("div", { class: "report", hidden: "" });
+  app.replaceChildren(summary, el("div", { class: "runview" }, el("section", {}, cells), el("section", {}, earlier, events)), report);
+  let active = null, eventsStart = 0;
+
+  const observer = new IntersectionObserver((entries) => {
+    for (const entry of entries) if (entry.isIntersecting && !entry.target.dataset.loaded) loadWindow(Number(entry.target.dataset.index));
+  });
+  const cellNode = (index) => cells.children[index];
+
+  async function loadWindow(index) {
+    const start = Math.max(0, index - (index % WINDOW));
+    for (let i = start; i < Math.min(start + WINDOW, cells.children.length); i++) cellNode(i).dataset.loaded = "pending";
+    const got = await (await fetch(`/api/runs/${runId}/cells?start=${start}&limit=${WINDOW}`)).json();
+    for (const cell of got) {
+      const node = cellNode(cell.index);
+      if (node && node.dataset.loaded !== "1") fillCell(node, runId, cell);  // a pushed update is newer: keep it
+    }
+  }
+
+  function setCount(count) {
+    while (cells.children.length > count) cells.lastChild.remove();
+    while (cells.children.length < count) {
+      const index = cells.children.length;
+      const node = el("div", { class: "cell placeholder", "data-index": String(index), text: `cell ${index} …` });
+      cells.append(node);
+      observer.observe(node);
+    }
+  }
+
+  function setActive(index) {
+    if (active != null && cellNode(active)) cellNode(active).classList.remove("active");
+    active = index;
+    if (index == null || !cellNode(index)) return;
+    cellNode(index).classList.add("active");
+    cellNode(index).scrollIntoView({ block: "nearest" });
+  }
+
+  function drawSummary(run) {
+    const spent = run.spent || {}, budget = run.budget || {};
+    summary.replaceChildren(
+      el("h1", { text: run.task || run.id }),
+      el("div", { class: "meters" },
+        el("span", { class: `status ${run.status.split(":")[0]}`, text: run.status }),
+        el("span", { text: [run.provider, run.model].filter(Boolean).join(" · ") }),
+        meter("turns", spent.turns, budget.turns),
+        meter("tokens", spent.tokens, budget.tokens),
+        el("span", { text: `cost: ${fmt.cost(spent.cost_usd ?? 0)}${budget.cost_usd != null ? ` / $${budget.cost_usd}` : ""}` }),
+        el("span", { text: fmt.duration(run.duration_s) }),
+        run.score != null ? el("span", { text: `score: ${fmt.score(run)}` }) : null,
+      ),
+    );
+    if (run.report) { report.hidden = false; report.textContent = `Report\n\n${run.report}`; }
+  }
+
+  async function loadEvents(end) {
+    const got = await (await fetch(`/api/runs/${runId}/events?end=${end}&limit=200`)).json();
+    events.prepend(...got.events.map(renderEvent));
+    eventsStart = got.start;
+    earlier.hidden = eventsStart <= 0;
+  }
+  earlier.onclick = () => loadEvents(eventsStart);
+
+  const source = new EventSource(`/api/runs/${runId}/stream`);
+  source.addEventListener("cells", (message) => {
+    const update = JSON.parse(message.data);
+    setCount(update.count);
+    for (const cell of update.changed) fillCell(cellNode(cell.index), runId, cell);
+    if (update.hashes && update.active != null) loadWindow(update.active);
+    setActive(update.active);
+  });
+  source.addEventListener("events", (message) => {
+    const update = JSON.parse(message.data);
+    if (update.before !== undefined) loadEvents(update.before);
+    for (const event of update.new) events.append(renderEvent(event));
+  });
+  source.addEventListener("run", (message) => drawSummary(JSON.parse(message.data)));
+}
+
+const match = location.pathname.match(/^\/run\/([^/]+)$/);
+if (match) runPage(decodeURIComponent(match[1])); else runsPage();

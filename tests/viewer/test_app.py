@@ -1,0 +1,114 @@
+"""The viewer's API and server push against a real uvicorn server on loopback."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import anyio
+import httpx2
+import pytest
+
+from seer.viewer.runs import tail_events
+from seer.viewer.serve import serve_viewer
+from tests.viewer.runs import make_run
+
+pytestmark = pytest.mark.anyio
+
+
+@asynccontextmanager
+async def viewer(runs_dir: Path, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """`seer view`'s server on a free port; yields its URL."""
+    lines: list[str] = []
+    ready = anyio.Event()
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(lambda: serve_viewer(runs_dir, host=host, port=0, say=lines.append, ready=ready))
+        await ready.wait()
+        yield lines[0].removeprefix("Seer viewer: ")
+        tasks.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def sse(client: httpx2.AsyncClient, url: str) -> AsyncIterator[AsyncIterator[tuple[str, dict]]]:
+    """The events of a server-sent stream, as (kind, data)."""
+    async with client.stream("GET", url) as reply:
+
+        async def events() -> AsyncIterator[tuple[str, dict]]:
+            kind = None
+            async for line in reply.aiter_lines():
+                if line.startswith("event: "):
+                    kind = line[7:]
+                elif line.startswith("data: ") and kind:
+                    yield kind, json.loads(line[6:])
+
+        yield events()
+
+
+async def test_the_api_lists_runs_and_pages_cells_images_and_events(tmp_path: Path) -> None:
+    run, _, _ = await make_run(tmp_path)
+    async with viewer(tmp_path) as url:
+        async with httpx2.AsyncClient(base_url=url.rstrip("/")) as client:
+            (row,) = (await client.get("/api/runs")).json()
+            assert row["id"] == run.id and row["task"] == "Find the hidden preference." and row["status"] == "interrupted"
+            cells = (await client.get(f"/api/runs/{run.id}/cells?start=1&limit=2")).json()
+            assert [c["index"] for c in cells] == [1, 2]
+            assert cells[0]["outputs"][0] == {"kind": "image", "output": 0, "mime": "image/png"}
+            assert cells[1]["outputs"][0] == {"kind": "error", "text": "ZeroDivisionError: division by zero"}
+            image = await client.get(f"/api/runs/{run.id}/cells/1/outputs/0")
+            assert image.headers["content-type"] == "image/png" and image.content.startswith(b"\x89PNG")
+            events = (await client.get(f"/api/runs/{run.id}/events?limit=2")).json()
+            assert [e["kind"] for e in events["events"]] == ["model_turn", "tool_result"] and events["start"] > 0
+            assert (await client.get("/api/runs/../etc/cells")).status_code == 404
+            assert (await client.get("/api/runs/no-such-run")).status_code == 404
+            page = await client.get(f"/run/{run.id}")
+            assert page.status_code == 200 and "/static/app.js" in page.text
+
+
+async def test_new_cells_and_events_are_pushed_within_two_seconds(tmp_path: Path) -> None:
+    run, notebook, transcript = await make_run(tmp_path)
+    seen: list[tuple[str, dict]] = []
+    appended = 0.0
+    async with viewer(tmp_path) as url, httpx2.AsyncClient(base_url=url.rstrip("/"), timeout=None) as client:
+        with anyio.fail_after(20):
+            async with sse(client, f"/api/runs/{run.id}/stream") as stream:
+                async for kind, data in stream:
+                    seen.append((kind, data))
+                    if kind == "cells" and "hashes" in data:  # where things stand: no contents yet
+                        assert data["count"] == 4 and data["changed"] == [] and data["active"] == 3
+                        index = notebook.append_code("print('new')", {"status": "running"})
+                        await notebook.save()
+                        transcript.append("model_turn", text="One more cell.", tool_calls=[])
+                        appended = time.monotonic()
+                    elif kind == "cells":
+                        assert data["count"] == 5 and data["active"] == index
+                        assert data["changed"][0]["source"] == "print('new')"
+                    elif kind == "events" and data["new"]:
+                        assert data["new"][0]["text"] == "One more cell."
+                        break
+    assert time.monotonic() - appended < 2
+    assert [k for k, _ in seen][:2] == ["cells", "events"] and seen[1][1]["new"] == []
+    assert [k for k, _ in seen].count("cells") == 2
+
+
+async def test_a_viewer_bound_beyond_loopback_asks_for_its_token(tmp_path: Path) -> None:
+    await make_run(tmp_path)
+    async with viewer(tmp_path, host="0.0.0.0") as url:
+        local = url.replace("0.0.0.0", "127.0.0.1")
+        bare = local.split("?")[0]
+        async with httpx2.AsyncClient() as client:
+            assert (await client.get(bare + "api/runs")).status_code == 401
+            first = await client.get(local)
+            assert first.status_code == 200 and "seer_view_token" in first.headers["set-cookie"]
+            assert (await client.get(bare + "api/runs")).status_code == 200  # the cookie carries it
+
+
+def test_tail_events_reads_backwards_in_pages(tmp_path: Path) -> None:
+    path = tmp_path / "transcript.jsonl"
+    path.write_text("".join(json.dumps({"seq": i, "pad": "x" * (i * 37 % 3000)}) + "\n" for i in range(1000)) + '{"torn')
+    newest, start = tail_events(path, limit=200)
+    assert [e["seq"] for e in newest] == list(range(800, 1000))
+    older, start = tail_events(path, end=start, limit=1000)
+    assert [e["seq"] for e in older] == list(range(800)) and start == 0
