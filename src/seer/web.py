@@ -4,6 +4,7 @@ caller knows the port before the first request and owns the signals."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -21,8 +22,11 @@ def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
     return sock
 
 
-async def serve_asgi(app: Any, *, sock: socket.socket, ready: anyio.Event | None = None) -> None:
-    """Serve `app` on an already bound socket (closed on exit) until cancelled; `ready` is set once it serves."""
+async def serve_asgi(
+    app: Any, *, sock: socket.socket, ready: anyio.Event | None = None, stopping: Callable[[], None] | None = None
+) -> None:
+    """Serve `app` on an already bound socket (closed on exit) until cancelled; `ready` is set once it
+    serves, and `stopping` is called first when it stops (to end long-lived responses such as streams)."""
     import uvicorn
 
     config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
@@ -43,6 +47,8 @@ async def serve_asgi(app: Any, *, sock: socket.socket, ready: anyio.Event | None
             try:
                 await anyio.sleep_forever()
             finally:
+                if stopping is not None:
+                    stopping()
                 web.should_exit = True
     finally:
         sock.close()

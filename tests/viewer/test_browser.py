@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
 from collections.abc import Iterator
@@ -11,26 +10,16 @@ from pathlib import Path
 import anyio
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
 from seer.viewer.serve import serve_viewer
-from tests.viewer.runs import make_run
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
+from tests.viewer.browser import chrome, first_render, wait
+from tests.viewer.runs import make_large_run, make_run
 
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    assert CHROMIUM and DRIVER, "browser tests need Debian's chromium and chromium-driver (make setup installs them)"
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
-    driver.set_page_load_timeout(30)
+    driver = chrome()
     try:
         yield driver
     finally:
@@ -62,10 +51,6 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         thread.join(10)
 
 
-def wait(driver: webdriver.Chrome, condition, seconds: float = 10):  # type: ignore[no-untyped-def]
-    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
-
-
 def test_the_pages_show_runs_cells_images_errors_and_live_updates(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
     url, runs_dir = served
     run, notebook, transcript = anyio.run(make_run, runs_dir)
@@ -94,3 +79,17 @@ def test_the_pages_show_runs_cells_images_errors_and_live_updates(browser: webdr
     assert time.monotonic() - began < 2
     assert newest.get_attribute("data-index") == "4" and "running" in newest.get_attribute("class")
     assert len(browser.find_elements(By.CSS_SELECTOR, ".cell.active")) == 1
+
+
+@pytest.mark.timeout(300)
+def test_a_500_cell_run_renders_without_loading_everything(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
+    url, runs_dir = served
+    run = anyio.run(make_large_run, runs_dir)
+    stored = (run.path / "notebook.ipynb").stat().st_size + (run.path / "transcript.jsonl").stat().st_size
+    figures = first_render(browser, f"{url}run/{run.id}")
+    print(f"500 cells, {stored / 1e6:.1f} MB on disk: first render {figures['first_render_ms']} ms, "
+          f"{figures['bytes'] / 1e6:.2f} MB in {figures['requests']} requests")
+    assert figures["bytes"] < stored / 10  # only the cells in view, their figures and the newest events
+    loaded = [c for c in browser.find_elements(By.CSS_SELECTOR, ".cell") if c.get_attribute("data-loaded") == "1"]
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".cell")) == 500 and len(loaded) <= 100
+    assert browser.find_element(By.CSS_SELECTOR, ".cell.active").get_attribute("data-index") == "499"

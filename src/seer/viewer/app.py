@@ -3,7 +3,7 @@ push (Server-Sent Events) as runs change. It reads run directories only.
 
 Routes: `/` and `/run/<id>` (the page), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
 `/api/runs/<id>/cells?start=&limit=`, `/api/runs/<id>/cells/<i>/outputs/<j>` (an image),
-`/api/runs/<id>/events?end=&limit=`, `/api/runs/<id>/stream`. When a token is set (the app is bound
+`/api/runs/<id>/events?end=&limit=&max_chars=` (long texts cut), `/api/runs/<id>/stream`. When a token is set (the app is bound
 beyond loopback), every request needs `?token=` once; a cookie carries it after that.
 """
 
@@ -14,6 +14,7 @@ import base64
 import hmac
 import json
 import re
+import threading
 from collections.abc import AsyncIterator
 from functools import lru_cache
 from pathlib import Path
@@ -40,6 +41,14 @@ def _cells(run: str, stamp: tuple[int, int]) -> list[dict[str, Any]]:
     return read_cells(Path(run))
 
 
+def _shortened(event: dict[str, Any], max_chars: int) -> dict[str, Any]:
+    """An event whose long text is cut to `max_chars` (`text_chars` keeps the full length)."""
+    text = event.get("text")
+    if isinstance(text, str) and len(text) > max_chars:
+        return {**event, "text": text[:max_chars], "text_chars": len(text)}
+    return event
+
+
 def _sse(kind: str, data: Any) -> str:
     return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
 
@@ -47,6 +56,7 @@ def _sse(kind: str, data: Any) -> str:
 def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25) -> Starlette:
     """The viewer over `runs_dir`; `poll_s` is how often the server looks at the files it streams."""
     runs_dir = runs_dir.resolve()
+    stopping = threading.Event()  # set when the server stops: streams end so it can shut down at once
 
     def run_path(request: Request) -> Path:
         name = request.path_params["run"]
@@ -72,7 +82,7 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
     async def runs_stream(request: Request) -> Response:
         async def changes() -> AsyncIterator[str]:
             last = None
-            while not await request.is_disconnected():
+            while not stopping.is_set() and not await request.is_disconnected():
                 rows = await asyncio.to_thread(list_runs, runs_dir)
                 if rows != last:
                     last = rows
@@ -109,16 +119,17 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
 
     async def events(request: Request) -> Response:
         end = request.query_params.get("end")
-        limit = min(int(request.query_params.get("limit", 200)), 1000)
+        limit = min(int(request.query_params.get("limit", 50)), 1000)
+        max_chars = int(request.query_params.get("max_chars", 4000))
         found, start = await asyncio.to_thread(tail_events, run_path(request) / "transcript.jsonl", int(end) if end else None, limit)
-        return JSONResponse({"events": found, "start": start})
+        return JSONResponse({"events": [_shortened(event, max_chars) for event in found], "start": start})
 
     async def run_stream(request: Request) -> Response:
         watch = RunWatch(run_path(request))
 
         async def changes() -> AsyncIterator[str]:
             quiet = 0.0
-            while not await request.is_disconnected():
+            while not stopping.is_set() and not await request.is_disconnected():
                 found = await asyncio.to_thread(watch.changes)
                 for kind, data in found:
                     yield _sse(kind, data)
@@ -143,6 +154,7 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={_NotFound: _not_found, ValueError: _bad_request})
+    app.state.stopping = stopping
     if token:
         app.add_middleware(_TokenCheck, token=token)  # type: ignore[arg-type]
     return app

@@ -33,4 +33,5 @@ async def serve_viewer(
     token = None if host in LOOPBACK else secrets.token_urlsafe(16)
     sock = bind(host, port)
     say(f"Seer viewer: {viewer_url(host, sock.getsockname()[1], token)}")
-    await serve_asgi(create_app(runs_dir, token=token), sock=sock, ready=ready)
+    app = create_app(runs_dir, token=token)
+    await serve_asgi(app, sock=sock, ready=ready, stopping=app.state.stopping.set)

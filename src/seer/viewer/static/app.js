@@ -109,7 +109,8 @@ function fillCell(node, runId, cell) {
 function renderEvent(event) {
   const node = el("div", { class: `event ${event.kind}${event.is_error ? " error" : ""}` });
   const parts = [el("div", { class: "kind", text: `${event.kind.replace("_", " ")}${event.name ? ` · ${event.name}` : ""}` })];
-  if (event.text) parts.push(el("pre", { text: event.text.length > 4000 ? `${event.text.slice(0, 4000)} …` : event.text }));
+  const chars = event.text_chars ?? event.text?.length ?? 0;
+  if (event.text) parts.push(el("pre", { text: chars > 4000 ? `${event.text.slice(0, 4000)} … (${chars} characters; the full text is in transcript.jsonl)` : event.text }));
   for (const call of event.tool_calls || []) parts.push(el("pre", { text: `→ ${call.name}(${JSON.stringify(call.arguments)})` }));
   if (event.question) parts.push(el("pre", { text: `question: ${event.question}` }));
   if (event.answer) parts.push(el("pre", { text: `answer: ${event.answer}` }));
@@ -146,6 +147,7 @@ function runPage(runId) {
       const node = cellNode(cell.index);
       if (node && node.dataset.loaded !== "1") fillCell(node, runId, cell);  // a pushed update is newer: keep it
     }
+    if (!performance.getEntriesByName("seer:cells-rendered").length) performance.mark("seer:cells-rendered");
   }
 
   function setCount(count) {
@@ -184,7 +186,7 @@ function runPage(runId) {
   }
 
   async function loadEvents(end) {
-    const got = await (await fetch(`/api/runs/${runId}/events?end=${end}&limit=200`)).json();
+    const got = await (await fetch(`/api/runs/${runId}/events?end=${end}&limit=50&max_chars=4000`)).json();
     events.prepend(...got.events.map(renderEvent));
     eventsStart = got.start;
     earlier.hidden = eventsStart <= 0;

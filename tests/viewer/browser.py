@@ -1,0 +1,49 @@
+"""Headless Chromium for the viewer's tests and its benchmark: Debian's chromium, driven by Selenium
+through Debian's chromedriver (nothing downloaded)."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from typing import Any
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+DRIVER = shutil.which("chromedriver")
+
+
+def chrome() -> webdriver.Chrome:
+    """A headless Chromium window of 1400×1000."""
+    assert CHROMIUM and DRIVER, "browser tests need Debian's chromium and chromium-driver (make setup installs them)"
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(DRIVER))
+    driver.set_page_load_timeout(30)
+    return driver
+
+
+def wait(driver: webdriver.Chrome, condition: Any, seconds: float = 10) -> Any:
+    return WebDriverWait(driver, seconds, poll_frequency=0.05).until(lambda d: condition(d))
+
+
+def first_render(driver: webdriver.Chrome, url: str) -> dict[str, Any]:
+    """Open a run page in a fresh cache; the time until its first cells are drawn, and the bytes it loaded."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+    driver.get("about:blank")
+    began = time.monotonic()
+    driver.get(url)
+    wait(driver, lambda d: d.execute_script("return performance.getEntriesByName('seer:cells-rendered').length"), 30)
+    wall_ms = (time.monotonic() - began) * 1000
+    mark_ms = driver.execute_script("return performance.getEntriesByName('seer:cells-rendered')[0].startTime")
+    time.sleep(0.5)  # images in view finish loading
+    sizes = driver.execute_script(
+        "return [performance.getEntriesByType('navigation')[0].transferSize,"
+        " ...performance.getEntriesByType('resource').map(e => e.transferSize)]"
+    )
+    return {"first_render_ms": round(mark_ms, 1), "wall_ms": round(wall_ms, 1), "bytes": sum(sizes), "requests": len(sizes)}
