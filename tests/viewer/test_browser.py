@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -93,3 +94,32 @@ def test_a_500_cell_run_renders_without_loading_everything(browser: webdriver.Ch
     loaded = [c for c in browser.find_elements(By.CSS_SELECTOR, ".cell") if c.get_attribute("data-loaded") == "1"]
     assert len(browser.find_elements(By.CSS_SELECTOR, ".cell")) == 500 and len(loaded) <= 100
     assert browser.find_element(By.CSS_SELECTOR, ".cell.active").get_attribute("data-index") == "499"
+
+
+@pytest.mark.timeout(300)
+def test_a_run_launched_from_the_form_asks_in_the_page_and_finishes(browser: webdriver.Chrome, served: tuple[str, Path], tmp_path: Path) -> None:
+    url, runs_dir = served
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps([
+        {"tool": "checkpoint", "arguments": {"question": "Which layer should I steer?"}},
+        {"tool": "finish", "arguments": {"report": "The researcher said: {{last_output}}"}},
+    ]))  # fmt: skip
+    browser.get(f"{url}launch")
+    wait(browser, lambda d: d.find_elements(By.ID, "plan"))
+    browser.find_element(By.ID, "task").send_keys("Ask the researcher, then finish.")
+    browser.find_element(By.ID, "plan").send_keys(str(plan))
+    browser.find_element(By.CSS_SELECTOR, "form.launch button[type=submit]").click()
+    listed = "return [...document.querySelectorAll('tr[data-run]')].filter(r => r.textContent.includes('Ask the researcher')).map(r => r.dataset.run)"
+    run_id = wait(browser, lambda d: d.execute_script(listed), 60)[0]  # rows are redrawn live: read, don't hold them
+    browser.get(f"{url}run/{run_id}")
+    question = wait(browser, lambda d: [q for q in d.find_elements(By.CSS_SELECTOR, ".ask pre.question") if q.is_displayed()], 60)[0]
+    assert question.text == "Which layer should I steer?"
+    browser.find_element(By.CSS_SELECTOR, ".ask textarea").send_keys("Layer 6, at strength 4.")
+    browser.find_element(By.CSS_SELECTOR, ".ask button").click()
+    wait(browser, lambda d: "The researcher said: Layer 6, at strength 4." in d.find_element(By.CSS_SELECTOR, ".report").text, 60)
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".summary .status").text == "finished", 30)
+    (run,) = [p for p in runs_dir.iterdir() if (p / "run.json").exists()]
+    events = [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
+    asked = [e for e in events if e["kind"] == "checkpoint"]
+    assert asked == [{**asked[0], "question": "Which layer should I steer?", "answer": "Layer 6, at strength 4.",
+                      "answered_by": "researcher (viewer)"}]  # fmt: skip

@@ -58,6 +58,9 @@ ReplyOpt = Annotated[
 ViewOpt = Annotated[
     bool, typer.Option("--view", help="Serve the live viewer while the run runs (on 127.0.0.1:8765 or a free port); prints its URL.")
 ]
+PageOpt = Annotated[
+    str | None, typer.Option("--page-checkpoints", help="Seconds a checkpoint question waits for an answer typed in the viewer's page (default with --view: 600).")
+]
 
 
 def _limit(value: str, name: str, cast: type[float] | type[int]) -> Any:
@@ -203,7 +206,7 @@ async def _interrupts(interaction: TerminalInteraction) -> None:
 def _start(interactive: bool, target: Path | None, provider: str, model: str | None, base_url: str | None,
            api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
            runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
-           host_tools: bool = False, view: bool = False) -> None:  # fmt: skip
+           host_tools: bool = False, view: bool = False, page_checkpoints_s: float | None = None) -> None:  # fmt: skip
     _load_dotenv()
     try:
         environment, task_text, task_dir = _target(target, env, task, task_file)
@@ -213,6 +216,7 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
                 interactive, view, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
                 options=options, methodology=methodology, style_guide=style_guide,
                 provider_settings=_settings(base_url, api_key_env, plan), task_dir=task_dir,
+                page_checkpoints_s=page_checkpoints_s,
             )
         )  # fmt: skip
     except SeerError as exc:
@@ -240,15 +244,17 @@ def run(
     checkpoint_reply: ReplyOpt = None,
     host_tools: HostToolsOpt = False,
     view: ViewOpt = False,
+    page_checkpoints: PageOpt = None,
 ) -> None:
     """Run a headless investigation and print where the notebook, transcript and report are."""
     try:
         budget = _budget(max_turns, max_tokens, max_cost, max_wall)
+        page_s = _limit(page_checkpoints or ("600" if view else "none"), "--page-checkpoints", float)
     except SeerError as exc:
         raise _fail(exc) from None
     options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
     _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           options, methodology, style_guide, host_tools, view)  # fmt: skip
+           options, methodology, style_guide, host_tools, view, page_s)  # fmt: skip
 
 
 def chat(

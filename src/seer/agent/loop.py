@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -87,6 +88,8 @@ class AgentLoop:
         transcript: Where events go.
         options: Retries, nudges, checkpoint reply, compaction.
         interaction: A researcher, for interactive runs; `None` for batch runs.
+        answerer: Answers checkpoint questions in a batch run (the viewer's page); without it, the
+            batch reply does.
         spent: What earlier parts of this run used (when resuming).
     """
 
@@ -101,6 +104,7 @@ class AgentLoop:
         transcript: Transcript,
         options: LoopOptions | None = None,
         interaction: Interaction | None = None,
+        answerer: Callable[[str], Awaitable[str]] | None = None,
         spent: Spent | None = None,
     ) -> None:
         self.provider = provider
@@ -111,6 +115,7 @@ class AgentLoop:
         self.transcript = transcript
         self.options = options or LoopOptions()
         self.interaction = interaction
+        self.answerer = answerer
         self.spent = spent or Spent()
         self.manifest = tools.specs()
         self._wall_before = self.spent.wall_s
@@ -244,6 +249,8 @@ class AgentLoop:
     async def _ask(self, question: str) -> str:
         if self.interaction is not None:
             answer, by = await self.interaction.answer(question), "researcher"
+        elif self.answerer is not None:
+            answer, by = await self.answerer(question), "researcher (viewer)"
         else:
             answer, by = self.options.checkpoint_reply, "batch"
         self.transcript.append("checkpoint", question=question, answer=answer, answered_by=by)

@@ -29,6 +29,7 @@ from seer.tools.agent import agent_tools
 from seer.tools.base import Toolset
 from seer.tools.notebook import notebook_tools
 from seer.tools.scoped import scoped_session_tools
+from seer.viewer.checkpoints import PageAnswers
 
 __all__ = ["agent_toolset", "resume_agent", "run_agent", "session_toolset"]
 
@@ -93,12 +94,14 @@ async def run_agent(
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_session: Callable[[Session], None] | None = None,
     task_dir: Path | None = None,
+    page_checkpoints_s: float | None = None,
 ) -> tuple[Path, Outcome]:
     """Run one investigation from start to stop; returns the run directory and how it ended.
 
     `on_event` sees every transcript event as it is written; `on_session` gets the live session
     once it has started (to interrupt it from a terminal). `task_dir` is recorded so `seer judge` can
-    find the task's ground truth (which the agent never sees).
+    find the task's ground truth (which the agent never sees). With `page_checkpoints_s`, checkpoint
+    questions wait that long for an answer from the viewer's page (`seer view`).
 
     Raises:
         SpecError: The budget asks for a cost limit on a model with no known price.
@@ -131,9 +134,10 @@ async def run_agent(
         if drives:
             outcome = await provider.drive(session, tools, task=task, system=system, budget=budget, transcript=transcript)  # type: ignore[attr-defined]
         else:
+            answerer = PageAnswers(session.run.path, wait_s=page_checkpoints_s) if page_checkpoints_s else None
             loop = AgentLoop(
                 provider, session, tools, system=system, budget=budget, transcript=transcript,
-                options=options, interaction=interaction,
+                options=options, interaction=interaction, answerer=answerer,
             )  # fmt: skip
             outcome = await loop.run([Message("user", [Text(task)])])
         _finish_record(session, outcome)

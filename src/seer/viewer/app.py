@@ -1,7 +1,8 @@
 """The viewer's web app: a page per run list and per run, a JSON API over run directories, and server
 push (Server-Sent Events) as runs change. It reads run directories only.
 
-Routes: `/` and `/run/<id>` (the page), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
+Routes: `/`, `/run/<id>` and `/launch` (the page), `/api/launch` (GET: the form's choices; POST: start a
+run), `/api/runs/<id>/answer` (POST: answer a checkpoint question), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
 `/api/runs/<id>/cells?start=&limit=`, `/api/runs/<id>/cells/<i>/outputs/<j>` (an image),
 `/api/runs/<id>/events?end=&limit=&max_chars=` (long texts cut), `/api/runs/<id>/stream`. When a token is set (the app is bound
 beyond loopback), every request needs `?token=` once; a cookie carries it after that.
@@ -20,12 +21,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from seer.viewer.checkpoints import write_answer
+from seer.viewer.launch import LaunchRequest, launch, launch_options
 from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, tail_events
 
 __all__ = ["create_app"]
@@ -141,9 +145,29 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
 
         return _stream(changes())
 
+    async def answer(request: Request) -> Response:
+        body = await request.json()
+        write_answer(run_path(request), int(body.get("id", 0)), str(body.get("answer", "")))
+        return JSONResponse({"ok": True})
+
+    async def options(request: Request) -> Response:
+        return JSONResponse(await asyncio.to_thread(launch_options))
+
+    async def start(request: Request) -> Response:
+        try:
+            wanted = LaunchRequest.model_validate(await request.json())
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            return JSONResponse({"error": problems}, status_code=400)
+        return JSONResponse(launch(wanted, runs_dir))
+
     routes = [
         Route("/", page),
         Route("/run/{run}", page),
+        Route("/launch", page),
+        Route("/api/launch", options, methods=["GET"]),
+        Route("/api/launch", start, methods=["POST"]),
+        Route("/api/runs/{run}/answer", answer, methods=["POST"]),
         Route("/api/runs", runs),
         Route("/api/runs/stream", runs_stream),
         Route("/api/runs/{run}", run),

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from seer.outputs import ansi_free
+from seer.viewer.checkpoints import pending
 
 __all__ = ["RunWatch", "active_cell", "cell_view", "list_runs", "read_cells", "run_detail", "summarize", "tail_events"]
 
@@ -189,6 +190,7 @@ class RunWatch:
     _hashes: list[str] | None = None
     _offset: int | None = None
     _record: tuple[int, int] = (0, 0)
+    _question: tuple[int, int] = (0, 0)
 
     @staticmethod
     def _stamp(path: Path) -> tuple[int, int]:
@@ -199,7 +201,7 @@ class RunWatch:
         return (stat.st_mtime_ns, stat.st_size)
 
     def changes(self) -> list[tuple[str, Any]]:
-        """`("cells", ...)`, `("events", ...)` and `("run", ...)` updates, in that order."""
+        """`("cells", ...)`, `("events", ...)`, `("run", ...)` and `("checkpoint", ...)` updates, in that order."""
         found: list[tuple[str, Any]] = []
         stamp = self._stamp(self.run / "notebook.ipynb")
         if stamp != self._notebook:
@@ -225,6 +227,10 @@ class RunWatch:
             detail = run_detail(self.run)
             if detail is not None:
                 found.append(("run", detail))
+        stamp = self._stamp(self.run / "checkpoint.json")
+        if stamp != self._question:
+            self._question = stamp
+            found.append(("checkpoint", {"pending": pending(self.run)}))
         return found
 
     def _complete_size(self) -> int:

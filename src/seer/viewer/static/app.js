@@ -131,7 +131,8 @@ function runPage(runId) {
   const events = el("div", { class: "events" });
   const earlier = el("button", { text: "Load earlier events", hidden: "" });
   const report = el("div", { class: "report", hidden: "" });
-  app.replaceChildren(summary, el("div", { class: "runview" }, el("section", {}, cells), el("section", {}, earlier, events)), report);
+  const ask = el("div", { class: "ask", hidden: "" });
+  app.replaceChildren(summary, ask, el("div", { class: "runview" }, el("section", {}, cells), el("section", {}, earlier, events)), report);
   let active = null, eventsStart = 0;
 
   const observer = new IntersectionObserver((entries) => {
@@ -207,7 +208,57 @@ function runPage(runId) {
     for (const event of update.new) events.append(renderEvent(event));
   });
   source.addEventListener("run", (message) => drawSummary(JSON.parse(message.data)));
+  source.addEventListener("checkpoint", (message) => {
+    const waiting = JSON.parse(message.data).pending;
+    ask.hidden = !waiting;
+    if (!waiting) return ask.replaceChildren();
+    const reply = el("textarea", { name: "answer", "aria-label": "your answer" });
+    const send = el("button", { text: "Answer", type: "button" });
+    const problem = el("div", { class: "problem" });
+    send.onclick = async () => {
+      const response = await fetch(`/api/runs/${runId}/answer`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ id: waiting.id, answer: reply.value }),
+      });
+      if (response.ok) { ask.hidden = true; ask.replaceChildren(); } else problem.textContent = (await response.json()).error;
+    };
+    ask.replaceChildren(el("strong", { text: "The agent asks: " }), el("pre", { class: "question", text: waiting.question }), reply, send, problem);
+  });
+}
+
+// ---- launch a run ------------------------------------------------------------------------------------
+
+async function launchPage() {
+  document.getElementById("where").textContent = "launch a run";
+  const choices = await (await fetch("/api/launch")).json();
+  const field = (label, input) => [el("label", { for: input.id, text: label }), input];
+  const targets = el("input", { id: "target", name: "target", list: "tasks", placeholder: "a packaged task, a folder with task.md, or empty" });
+  const known = el("datalist", { id: "tasks" }, ...Object.entries(choices.tasks).map(([name, summary]) => el("option", { value: name, label: summary })));
+  const providers = el("select", { id: "provider", name: "provider" }, ...choices.providers.map((p) => el("option", { value: p, text: p })));
+  providers.value = "scripted";
+  const inputs = {
+    target: targets, task: el("textarea", { id: "task", name: "task", placeholder: "leave empty to use the task's own task.md" }),
+    provider: providers, model: el("input", { id: "model", name: "model" }), plan: el("input", { id: "plan", name: "plan", placeholder: "scripted: a plan.json path" }),
+    max_turns: el("input", { id: "max_turns", name: "max_turns", type: "number", value: "60" }),
+    max_cost: el("input", { id: "max_cost", name: "max_cost", type: "number", step: "0.5", value: "5" }),
+  };
+  const problem = el("div", { class: "problem" });
+  const go = el("button", { type: "submit", text: "Run" });
+  const form = el("form", { class: "launch" },
+    ...field("Task or folder", targets), ...field("Task text", inputs.task), ...field("Provider", providers),
+    ...field("Model", inputs.model), ...field("Plan", inputs.plan), ...field("Max turns", inputs.max_turns),
+    ...field("Max cost ($)", inputs.max_cost), el("span"), go, el("span"), problem);
+  form.onsubmit = async (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(Object.entries(inputs).map(([key, input]) => [key, input.value]));
+    body.max_turns = Number(body.max_turns);
+    body.max_cost = body.max_cost ? Number(body.max_cost) : null;
+    const response = await fetch("/api/launch", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    if (response.ok) location.href = "/"; else problem.textContent = (await response.json()).error;
+  };
+  app.replaceChildren(form, known);
 }
 
 const match = location.pathname.match(/^\/run\/([^/]+)$/);
-if (match) runPage(decodeURIComponent(match[1])); else runsPage();
+if (match) runPage(decodeURIComponent(match[1]));
+else if (location.pathname === "/launch") launchPage();
+else runsPage();

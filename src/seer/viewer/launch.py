@@ -1,0 +1,67 @@
+"""Start a run from the viewer's page: the form's fields become a `seer run` command in its own process,
+writing into the viewer's runs folder, so the new run appears on the page like any other."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+
+from seer.agent.providers import PROVIDERS
+from seer.task import packaged_tasks
+
+__all__ = ["LaunchRequest", "launch", "launch_options"]
+
+
+class LaunchRequest(BaseModel, extra="forbid"):
+    """What the launch form sends."""
+
+    target: str = ""
+    """A packaged task's name, or a folder with task.md and env.toml; empty for a bare notebook."""
+    task: str = ""
+    """The task text; overrides the target's task.md."""
+    provider: str = "scripted"
+    model: str = ""
+    plan: str = ""
+    """The scripted provider's plan file."""
+    max_turns: int = Field(60, gt=0)
+    max_cost: float | None = Field(5.0, gt=0)
+    page_checkpoints_s: float = Field(600.0, gt=0)
+    """How long a checkpoint question waits for an answer typed in the page."""
+
+    @field_validator("provider")
+    @classmethod
+    def _known_provider(cls, value: str) -> str:
+        if value not in PROVIDERS:
+            raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}")
+        return value
+
+
+def launch_options() -> dict[str, Any]:
+    """What the form offers: the packaged tasks and the providers."""
+    return {"tasks": {name: task.summary for name, task in packaged_tasks().items()}, "providers": PROVIDERS}
+
+
+def launch(request: LaunchRequest, runs_dir: Path) -> dict[str, Any]:
+    """Start `seer run` for `request` in the background; returns its pid and log file."""
+    argv = [sys.executable, "-m", "seer", "run"]
+    if request.target:
+        argv.append(request.target)
+    argv += ["--provider", request.provider, "--runs-dir", str(runs_dir), "--max-turns", str(request.max_turns),
+             "--max-cost", str(request.max_cost) if request.max_cost else "none",
+             "--page-checkpoints", str(request.page_checkpoints_s)]  # fmt: skip
+    for flag, value in (("--task", request.task), ("--model", request.model), ("--plan", request.plan)):
+        if value:
+            argv += [flag, value]
+    logs = runs_dir / ".launched"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6}.log"
+    with log.open("wb") as sink:
+        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
+    threading.Thread(target=process.wait, daemon=True).start()  # reaps it when it ends; the run outlives the page
+    return {"pid": process.pid, "log": str(log), "argv": argv}
