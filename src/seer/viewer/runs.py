@@ -68,7 +68,8 @@ def summarize(run: Path) -> dict[str, Any] | None:
         "model": agent.get("model"),
         "status": status,
         "started_at": record.get("started_at"),
-        "duration_s": _seconds(record.get("started_at"), record.get("ended_at")),
+        "duration_s": _seconds(record.get("started_at"), record.get("ended_at"))
+        if status == "running" or record.get("ended_at") else None,
         "tokens": spent.get("tokens"),
         "cost_usd": spent.get("cost_usd"),
         "score": score.get("score"),
