@@ -51,6 +51,8 @@ from mcp.client.stdio import stdio_client
 from mcp.shared.exceptions import MCPError
 from mcp.types import TextContent
 
+from seer.run import pid_alive
+
 ONE_PLUS_ONE = "1+1"
 STREAM_CODE = "import time\nfor i in range(50):\n    print(i, flush=True)\n    time.sleep(0.02)"
 STREAM_LAST_LINE = "49"
@@ -282,25 +284,13 @@ async def measure_seer_cold(server: SeerServer) -> float:
     return elapsed
 
 
-def _alive(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
-
-
 async def reap_kernel(server: SeerServer) -> int | None:
     """After a server has gone: wait for its kernel to exit; kill it if it does not. Returns a leaked pid."""
     pid = server.kernel_pid()
     if pid is None:
         return None
     with anyio.move_on_after(EXIT_GRACE_S):
-        while _alive(pid):
+        while pid_alive(pid):
             await anyio.sleep(0.05)
         return None
     os.kill(pid, signal.SIGKILL)

@@ -18,7 +18,6 @@ import argparse
 import json
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -26,28 +25,10 @@ import anyio
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 sys.path.insert(0, str(Path(__file__).parent))
-from tests.viewer.browser import chrome, first_render  # noqa: E402
+from tests.viewer.browser import chrome, first_render, viewer_in_thread  # noqa: E402
 from tests.viewer.runs import make_large_run  # noqa: E402
 from tool_latency import machine, percentile  # noqa: E402
 
-from seer.viewer.serve import serve_viewer  # noqa: E402
-
-
-def serve(runs_dir: Path) -> tuple[str, threading.Event]:
-    lines: list[str] = []
-    stop = threading.Event()
-
-    async def main() -> None:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(lambda: serve_viewer(runs_dir, port=0, say=lines.append))
-            await anyio.to_thread.run_sync(stop.wait)
-            tasks.cancel_scope.cancel()
-
-    threading.Thread(target=anyio.run, args=(main,), daemon=True).start()
-    while not lines:
-        time.sleep(0.02)
-    time.sleep(0.3)
-    return lines[0].removeprefix("Seer viewer: "), stop
 
 
 def main() -> int:
@@ -66,13 +47,12 @@ def main() -> int:
         json.loads(files[0].read_text())
         [json.loads(line) for line in files[1].read_text().splitlines()]
         parse_ms = (time.perf_counter() - began) * 1000
-        url, stop = serve(runs_dir)
-        driver = chrome()
-        try:
-            samples = [first_render(driver, f"{url}run/{run.id}") for _ in range(args.repeat)]
-        finally:
-            driver.quit()
-            stop.set()
+        with viewer_in_thread(runs_dir) as url:
+            driver = chrome()
+            try:
+                samples = [first_render(driver, f"{url}run/{run.id}") for _ in range(args.repeat)]
+            finally:
+                driver.quit()
     renders = [s["first_render_ms"] for s in samples]
     report = {
         "machine": machine(), "cells": args.cells, "stored_bytes": stored, "baseline_read_parse_ms": round(parse_ms, 1),

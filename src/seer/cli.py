@@ -133,7 +133,7 @@ def view(
     port: Annotated[int, typer.Option("--port", help="Port; 0 takes any free one.")] = 8765,
 ) -> None:
     """Watch runs in the browser as they happen: the runs list, each notebook and transcript, live."""
-    from seer.serve import stop_on_signal
+    from seer.web import stop_on_signal
     from seer.viewer.serve import serve_viewer
 
     async def main() -> None:

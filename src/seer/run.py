@@ -26,7 +26,7 @@ from typing import Any
 
 from seer.errors import SeerError
 
-__all__ = ["RunDir", "atomic_write", "new_run_id", "now_iso"]
+__all__ = ["RunDir", "atomic_write", "new_run_id", "now_iso", "pid_alive"]
 
 RUN_FORMAT = "seer.run/1"
 _VERSIONED = ("seer-interp", "jupyter_client", "ipykernel", "mcp", "pydantic", "torch", "transformers")
@@ -35,6 +35,23 @@ _VERSIONED = ("seer-interp", "jupyter_client", "ipykernel", "mcp", "pydantic", "
 def now_iso() -> str:
     """The current UTC time, ISO 8601 with milliseconds."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def pid_alive(pid: object) -> bool:
+    """Whether `pid` is a live process on this machine (a zombie counts as gone)."""
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True  # no /proc here: kill(0) succeeding is all we know
 
 
 def new_run_id(label: str) -> str:

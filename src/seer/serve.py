@@ -8,7 +8,6 @@ its tools are the scope server's functions: the client gets those, `finish` and 
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
@@ -19,10 +18,11 @@ from seer.errors import SeerError
 from seer.session import Session
 from seer.tools.base import ToolContext
 from seer.tools.mcp import bind, build_server, serve_http, serve_stdio
+from seer.web import stop_on_signal
 from seer.tools.notebook import notebook_tools
 from seer.tools.scoped import scoped_session_tools
 
-__all__ = ["serve_session", "stop_on_signal"]
+__all__ = ["serve_session"]
 
 SCOPED_INSTRUCTIONS = (
     "Functions an experimenter exposed for studying a model; there is no code execution. Call them to "
@@ -93,11 +93,3 @@ async def serve_session(env: Environment, runs_dir: Path, transport: str, host: 
             await ready.wait()
             if "session" in holder:
                 await holder["session"].close()
-
-
-async def stop_on_signal(scope: anyio.CancelScope) -> None:
-    """Cancel `scope` at the first SIGTERM or SIGINT."""
-    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
-        async for _ in signals:
-            scope.cancel()
-            return

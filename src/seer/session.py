@@ -155,14 +155,7 @@ class Session:
         notebook = Notebook(run.notebook_path, metadata={"run_id": run.id})
         session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = skills
-        try:
-            if kernel is not None:
-                kernel.on_restart = session._after_restart
-                await session._setup("start")
-            await notebook.save()
-        except BaseException as exc:
-            await session.close(status="failed", error=str(exc))
-            raise
+        await session._prepare("start")
         run.update_record(status="running", workspace=sandbox.workspace, kernel_pid=kernel.pid if kernel else None)
         return session
 
@@ -200,16 +193,23 @@ class Session:
                 notebook.changed(index)
         session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = read_skills(sorted(p for p in (run.workspace / _SKILLS).glob("*") if p.is_dir()))
-        try:
-            if kernel is not None:
-                kernel.on_restart = session._after_restart
-                await session._setup("resume")
-                await session._replay()
-        except BaseException as exc:
-            await session.close(status="failed", error=str(exc))
-            raise
+        await session._prepare("resume")
         run.update_record(status="running", kernel_pid=kernel.pid if kernel else None, pid=os.getpid(), resumed_at=now_iso())
         return session
+
+    async def _prepare(self, reason: str) -> None:
+        """Tie kernel restarts to the hidden set-up, run it (and on resume replay the notebook), save the
+        notebook; on failure the session is closed as failed and the error raised."""
+        try:
+            if self._kernel is not None:
+                self._kernel.on_restart = self._after_restart
+                await self._setup(reason)
+                if reason == "resume":
+                    await self._replay()
+            await self.notebook.save()
+        except BaseException as exc:
+            await self.close(status="failed", error=str(exc))
+            raise
 
     async def _replay(self) -> None:
         """Re-run the notebook's completed code cells, hidden, and record how that went."""

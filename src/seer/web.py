@@ -3,13 +3,14 @@ caller knows the port before the first request and owns the signals."""
 
 from __future__ import annotations
 
+import signal
 import socket
 from collections.abc import Callable
 from typing import Any
 
 import anyio
 
-__all__ = ["bind", "serve_asgi"]
+__all__ = ["bind", "serve_asgi", "stop_on_signal"]
 
 
 def bind(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
@@ -52,3 +53,11 @@ async def serve_asgi(
                 web.should_exit = True
     finally:
         sock.close()
+
+
+async def stop_on_signal(scope: anyio.CancelScope) -> None:
+    """Cancel `scope` at the first SIGTERM or SIGINT."""
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+        async for _ in signals:
+            scope.cancel()
+            return

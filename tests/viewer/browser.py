@@ -4,15 +4,49 @@ through Debian's chromedriver (nothing downloaded)."""
 from __future__ import annotations
 
 import shutil
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+
+import anyio
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
+from seer.viewer.serve import serve_viewer
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
+
+
+@contextmanager
+def viewer_in_thread(runs_dir: Path) -> Iterator[str]:
+    """`seer view` over `runs_dir` on a free port, served from a thread with its own event loop; yields its URL."""
+    lines: list[str] = []
+    stop = threading.Event()
+
+    async def main() -> None:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(lambda: serve_viewer(runs_dir, port=0, say=lines.append))
+            await anyio.to_thread.run_sync(stop.wait)
+            tasks.cancel_scope.cancel()
+
+    thread = threading.Thread(target=anyio.run, args=(main,), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not lines and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert lines, "the viewer did not start within 10 s"
+    time.sleep(0.2)  # the socket is bound and the URL printed; uvicorn answers a moment later
+    try:
+        yield lines[0].removeprefix("Seer viewer: ")
+    finally:
+        stop.set()
+        thread.join(10)
 
 
 def chrome() -> webdriver.Chrome:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,8 +12,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from seer.viewer.serve import serve_viewer
-from tests.viewer.browser import chrome, first_render, wait
+from tests.viewer.browser import chrome, first_render, viewer_in_thread, wait
 from tests.viewer.runs import make_large_run, make_run
 
 
@@ -29,27 +27,8 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The viewer over `tmp_path`, served from a thread with its own event loop."""
-    lines: list[str] = []
-    stop = threading.Event()
-
-    async def main() -> None:
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(lambda: serve_viewer(tmp_path, port=0, say=lines.append))
-            await anyio.to_thread.run_sync(stop.wait)
-            tasks.cancel_scope.cancel()
-
-    thread = threading.Thread(target=anyio.run, args=(main,), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not lines and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.2)
-    try:
-        yield lines[0].removeprefix("Seer viewer: "), tmp_path
-    finally:
-        stop.set()
-        thread.join(10)
+    with viewer_in_thread(tmp_path) as url:
+        yield url, tmp_path
 
 
 def test_the_pages_show_runs_cells_images_errors_and_live_updates(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:

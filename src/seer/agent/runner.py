@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from seer.agent.budget import Budget
+from seer.agent.checkpoints import PageAnswers
 from seer.agent.history import rebuild
 from seer.agent.loop import AgentLoop, Interaction, LoopOptions, Outcome
 from seer.agent.messages import Message, Text
@@ -29,7 +30,6 @@ from seer.tools.agent import agent_tools
 from seer.tools.base import Toolset
 from seer.tools.notebook import notebook_tools
 from seer.tools.scoped import scoped_session_tools
-from seer.viewer.checkpoints import PageAnswers
 
 __all__ = ["agent_toolset", "resume_agent", "run_agent", "session_toolset"]
 

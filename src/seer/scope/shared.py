@@ -16,7 +16,7 @@ from seer.errors import SpecError
 from seer.placement import load_arguments, place_adapters
 from seer.sandbox.local import LocalSandbox
 from seer.scope.client import ScopeServer
-from seer.serve import stop_on_signal
+from seer.web import stop_on_signal
 
 __all__ = ["serve_shared"]
 

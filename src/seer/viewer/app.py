@@ -28,7 +28,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from seer.viewer.checkpoints import write_answer
+from seer.agent.checkpoints import write_answer
 from seer.viewer.launch import LaunchRequest, launch, launch_options
 from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, tail_events
 

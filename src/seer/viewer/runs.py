@@ -11,8 +11,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from seer.agent.checkpoints import pending
 from seer.outputs import ansi_free
-from seer.viewer.checkpoints import pending
+from seer.run import pid_alive
 
 __all__ = ["RunWatch", "active_cell", "cell_view", "list_runs", "read_cells", "run_detail", "summarize", "tail_events"]
 
@@ -24,18 +25,6 @@ def _json(path: Path) -> Any:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return None
-
-
-def _alive(pid: Any) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _seconds(start: str | None, end: str | None) -> float | None:
@@ -57,7 +46,7 @@ def summarize(run: Path) -> dict[str, Any] | None:
     score = _json(run / "score.json") or {}
     agent, spent, stop = record.get("agent") or {}, record.get("spent") or {}, record.get("stop") or {}
     status = record.get("status", "unknown")
-    if status == "running" and not _alive(record.get("pid")):
+    if status == "running" and not pid_alive(record.get("pid")):
         status = "interrupted"  # the process that ran it is gone: `seer resume` can continue it
     if status == "stopped" and stop.get("limit"):
         status = f"stopped: {stop['limit']}"

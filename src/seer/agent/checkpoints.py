@@ -1,5 +1,6 @@
-"""Checkpoint questions answered from the viewer's page, through files in the run directory: the
-agent's side writes `checkpoint.json` and waits for `answers/<id>.txt`, which the viewer writes.
+"""Checkpoint questions answered from outside the agent's process (the viewer's page), through files in
+the run directory: the agent's side writes `checkpoint.json` and waits for `answers/<id>.txt`, which
+the viewer writes.
 Both are written atomically, so neither side ever reads half a file."""
 
 from __future__ import annotations
