@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # a hub call otherwise hangs ~50 s on a mach
 
 from seer.environment import Environment  # noqa: E402
 from seer.session import Session  # noqa: E402
+from tests.providers import jupyter_server, on_provider, parametrized_provider  # noqa: E402, F401
 
 
 @pytest.fixture
@@ -20,8 +21,15 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-async def session(tmp_path: Path) -> AsyncIterator[Session]:
+def provider() -> str:
+    """Where sessions run; a module that runs its tests on every provider overrides this with
+    `parametrized_provider` (see tests/providers.py)."""
+    return "local"
+
+
+@pytest.fixture
+async def session(tmp_path: Path, on_provider: Callable[[Environment], Environment]) -> AsyncIterator[Session]:
     """A fresh notebook session with a short cell timeout, closed after the test."""
-    env = Environment(name="test", timeouts={"cell_s": 20})
+    env = on_provider(Environment(name="test", timeouts={"cell_s": 20}))
     async with Session.open(env, runs_dir=tmp_path / "runs") as live:
         yield live

@@ -1,18 +1,25 @@
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
+from seer.environment import Environment
 from seer.kernel import Kernel
-from seer.sandbox.local import LocalSandbox
+from seer.sandbox.providers import make_sandbox
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def kernel(tmp_path: Path) -> AsyncIterator[Kernel]:
-    sandbox = LocalSandbox(tmp_path / "ws")
+def provider(parametrized_provider: str) -> str:
+    """Every test here runs on each provider: this machine, a Jupyter server, a Ray cluster."""
+    return parametrized_provider
+
+
+@pytest.fixture
+async def kernel(tmp_path: Path, on_provider: Callable[[Environment], Environment]) -> AsyncIterator[Kernel]:
+    sandbox = make_sandbox(on_provider(Environment()), tmp_path, "kernel-test")
     await sandbox.start()
     started = await sandbox.start_kernel(env={}, start_timeout_s=30)
     yield started

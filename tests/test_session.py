@@ -1,5 +1,6 @@
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,13 @@ from seer.session import Session
 from tests.helpers import cell_text, read_valid_notebook
 
 pytestmark = pytest.mark.anyio
+OnProvider = Callable[[Environment], Environment]
+
+
+@pytest.fixture
+def provider(parametrized_provider: str) -> str:
+    """Every test here runs on each provider: this machine, a Jupyter server, a Ray cluster."""
+    return parametrized_provider
 
 
 def make_workspace_sources(tmp_path: Path) -> Environment:
@@ -30,9 +38,9 @@ def make_workspace_sources(tmp_path: Path) -> Environment:
     )
 
 
-async def test_the_workspace_is_installed_and_the_setup_stays_out_of_the_notebook(tmp_path: Path) -> None:
+async def test_the_workspace_is_installed_and_the_setup_stays_out_of_the_notebook(tmp_path: Path, on_provider: OnProvider) -> None:
     env = make_workspace_sources(tmp_path)
-    async with Session.open(env, runs_dir=tmp_path / "runs") as session:
+    async with Session.open(on_provider(env), runs_dir=tmp_path / "runs") as session:
         cell = await session.execute(
             "import os\nprint(open('inputs/data.txt').read(), mylib.answer(), secret_setup, os.environ['SEER_TEST_MODE'])\n"
             "print(sorted(os.listdir('skills/probe')))"
@@ -49,39 +57,39 @@ async def test_the_workspace_is_installed_and_the_setup_stays_out_of_the_noteboo
     assert json.loads((session.run.path / "run.json").read_text())["status"] == "closed"
 
 
-async def test_host_secrets_stay_out_unless_the_policy_allows_them(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_host_secrets_stay_out_unless_the_policy_allows_them(tmp_path: Path, on_provider: OnProvider, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEER_FAKE_API_KEY", "sk-host-only")
     monkeypatch.setenv("HF_TOKEN", "hf-allowed")
     env = Environment.from_dict({"secrets": {"allow": ["HF_TOKEN"]}})
-    async with Session.open(env, runs_dir=tmp_path) as session:
+    async with Session.open(on_provider(env), runs_dir=tmp_path) as session:
         cell = await session.execute("import os\nprint(os.environ.get('SEER_FAKE_API_KEY'), os.environ.get('HF_TOKEN'))")
     assert cell.render()[0].endswith("None hf-allowed\n")
 
 
-async def test_a_secret_the_host_lacks_fails_at_start_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_secret_the_host_lacks_fails_at_start_and_says_so(tmp_path: Path, on_provider: OnProvider, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SEER_ABSENT_TOKEN", raising=False)
     env = Environment.from_dict({"secrets": {"allow": ["SEER_ABSENT_TOKEN"]}})
     with pytest.raises(SandboxError, match="'SEER_ABSENT_TOKEN', which the host does not set"):
-        await Session.start(env, runs_dir=tmp_path)
+        await Session.start(on_provider(env), runs_dir=tmp_path)
     (run_dir,) = tmp_path.iterdir()
     assert json.loads((run_dir / "run.json").read_text())["status"] == "failed"
 
 
-async def test_a_failing_init_code_stops_the_start_with_its_traceback(tmp_path: Path) -> None:
+async def test_a_failing_init_code_stops_the_start_with_its_traceback(tmp_path: Path, on_provider: OnProvider) -> None:
     env = Environment(init_code="raise RuntimeError('setup broke')")
     with pytest.raises(SandboxError, match="setup broke"):
-        await Session.start(env, runs_dir=tmp_path)
+        await Session.start(on_provider(env), runs_dir=tmp_path)
 
 
-async def test_packages_already_present_are_checked_not_reinstalled(tmp_path: Path) -> None:
+async def test_packages_already_present_are_checked_not_reinstalled(tmp_path: Path, on_provider: OnProvider) -> None:
     env = Environment(packages=["nbformat>=5"])
-    async with Session.open(env, runs_dir=tmp_path) as session:
+    async with Session.open(on_provider(env), runs_dir=tmp_path) as session:
         assert session.run.read_record()["packages"] == {"requested": ["nbformat>=5"], "missing": []}
 
 
-async def test_a_restart_reruns_the_hidden_setup(tmp_path: Path) -> None:
+async def test_a_restart_reruns_the_hidden_setup(tmp_path: Path, on_provider: OnProvider) -> None:
     env = Environment(init_code="ready = 'set up'")
-    async with Session.open(env, runs_dir=tmp_path) as session:
+    async with Session.open(on_provider(env), runs_dir=tmp_path) as session:
         await session.execute("ready = 'changed'")
         await session.restart()
         cell = await session.execute("ready")
@@ -89,9 +97,9 @@ async def test_a_restart_reruns_the_hidden_setup(tmp_path: Path) -> None:
         assert [s["reason"] for s in session.run.read_record()["setup"]] == ["start", "restart"]
 
 
-async def test_four_parallel_sessions_write_four_separate_run_directories(tmp_path: Path) -> None:
+async def test_four_parallel_sessions_write_four_separate_run_directories(tmp_path: Path, on_provider: OnProvider) -> None:
     async def one(i: int) -> Path:
-        async with Session.open(Environment(name=f"par{i}"), runs_dir=tmp_path) as session:
+        async with Session.open(on_provider(Environment(name=f"par{i}")), runs_dir=tmp_path) as session:
             await session.execute(f"print('session-{i}')")
             await session.finish(f"report {i}")
             return session.run.path
@@ -112,10 +120,10 @@ async def test_a_closed_session_refuses_calls(session: Session) -> None:
     await session.close()  # closing twice is harmless
 
 
-async def test_a_seed_makes_the_kernel_reproducible_and_is_recorded(tmp_path: Path) -> None:
+async def test_a_seed_makes_the_kernel_reproducible_and_is_recorded(tmp_path: Path, on_provider: OnProvider) -> None:
     draws = []
     for _ in range(2):
-        async with Session.open(Environment(seed=1234), runs_dir=tmp_path) as session:
+        async with Session.open(on_provider(Environment(seed=1234)), runs_dir=tmp_path) as session:
             cell = await session.execute("import random\nprint(random.random())")
             draws.append(cell.render()[0].splitlines()[-1])
             assert session.run.read_record()["environment"]["seed"] == 1234

@@ -81,3 +81,14 @@ async def test_an_organism_adapter_is_placed_under_a_neutral_name_and_can_be_mer
         cell = await session.execute("import os\nprint(type(m).__name__, sorted(os.listdir('.seer/adapters')))")
         shown = cell.render()[0]
     assert "LlamaForCausalLM" in shown and "taboo" not in shown and "moon" not in shown
+
+
+async def test_without_the_toolkit_the_models_load_but_the_agent_cannot_import_it(tmp_path: Path) -> None:
+    env = Environment.from_dict({"models": [{"id": "seer:tiny-llama", "name": "lm"}], "toolkit": False})
+    async with Session.open(env, runs_dir=tmp_path) as session:
+        cell = await session.execute("print(type(lm).__name__)\nimport sys\nprint([n for n in sys.modules if 'seer' in n])\nimport seer_interp")
+        listing = await session.execute("import os\nprint(sorted(os.listdir('libs')))")
+    shown = cell.render()[0]
+    assert "LlamaForCausalLM\n[]" in shown and "ModuleNotFoundError" in shown
+    assert "seer_interp" not in listing.render()[0]
+    assert "seer_interp" not in system_prompt(env) and "seer_interp" in system_prompt(env.equip(toolkit=True))

@@ -11,6 +11,7 @@ import difflib
 import re
 import tomllib
 from pathlib import Path
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
@@ -140,6 +141,40 @@ class ScopeSpec(_Spec):
         return self
 
 
+class SandboxSpec(_Spec):
+    """Where the session runs: this machine, any Jupyter server, a Modal GPU sandbox, or a Ray cluster."""
+
+    provider: Literal["local", "jupyter", "modal", "ray"] = "local"
+    url: str | None = None
+    """`jupyter`: the server's URL, e.g. 'http://gpu-box:8888'."""
+    token_env: str = "JUPYTER_TOKEN"
+    """`jupyter`: the host variable holding the server's token (the token itself never goes in a file)."""
+    address: str | None = None
+    """`ray`: the cluster's address ('auto', 'ray://head:10001', '10.0.0.5:6379'); none starts a local one."""
+    gpu: str | None = None
+    """`modal`: the GPU type ('A10G', 'A100-80GB', 'H100'); `ray`: ignored (Ray places by count)."""
+    gpus: int = Field(0, ge=0)
+    """How many GPUs the sandbox gets (`modal` with `gpu` set defaults to 1)."""
+    cpus: float = Field(2.0, gt=0)
+    """CPU cores for the sandbox (`modal`, `ray`)."""
+    memory_gib: float = Field(16.0, gt=0)
+    """Memory for the sandbox (`modal`)."""
+    region: str | None = None
+    """`modal`: where to run, e.g. 'us-east'."""
+    idle_timeout_s: float = Field(3600.0, gt=0)
+    """`modal`: the sandbox ends itself after this long without use, even if Seer is killed."""
+
+    @model_validator(mode="after")
+    def _needs(self) -> SandboxSpec:
+        if self.provider == "jupyter" and not (self.url and re.match(r"^https?://", self.url)):
+            raise ValueError("provider 'jupyter' needs `url`, the server's address, e.g. 'http://gpu-box:8888'")
+        if self.provider != "jupyter" and self.url is not None:
+            raise ValueError(f"`url` is for provider 'jupyter', not {self.provider!r}")
+        if not _IDENTIFIER.match(self.token_env):
+            raise ValueError(f"token_env: {self.token_env!r} is not a variable name")
+        return self
+
+
 class Environment(_Spec):
     """Everything a session needs, declared as data."""
 
@@ -155,6 +190,9 @@ class Environment(_Spec):
     """Python files or packages the agent can import (placed on the kernel's `sys.path`)."""
     skills: list[Path] = Field(default_factory=list)
     """Skill folders, each holding a `SKILL.md`."""
+    toolkit: bool = True
+    """Offer the interpretability toolkit (`seer_interp`) to the agent. Off, it is neither importable nor
+    named in the prompt (models still load): for measuring what the toolkit is worth."""
     init_code: str = ""
     """Python run in the kernel before the agent's first turn; hidden from the agent."""
     seed: int | None = None
@@ -165,6 +203,8 @@ class Environment(_Spec):
     """Which host secrets may enter the sandbox."""
     timeouts: Timeouts = Field(default_factory=Timeouts)
     """Time limits."""
+    sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
+    """Where the session runs (default: this machine)."""
     scope: ScopeSpec | None = None
     """Scope the agent to an interface's exposed functions; the models then load in the scope server,
     never in the kernel."""
@@ -216,6 +256,19 @@ class Environment(_Spec):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def equip(self, *, skills: Sequence[Path] = (), libraries: Sequence[Path] = (), toolkit: bool | None = None) -> Environment:
+        """A copy with more skills and libraries, and the toolkit switched on or off (`None`: as it is).
+
+        Raises:
+            SpecError: A path does not exist or two skills share a name.
+        """
+        data = self.model_dump()
+        data["skills"] = [*self.skills, *skills]
+        data["libraries"] = [*self.libraries, *libraries]
+        if toolkit is not None:
+            data["toolkit"] = toolkit
+        return Environment.from_dict(data, source="equipment")
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Environment:

@@ -17,7 +17,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, Protocol
 
 from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
@@ -25,7 +25,7 @@ from jupyter_client.manager import AsyncKernelManager
 
 from seer.errors import KernelDied
 
-__all__ = ["CellRun", "Kernel", "Status"]
+__all__ = ["CellRun", "Handler", "Kernel", "KernelLink", "LocalKernelLink", "Status"]
 
 Status = Literal["running", "ok", "error", "timeout", "interrupted", "died"]
 OutputHook = Callable[["CellRun"], None]
@@ -100,6 +100,49 @@ class CellRun:
             self.on_output(self)
 
 
+Handler = Callable[[dict[str, Any]], None]
+
+
+class KernelLink(Protocol):
+    """How a `Kernel` reaches its kernel process: a local process over ZeroMQ, or a kernel on a Jupyter
+    server over its REST and websocket API."""
+
+    pid: int | None
+
+    async def start(self) -> None:
+        """Launch the kernel process."""
+        ...
+
+    async def connect(self, on_iopub: Handler, on_shell: Handler, *, timeout_s: float) -> None:
+        """Open the channels, hand every iopub and shell message to the handlers, and wait until the
+        kernel answers; raises KernelDied if it does not within `timeout_s`."""
+        ...
+
+    async def disconnect(self) -> None:
+        """Close the channels (the kernel keeps running)."""
+        ...
+
+    async def execute(self, code: str, *, store_history: bool) -> str:
+        """Send an execute request; returns its message id."""
+        ...
+
+    async def interrupt(self) -> None: ...
+
+    async def restart(self) -> None:
+        """Restart the kernel process (channels are reconnected by the caller)."""
+        ...
+
+    async def is_alive(self) -> bool: ...
+
+    async def exit_code(self) -> int | None:
+        """The dead kernel's exit code, where the link can know it."""
+        ...
+
+    async def shutdown(self) -> None:
+        """Stop the kernel process; safe to call twice."""
+        ...
+
+
 class _PinnedKernelManager(AsyncKernelManager):
     """A kernel manager that launches exactly the given command, whatever kernelspecs are installed."""
 
@@ -112,15 +155,14 @@ class _PinnedKernelManager(AsyncKernelManager):
         return self._pinned
 
 
-class Kernel:
-    """A running Jupyter kernel.
+class LocalKernelLink:
+    """A kernel process on this machine, launched by jupyter_client and reached over ZeroMQ.
 
     Args:
         argv: The kernel command; `{connection_file}` is filled in by jupyter_client.
         cwd: Working directory of the kernel process.
         env: The kernel's complete environment (nothing else of the host's is passed).
         log: Where the kernel process's own stdout and stderr go (never our stdout: that may be MCP).
-        start_timeout_s: How long the kernel may take to answer after launch.
         connection_file: Where to write the connection file (default: Jupyter's runtime folder).
         interrupt_mode: `message` when `argv` wraps the kernel in another process (bubblewrap), which a
             signal would hit instead of the kernel.
@@ -133,7 +175,6 @@ class Kernel:
         cwd: str,
         env: dict[str, str],
         log: IO[bytes] | None = None,
-        start_timeout_s: float = 60.0,
         connection_file: str | None = None,
         interrupt_mode: Literal["signal", "message"] = "signal",
     ) -> None:
@@ -141,45 +182,37 @@ class Kernel:
         if connection_file:
             self._manager.connection_file = connection_file
         self._launch = {"cwd": cwd, "env": env, "stdout": log, "stderr": log}
-        self._start_timeout_s = start_timeout_s
         self._client: AsyncKernelClient | None = None
         self._readers: list[asyncio.Task[None]] = []
-        self._pending: dict[str, CellRun] = {}
-        self._lock = asyncio.Lock()
-        self._interrupted: set[str] = set()
-        self.on_restart: Callable[[], Awaitable[None]] | None = None
-        """Called after every restart, holding the execution lock: re-runs the hidden set-up."""
-        self.restarts = 0
 
     @property
-    def pid(self) -> int | None:
+    def pid(self) -> int | None:  # type: ignore[override]
         process = getattr(self._manager.provisioner, "process", None)
         return process.pid if process is not None else None
 
     async def start(self) -> None:
-        """Launch the kernel and wait until it answers.
-
-        Raises:
-            KernelDied: The kernel did not start or answer within the start timeout.
-        """
         await self._manager.start_kernel(**self._launch)
-        await self._connect()
 
-    async def _connect(self) -> None:
+    async def connect(self, on_iopub: Handler, on_shell: Handler, *, timeout_s: float) -> None:
         client = self._manager.client()
         client.start_channels()
         try:
-            await client.wait_for_ready(timeout=self._start_timeout_s)
+            await client.wait_for_ready(timeout=timeout_s)
         except RuntimeError as exc:
             client.stop_channels()
-            raise KernelDied(f"the kernel did not answer within {self._start_timeout_s:g} s: {exc}") from None
+            raise KernelDied(f"the kernel did not answer within {timeout_s:g} s: {exc}") from None
         self._client = client
         self._readers = [
-            asyncio.create_task(self._read(client.get_iopub_msg, self._on_iopub)),
-            asyncio.create_task(self._read(client.get_shell_msg, self._on_shell)),
+            asyncio.create_task(self._read(client.get_iopub_msg, on_iopub)),
+            asyncio.create_task(self._read(client.get_shell_msg, on_shell)),
         ]
 
-    async def _disconnect(self) -> None:
+    @staticmethod
+    async def _read(get: Callable[[], Awaitable[dict[str, Any]]], handle: Handler) -> None:
+        while True:
+            handle(await get())
+
+    async def disconnect(self) -> None:
         for task in self._readers:
             task.cancel()
         for task in self._readers:
@@ -190,10 +223,74 @@ class Kernel:
             self._client.stop_channels()
             self._client = None
 
-    @staticmethod
-    async def _read(get: Callable[[], Awaitable[dict[str, Any]]], handle: Callable[[dict[str, Any]], None]) -> None:
-        while True:
-            handle(await get())
+    async def execute(self, code: str, *, store_history: bool) -> str:
+        if self._client is None:
+            raise KernelDied("the kernel is not connected")
+        return self._client.execute(code, store_history=store_history, allow_stdin=False)
+
+    async def interrupt(self) -> None:
+        await self._manager.interrupt_kernel()
+
+    async def restart(self) -> None:
+        await self._manager.restart_kernel(now=True, **self._launch)
+
+    async def is_alive(self) -> bool:
+        return await self._manager.is_alive()
+
+    async def exit_code(self) -> int | None:
+        return await self._manager.provisioner.poll() if self._manager.provisioner else None
+
+    async def shutdown(self) -> None:
+        if self._manager.has_kernel:
+            await self._manager.shutdown_kernel(now=True)
+
+
+class Kernel:
+    """A running Jupyter kernel, reached through a `KernelLink`.
+
+    Args:
+        link: How to reach the kernel process.
+        start_timeout_s: How long the kernel may take to answer after launch.
+        prelude: Code run hidden after every start and restart, before anything else (a remote kernel's
+            environment variables and import path, which its server cannot pass at launch).
+    """
+
+    def __init__(self, link: KernelLink, *, start_timeout_s: float = 60.0, prelude: str = "") -> None:
+        self._link = link
+        self._start_timeout_s = start_timeout_s
+        self._prelude = prelude
+        self._connected = False
+        self._pending: dict[str, CellRun] = {}
+        self._lock = asyncio.Lock()
+        self._interrupted: set[str] = set()
+        self.on_restart: Callable[[], Awaitable[None]] | None = None
+        """Called after every restart, holding the execution lock: re-runs the hidden set-up."""
+        self.restarts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self._link.pid
+
+    async def start(self) -> None:
+        """Launch the kernel and wait until it answers.
+
+        Raises:
+            KernelDied: The kernel did not start or answer within the start timeout.
+        """
+        await self._link.start()
+        await self._connect()
+
+    async def _connect(self) -> None:
+        await self._link.connect(self._on_iopub, self._on_shell, timeout_s=self._start_timeout_s)
+        self._connected = True
+        if self._prelude:
+            run = await self._execute(self._prelude, timeout_s=self._start_timeout_s, on_output=None, store_history=False)
+            if run.status != "ok":
+                raise KernelDied(f"the kernel's prelude failed: {run.outputs[-1:] or run.note}")
+
+    async def _disconnect(self) -> None:
+        self._connected = False
+        await self._link.disconnect()
 
     def _on_iopub(self, msg: dict[str, Any]) -> None:
         run = self._pending.get(msg["parent_header"].get("msg_id", ""))
@@ -229,10 +326,10 @@ class Kernel:
     async def _execute(
         self, code: str, *, timeout_s: float, on_output: OutputHook | None, store_history: bool
     ) -> CellRun:
-        if self._client is None:
+        if not self._connected:
             raise KernelDied("the kernel is not running; start or restart the session")
         run = CellRun(code=code, on_output=on_output)
-        msg_id = self._client.execute(code, store_history=store_history, allow_stdin=False)
+        msg_id = await self._link.execute(code, store_history=store_history)
         self._pending[msg_id] = run
         try:
             await self._wait(run, msg_id, timeout_s)
@@ -266,10 +363,10 @@ class Kernel:
                 await run._idle.wait()
                 await run._replied.wait()
                 return True
-        return await self._manager.is_alive()
+        return await self._link.is_alive()
 
     async def _on_timeout(self, run: CellRun, timeout_s: float) -> None:
-        await self._manager.interrupt_kernel()
+        await self._link.interrupt()
         loop = asyncio.get_running_loop()
         grace_end = loop.time() + _INTERRUPT_GRACE_S
         while not run.done and loop.time() < grace_end:
@@ -289,18 +386,18 @@ class Kernel:
             )
 
     async def _on_death(self, run: CellRun) -> None:
-        code = await self._manager.provisioner.poll() if self._manager.provisioner else None
+        code = await self._link.exit_code()
         run.status = "died"
         await self._restart()
         run.note = (
-            f"The kernel process died while running this cell (exit code {code}). Seer restarted it and "
+            f"The kernel process died while running this cell ({'exit code ' + str(code) if code is not None else 'it was gone'}). Seer restarted it and "
             "re-ran the workspace set-up. Variables from earlier cells are gone; re-run what you need."
         )
 
     async def _restart(self) -> None:
         await self._disconnect()
         try:
-            await self._manager.restart_kernel(now=True, **self._launch)
+            await self._link.restart()
             await self._connect()
         except Exception as exc:
             raise KernelDied(f"the kernel could not be restarted: {exc}") from exc
@@ -321,7 +418,7 @@ class Kernel:
         if not self._pending:
             return False
         self._interrupted.update(self._pending)
-        await self._manager.interrupt_kernel()
+        await self._link.interrupt()
         return True
 
     async def restart(self) -> None:
@@ -331,15 +428,14 @@ class Kernel:
             KernelDied: The kernel could not be restarted.
         """
         if self._pending:
-            await self._manager.interrupt_kernel()
+            await self._link.interrupt()
         async with self._lock:
             await self._restart()
 
     async def is_alive(self) -> bool:
-        return await self._manager.is_alive()
+        return await self._link.is_alive()
 
     async def shutdown(self) -> None:
         """Stop the kernel process; safe to call twice."""
         await self._disconnect()
-        if self._manager.has_kernel:
-            await self._manager.shutdown_kernel(now=True)
+        await self._link.shutdown()

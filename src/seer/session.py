@@ -34,7 +34,7 @@ from seer.placement import load_arguments, place_adapters
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
-from seer.sandbox.local import LocalSandbox
+from seer.sandbox.providers import make_sandbox
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
 from seer.scope.setup import install_client, kernel_isolation, start_scope, weight_confinement
@@ -46,6 +46,9 @@ _LIBS = "libs"
 TOOLKIT = "seer_interp"
 """The toolkit's import name in the kernel (a copy of `seer.interp` placed in `libs/`)."""
 _SKILLS = "skills"
+_LOADER = "loader"
+"""Where the toolkit goes, in the sandbox's private folder, when the environment does not offer it: the
+hidden set-up still loads the models with it."""
 _SEEDING = """\
 import random as _random
 _random.seed({seed})
@@ -142,7 +145,11 @@ class Session:
         """
         env = env or Environment()
         run = RunDir.create(runs_dir, env.name, {"environment": env.model_dump(mode="json"), "setup": []})
-        sandbox = sandbox or _local_sandbox(run)
+        try:
+            sandbox = sandbox or make_sandbox(env, run.path, run.id)
+        except SeerError as exc:
+            run.update_record(status="failed", error=str(exc), ended_at=now_iso())
+            raise
         try:
             await sandbox.start()
             skills = await _install_workspace(env, sandbox)
@@ -178,7 +185,7 @@ class Session:
         if data.get("scope") and data["scope"].get("interface"):
             data["scope"] = {**data["scope"], "interface": str(run.path / "private" / "scope" / "interface.py")}
         env = Environment.model_validate(data)
-        sandbox = _local_sandbox(run)
+        sandbox = make_sandbox(env, run.path, run.id)
         await sandbox.start()
         try:
             kernel, scope = await _boot(env, run, sandbox)
@@ -243,7 +250,7 @@ class Session:
     async def _setup(self, reason: str) -> None:
         """Run the hidden set-up (seeding, model loading, init code) and record it in `run.json`, not in
         the notebook."""
-        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + _loading_code(self.env, self.sandbox.workspace)
+        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + _loading_code(self.env, self.sandbox)
         if self.env.scope is not None:
             code += f"import {SCOPE_MODULE}\n"
         code += self.env.init_code
@@ -390,10 +397,6 @@ class Session:
             self.run.write_record({**record, **changes})
 
 
-def _local_sandbox(run: RunDir) -> LocalSandbox:
-    return LocalSandbox(run.workspace, log_path=run.path / "kernel.log", private=run.path / "private")
-
-
 async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel | None, ScopeServer | None]:
     """Start the scope server (scoped sessions) and the kernel (unless scoped-only)."""
     kernel_env = _kernel_env(env, sandbox)
@@ -426,18 +429,28 @@ def _model_root(env: Environment, sandbox: Sandbox) -> str:
     return f"{sandbox.private}/scope" if env.scope is not None else sandbox.workspace
 
 
-def _loading_code(env: Environment, workspace: str) -> str:
+def _loading_code(env: Environment, sandbox: Sandbox) -> str:
     """Kernel code binding each model and its tokenizer to their variable names (none when scoped:
-    the models live in the scope server)."""
+    the models live in the scope server). Without the toolkit on offer, the loader is imported from the
+    private folder and forgotten afterwards."""
     if not env.models or env.scope is not None:
         return ""
-    lines = [f"from {TOOLKIT}.loading import load_model as _seer_load"]
+    loader = f"{sandbox.private}/{_LOADER}"
+    lines = []
+    if not env.toolkit:
+        lines.append(f"import sys as _sys\n_sys.path.insert(0, {loader!r})")
+    lines.append(f"from {TOOLKIT}.loading import load_model as _seer_load")
     for spec in env.models:
-        options = load_arguments(spec, workspace)
+        options = load_arguments(spec, sandbox.workspace)
         arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if key not in ("name", "id"))
         lines.append(f"{spec.name}, {spec.name}_tokenizer = _seer_load({spec.id!r}, {arguments})")
-    lines.append("del _seer_load\n")
-    return "\n".join(lines)
+    lines.append("del _seer_load")
+    if not env.toolkit:
+        lines.append(f"_sys.path.remove({loader!r})")
+        lines.append(f"for _name in [n for n in _sys.modules if n == {TOOLKIT!r} or n.startswith({TOOLKIT + '.'!r})]:")
+        lines.append("    del _sys.modules[_name]")
+        lines.append("del _sys, _name")
+    return "\n".join(lines) + "\n"
 
 
 def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:
@@ -458,13 +471,14 @@ async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Sk
     """Copy files, libraries and skills into the workspace; returns the skills by name."""
     for spec in env.files:
         await sandbox.upload(spec.source, spec.dest or spec.source.name)
-    await sandbox.write_file(f"{_LIBS}/.keep", b"")
+    await sandbox.write_file(f"{_LIBS}/README.txt", b"Python files and packages the agent can import (this folder is on the kernel's path).\n")
     for library in env.libraries:
         await sandbox.upload(library, f"{_LIBS}/{library.name}")
     skills = read_skills(env.skills)
     for skill in skills.values():
         await sandbox.upload(skill.path, f"{_SKILLS}/{skill.name}")
-    await sandbox.upload(Path(__file__).parent / "interp", f"{_LIBS}/{TOOLKIT}")  # the kernel needs no Seer
+    toolkit = f"{_LIBS}/{TOOLKIT}" if env.toolkit else f"{sandbox.private}/{_LOADER}/{TOOLKIT}"
+    await sandbox.upload(Path(__file__).parent / "interp", toolkit)  # the kernel needs no Seer
     await place_adapters(env.models, sandbox, _model_root(env, sandbox))
     return skills
 

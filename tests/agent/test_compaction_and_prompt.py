@@ -69,3 +69,24 @@ def test_seer_prompt_prints_the_system_prompt_and_its_sections_switch_off(tmp_pa
     assert full.output.strip() == system_prompt(Environment.from_toml(env)).strip()
     assert "## How to work" in full.output and "## Code style" in full.output
     assert "## How to work" not in bare.output and "## Code style" not in bare.output and "`lm` with `lm_tokenizer`: gpt2" in bare.output
+
+
+def test_skills_libraries_and_the_toolkit_are_equipped_from_the_command_line(tmp_path: Path) -> None:
+    env = tmp_path / "env.toml"
+    env.write_text('[[models]]\nid = "gpt2"\nname = "lm"\n')
+    own = tmp_path / "mine"
+    own.mkdir()
+    (own / "SKILL.md").write_text("---\nname: mine\ndescription: My own procedure.\n---\nDo it.\n")
+    (tmp_path / "helpers.py").write_text('"""Helpers for the probe."""\n')
+    args = ["prompt", str(env), "--skill", "steering", "--skill", str(own), "--library", str(tmp_path / "helpers.py")]
+    equipped = CliRunner().invoke(app, [*args, "--no-toolkit"])
+    assert equipped.exit_code == 0, equipped.output
+    assert "`steering`: " in equipped.output and "`mine`: My own procedure." in equipped.output
+    assert "`helpers`: Helpers for the probe." in equipped.output and "seer_interp" not in equipped.output
+    assert "seer_interp" in CliRunner().invoke(app, args).output
+    missing = CliRunner().invoke(app, ["prompt", str(env), "--skill", "steerin"])
+    assert missing.exit_code == 2 and "'steerin' is neither a folder with a SKILL.md nor a packaged skill" in missing.output
+    twice = CliRunner().invoke(app, ["prompt", str(env), "--skill", "steering", "--skill", "steering"])
+    assert twice.exit_code == 2 and "two skills are named 'steering'" in twice.output
+    listing = CliRunner().invoke(app, ["skills"])
+    assert "steering" in listing.output and "notebook-practice" in listing.output

@@ -1,5 +1,6 @@
 """The notebook tools called in-process, as our own agent loop calls them."""
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,13 @@ from seer.tools.notebook import notebook_tools
 from tests.helpers import cell_text, read_valid_notebook
 
 pytestmark = pytest.mark.anyio
+OnProvider = Callable[[Environment], Environment]
+
+
+@pytest.fixture
+def provider(parametrized_provider: str) -> str:
+    """Every test here runs on each provider: this machine, a Jupyter server, a Ray cluster."""
+    return parametrized_provider
 
 
 async def call(session: Session, tool: str, **arguments: object):  # type: ignore[no-untyped-def]
@@ -51,12 +59,12 @@ async def test_an_edit_that_lands_on_a_moved_cell_still_finds_it(session: Sessio
     assert cell_text(read_valid_notebook(session.run.notebook_path).cells[1]) == "y\n"
 
 
-async def test_skills_are_listed_and_read_and_unknown_ones_are_named(tmp_path: Path) -> None:
+async def test_skills_are_listed_and_read_and_unknown_ones_are_named(tmp_path: Path, on_provider: OnProvider) -> None:
     skill = tmp_path / "steer"
     skill.mkdir()
     (skill / "SKILL.md").write_text("# Steering\nAdd a vector to the residual stream.\n")
     (skill / "recipe.py").write_text("STRENGTH = 4\n")
-    async with Session.open(Environment(skills=[skill]), runs_dir=tmp_path / "runs") as session:
+    async with Session.open(on_provider(Environment(skills=[skill])), runs_dir=tmp_path / "runs") as session:
         listed = await call(session, "list_skills")
         body = await call(session, "read_skill", name="steer")
         extra = await call(session, "read_skill", name="steer", file="recipe.py")

@@ -108,6 +108,17 @@ async def test_a_viewer_bound_beyond_loopback_asks_for_its_token(tmp_path: Path)
             assert (await client.get(bare + "api/runs")).status_code == 200  # the cookie carries it
 
 
+async def test_the_launch_form_offers_packaged_skills_and_refuses_unknown_equipment(tmp_path: Path) -> None:
+    async with viewer(tmp_path) as url, httpx2.AsyncClient() as client:
+        choices = (await client.get(url + "api/launch")).json()
+        bad = await client.post(url + "api/launch", json={"task": "t", "skills": ["steerin"], "libraries": ["/no/such.py"]})
+    assert {"steering", "probing", "notebook-practice"} <= set(choices["skills"]) and "scripted" in choices["providers"]
+    assert bad.status_code == 400
+    problem = bad.json()["error"]
+    assert "skill 'steerin' is neither a folder with a SKILL.md nor a packaged skill" in problem and "/no/such.py" in problem
+    assert not (tmp_path / ".launched").exists()  # nothing was started
+
+
 def test_tail_events_reads_backwards_in_pages(tmp_path: Path) -> None:
     path = tmp_path / "transcript.jsonl"
     path.write_text("".join(json.dumps({"seq": i, "pad": "x" * (i * 37 % 3000)}) + "\n" for i in range(1000)) + '{"torn')

@@ -87,6 +87,8 @@ def test_a_run_launched_from_the_form_asks_in_the_page_and_finishes(browser: web
     wait(browser, lambda d: d.find_elements(By.ID, "plan"))
     browser.find_element(By.ID, "task").send_keys("Ask the researcher, then finish.")
     browser.find_element(By.ID, "plan").send_keys(str(plan))
+    browser.find_element(By.CSS_SELECTOR, "#skills input[value=steering]").click()
+    browser.find_element(By.ID, "toolkit").click()
     browser.find_element(By.CSS_SELECTOR, "form.launch button[type=submit]").click()
     listed = "return [...document.querySelectorAll('tr[data-run]')].filter(r => r.textContent.includes('Ask the researcher')).map(r => r.dataset.run)"
     run_id = wait(browser, lambda d: d.execute_script(listed), 60)[0]  # rows are redrawn live: read, don't hold them
@@ -102,3 +104,6 @@ def test_a_run_launched_from_the_form_asks_in_the_page_and_finishes(browser: web
     asked = [e for e in events if e["kind"] == "checkpoint"]
     assert asked == [{**asked[0], "question": "Which layer should I steer?", "answer": "Layer 6, at strength 4.",
                       "answered_by": "researcher (viewer)"}]  # fmt: skip
+    equipped = json.loads((run / "run.json").read_text())["environment"]
+    assert [Path(p).name for p in equipped["skills"]] == ["steering"] and equipped["toolkit"] is False
+    assert (run / "workspace" / "skills" / "steering" / "SKILL.md").is_file()

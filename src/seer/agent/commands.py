@@ -12,6 +12,7 @@ import json
 import signal
 import socket
 from contextlib import aclosing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,9 +26,10 @@ from seer.agent.providers import PROVIDERS, make_provider
 from seer.agent.terminal import TerminalInteraction, event_printer
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
+from seer.skills import find_skill, read_skills
 from seer.task import find_task
 
-__all__ = ["chat", "judge", "prompt", "resume", "run", "tasks"]
+__all__ = ["Equipment", "chat", "judge", "prompt", "resume", "run", "skills", "tasks"]
 
 Target = Annotated[
     Path | None, typer.Argument(help="Task name (`seer tasks`), task folder, task.md, or environment TOML.", show_default=False)
@@ -58,9 +60,36 @@ ReplyOpt = Annotated[
 ViewOpt = Annotated[
     bool, typer.Option("--view", help="Serve the live viewer while the run runs (on 127.0.0.1:8765 or a free port); prints its URL.")
 ]
+SkillOpt = Annotated[
+    list[str] | None, typer.Option("--skill", metavar="NAME|PATH", help="Equip a skill: a packaged one's name (`seer skills`) or a folder with a SKILL.md; repeatable.")
+]
+LibraryOpt = Annotated[
+    list[Path] | None, typer.Option("--library", metavar="PATH", help="Equip a Python file or package the agent can import; repeatable.")
+]
+ToolkitOpt = Annotated[
+    bool | None, typer.Option("--toolkit/--no-toolkit", help="Offer the interpretability toolkit `seer_interp` (default: as the environment says, normally on).", show_default=False)
+]
 PageOpt = Annotated[
     str | None, typer.Option("--page-checkpoints", help="Seconds a checkpoint question waits for an answer typed in the viewer's page (default with --view: 600).")
 ]
+
+
+@dataclass(frozen=True)
+class Equipment:
+    """Skills, libraries and the toolkit switch given on the command line, added to the environment."""
+
+    skills: list[str] = field(default_factory=list)
+    libraries: list[Path] = field(default_factory=list)
+    toolkit: bool | None = None
+
+    def apply(self, environment: Environment) -> Environment:
+        """`environment` with this equipment; raises SpecError naming a skill or library that is not there."""
+        if not self.skills and not self.libraries and self.toolkit is None:
+            return environment
+        skills = [find_skill(skill) for skill in self.skills]
+        equipped = environment.equip(skills=skills, libraries=[p.resolve() for p in self.libraries], toolkit=self.toolkit)
+        read_skills(equipped.skills)  # two skills of one name are an error now, not at the session's start
+        return equipped
 
 
 def _limit(value: str, name: str, cast: type[float] | type[int]) -> Any:
@@ -206,10 +235,12 @@ async def _interrupts(interaction: TerminalInteraction) -> None:
 def _start(interactive: bool, target: Path | None, provider: str, model: str | None, base_url: str | None,
            api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
            runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
-           host_tools: bool = False, view: bool = False, page_checkpoints_s: float | None = None) -> None:  # fmt: skip
+           equipment: Equipment, host_tools: bool = False, view: bool = False,
+           page_checkpoints_s: float | None = None) -> None:  # fmt: skip
     _load_dotenv()
     try:
         environment, task_text, task_dir = _target(target, env, task, task_file)
+        environment = equipment.apply(environment)
         chosen = _provider(provider, model, base_url, api_key_env, plan, host_tools)
         run_path, outcome = anyio.run(
             lambda: _run(
@@ -234,6 +265,9 @@ def run(
     task: TaskOpt = None,
     task_file: TaskFileOpt = None,
     env: EnvOpt = None,
+    skill: SkillOpt = None,
+    library: LibraryOpt = None,
+    toolkit: ToolkitOpt = None,
     runs_dir: RunsOpt = Path("runs"),
     max_turns: TurnsOpt = "60",
     max_tokens: TokensOpt = "none",
@@ -254,7 +288,7 @@ def run(
         raise _fail(exc) from None
     options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
     _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           options, methodology, style_guide, host_tools, view, page_s)  # fmt: skip
+           options, methodology, style_guide, Equipment(skill or [], library or [], toolkit), host_tools, view, page_s)  # fmt: skip
 
 
 def chat(
@@ -267,6 +301,9 @@ def chat(
     task: TaskOpt = None,
     task_file: TaskFileOpt = None,
     env: EnvOpt = None,
+    skill: SkillOpt = None,
+    library: LibraryOpt = None,
+    toolkit: ToolkitOpt = None,
     runs_dir: RunsOpt = Path("runs"),
     max_turns: TurnsOpt = "200",
     max_tokens: TokensOpt = "none",
@@ -285,7 +322,7 @@ def chat(
     except SeerError as exc:
         raise _fail(exc) from None
     _start(True, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           LoopOptions(), methodology, style_guide)  # fmt: skip
+           LoopOptions(), methodology, style_guide, Equipment(skill or [], library or [], toolkit))  # fmt: skip
 
 
 def resume(
@@ -329,6 +366,9 @@ def resume(
 def prompt(
     target: Target = None,
     env: EnvOpt = None,
+    skill: SkillOpt = None,
+    library: LibraryOpt = None,
+    toolkit: ToolkitOpt = None,
     methodology: MethodOpt = True,
     style_guide: StyleOpt = True,
 ) -> None:
@@ -340,6 +380,7 @@ def prompt(
             environment = Environment.from_toml(target / "env.toml")
         else:
             environment = Environment.from_toml(env) if env else Environment()
+        environment = Equipment(skill or [], library or [], toolkit).apply(environment)
     except SeerError as exc:
         raise _fail(exc) from None
     typer.echo(system_prompt(environment, methodology=methodology, style_guide=style_guide))
@@ -357,6 +398,16 @@ def tasks() -> None:
     for name, task in found.items():
         baseline = "  [scripted baseline]" if task.baseline else ""
         typer.echo(f"{name:{width}}  {task.summary}{baseline}")
+
+
+def skills() -> None:
+    """List the packaged skills: name and what each teaches (equip one with `seer run --skill NAME`)."""
+    from seer.skills import packaged_skills
+
+    found = packaged_skills()
+    width = max(map(len, found), default=0)
+    for name, skill in found.items():
+        typer.echo(f"{name:{width}}  {skill.description}")
 
 
 def judge(

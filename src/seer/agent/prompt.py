@@ -116,7 +116,8 @@ def system_prompt(
             environment.append(_scope_note(functions))
     elif view.models:
         environment.append("Models loaded in the kernel: " + "; ".join(view.models) + ".")
-        environment.append(TOOLKIT_NOTE)
+        if env.toolkit:
+            environment.append(TOOLKIT_NOTE)
     if view.libraries and not scoped_only:
         environment.append("Libraries you can import: " + "; ".join(view.libraries) + ".")
     if view.files and not scoped_only:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from seer.errors import SandboxError
-from seer.kernel import Kernel
+from seer.kernel import Kernel, LocalKernelLink
 from seer.sandbox.base import ExecResult, Service
 from seer.sandbox.isolation import Confinement, confine
 
@@ -131,15 +131,15 @@ class LocalSandbox:
             connection_file = str(folder / "connection.json")
             argv = confine(argv, python=self.python, workspace=self.workspace, readable=[str(folder)], confinement=self.confinement)
             base = {k: v for k, v in base.items() if k not in _CACHES} | {"HOME": "/tmp/home"}
-        kernel = Kernel(
+        link = LocalKernelLink(
             argv,
             cwd=self.workspace,
             env={**base, **env},
             log=self._log,
-            start_timeout_s=start_timeout_s,
             connection_file=connection_file,
             interrupt_mode="signal" if self.confinement is None else "message",
         )
+        kernel = Kernel(link, start_timeout_s=start_timeout_s)
         try:
             await kernel.start()
         except Exception as exc:

@@ -13,6 +13,8 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from seer.agent.providers import PROVIDERS
+from seer.errors import SpecError
+from seer.skills import find_skill, packaged_skills
 from seer.task import packaged_tasks
 
 __all__ = ["LaunchRequest", "launch", "launch_options"]
@@ -29,6 +31,12 @@ class LaunchRequest(BaseModel, extra="forbid"):
     model: str = ""
     plan: str = ""
     """The scripted provider's plan file."""
+    skills: list[str] = Field(default_factory=list)
+    """Skills to equip: packaged skills' names or folders holding a SKILL.md."""
+    libraries: list[str] = Field(default_factory=list)
+    """Python files or packages the agent can import."""
+    toolkit: bool = True
+    """Offer the interpretability toolkit (`seer_interp`)."""
     max_turns: int = Field(60, gt=0)
     max_cost: float | None = Field(5.0, gt=0)
     page_checkpoints_s: float = Field(600.0, gt=0)
@@ -41,10 +49,32 @@ class LaunchRequest(BaseModel, extra="forbid"):
             raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}")
         return value
 
+    @field_validator("skills")
+    @classmethod
+    def _skills_exist(cls, value: list[str]) -> list[str]:
+        for skill in value:
+            try:
+                find_skill(skill)
+            except SpecError as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("libraries")
+    @classmethod
+    def _libraries_exist(cls, value: list[str]) -> list[str]:
+        missing = [library for library in value if not Path(library).exists()]
+        if missing:
+            raise ValueError(f"no such file or folder: {', '.join(missing)}; give each library's full path")
+        return value
+
 
 def launch_options() -> dict[str, Any]:
-    """What the form offers: the packaged tasks and the providers."""
-    return {"tasks": {name: task.summary for name, task in packaged_tasks().items()}, "providers": PROVIDERS}
+    """What the form offers: the packaged tasks, skills and providers."""
+    return {
+        "tasks": {name: task.summary for name, task in packaged_tasks().items()},
+        "skills": {name: skill.description for name, skill in packaged_skills().items()},
+        "providers": PROVIDERS,
+    }
 
 
 def launch(request: LaunchRequest, runs_dir: Path) -> dict[str, Any]:
@@ -58,6 +88,10 @@ def launch(request: LaunchRequest, runs_dir: Path) -> dict[str, Any]:
     for flag, value in (("--task", request.task), ("--model", request.model), ("--plan", request.plan)):
         if value:
             argv += [flag, value]
+    argv += [arg for skill in request.skills for arg in ("--skill", skill)]
+    argv += [arg for library in request.libraries for arg in ("--library", library)]
+    if not request.toolkit:
+        argv.append("--no-toolkit")
     logs = runs_dir / ".launched"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6}.log"

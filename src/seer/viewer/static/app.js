@@ -241,17 +241,30 @@ async function launchPage() {
     max_turns: el("input", { id: "max_turns", name: "max_turns", type: "number", value: "60" }),
     max_cost: el("input", { id: "max_cost", name: "max_cost", type: "number", step: "0.5", value: "5" }),
   };
+  const skillBoxes = Object.entries(choices.skills).map(([name, description]) =>
+    el("label", { class: "choice", title: description },
+      el("input", { type: "checkbox", name: "skill", value: name }), ` ${name}`));
+  const skills = el("fieldset", { id: "skills", class: "choices" }, ...skillBoxes);
+  const extraSkills = el("input", { id: "extra_skills", name: "extra_skills", placeholder: "more skill folders, comma-separated" });
+  const libraries = el("input", { id: "libraries", name: "libraries", placeholder: "Python files or packages to import, comma-separated" });
+  const toolkit = el("input", { id: "toolkit", name: "toolkit", type: "checkbox", checked: "" });
   const problem = el("div", { class: "problem" });
   const go = el("button", { type: "submit", text: "Run" });
   const form = el("form", { class: "launch" },
     ...field("Task or folder", targets), ...field("Task text", inputs.task), ...field("Provider", providers),
-    ...field("Model", inputs.model), ...field("Plan", inputs.plan), ...field("Max turns", inputs.max_turns),
-    ...field("Max cost ($)", inputs.max_cost), el("span"), go, el("span"), problem);
+    ...field("Model", inputs.model), ...field("Plan", inputs.plan), el("span", { text: "Skills" }), skills,
+    ...field("Other skills", extraSkills), ...field("Libraries", libraries),
+    el("label", { for: "toolkit", text: "Toolkit" }), el("span", {}, toolkit, " seer_interp (steering, activations, patching, lens, SAEs…)"),
+    ...field("Max turns", inputs.max_turns), ...field("Max cost ($)", inputs.max_cost), el("span"), go, el("span"), problem);
+  const list = (input) => input.value.split(",").map((item) => item.trim()).filter(Boolean);
   form.onsubmit = async (event) => {
     event.preventDefault();
     const body = Object.fromEntries(Object.entries(inputs).map(([key, input]) => [key, input.value]));
     body.max_turns = Number(body.max_turns);
     body.max_cost = body.max_cost ? Number(body.max_cost) : null;
+    body.skills = [...skills.querySelectorAll("input:checked")].map((box) => box.value).concat(list(extraSkills));
+    body.libraries = list(libraries);
+    body.toolkit = toolkit.checked;
     const response = await fetch("/api/launch", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     if (response.ok) location.href = "/"; else problem.textContent = (await response.json()).error;
   };

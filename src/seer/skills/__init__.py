@@ -19,7 +19,10 @@ from pathlib import Path
 
 from seer.errors import SpecError
 
-__all__ = ["Skill", "read_skills"]
+__all__ = ["PACKAGED_SKILLS", "Skill", "find_skill", "packaged_skills", "read_skills"]
+
+PACKAGED_SKILLS = Path(__file__).parent
+"""The skill folders that ship with Seer (one per technique, plus notebook practice)."""
 
 
 @dataclass(frozen=True)
@@ -72,3 +75,23 @@ def read_skills(paths: list[Path]) -> dict[str, Skill]:
             raise SpecError(f"skills: two skills are named {skill.name!r} ({skills[skill.name].path} and {path})")
         skills[skill.name] = skill
     return skills
+
+
+def packaged_skills() -> dict[str, Skill]:
+    """The skills that ship with Seer, by name."""
+    return {p.name: read_skill(p) for p in sorted(PACKAGED_SKILLS.iterdir()) if (p / "SKILL.md").is_file()}
+
+
+def find_skill(name_or_path: str | Path) -> Path:
+    """A skill folder: a path to one, or the name of a packaged skill.
+
+    Raises:
+        SpecError: It is neither.
+    """
+    path = Path(name_or_path)
+    if (path / "SKILL.md").is_file():
+        return path.resolve()
+    if (PACKAGED_SKILLS / str(name_or_path) / "SKILL.md").is_file():
+        return PACKAGED_SKILLS / str(name_or_path)
+    known = ", ".join(packaged_skills()) or "none"
+    raise SpecError(f"skill {str(name_or_path)!r} is neither a folder with a SKILL.md nor a packaged skill ({known})")

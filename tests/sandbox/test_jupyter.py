@@ -1,0 +1,60 @@
+"""The jupyter sandbox against a real Jupyter server on 127.0.0.1: what the session suite does not
+cover (tokens, files through the contents API, shell commands through the helper kernel)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seer.environment import Environment
+from seer.errors import SandboxError, SpecError
+from seer.sandbox.jupyter import JupyterSandbox
+from seer.sandbox.providers import make_sandbox
+from tests.providers import free_port
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_a_wrong_token_is_a_clear_error(jupyter_server: tuple[str, str]) -> None:
+    url, _ = jupyter_server
+    sandbox = JupyterSandbox(url, "not-the-token")
+    with pytest.raises(SandboxError, match=r"refused the token \(HTTP 403\); pass the token it was started with"):
+        await sandbox.start()
+    await sandbox.terminate()
+
+
+async def test_an_unreachable_server_and_a_missing_token_are_clear_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox = JupyterSandbox(f"http://127.0.0.1:{free_port()}", "t", request_timeout_s=5)
+    with pytest.raises(SandboxError, match="could not reach the Jupyter server at .*is it running, and is the URL right"):
+        await sandbox.start()
+    with pytest.raises(SandboxError, match="no token"):
+        JupyterSandbox("http://127.0.0.1:1", "")
+    monkeypatch.delenv("JUPYTER_TOKEN", raising=False)
+    env = Environment.from_dict({"sandbox": {"provider": "jupyter", "url": "http://127.0.0.1:1"}})
+    with pytest.raises(SpecError, match=r"read from \$JUPYTER_TOKEN, which is not set; export it"):
+        make_sandbox(env, tmp_path, "r")
+
+
+async def test_files_and_commands_reach_the_server(jupyter_server: tuple[str, str], tmp_path: Path) -> None:
+    url, token = jupyter_server
+    package = tmp_path / "pkg"
+    (package / "__pycache__").mkdir(parents=True)
+    (package / "__init__.py").write_text("VALUE = 7\n")
+    (package / "__pycache__" / "x.pyc").write_bytes(b"junk")
+    sandbox = JupyterSandbox(url, token, folder="seer/files-test")
+    await sandbox.start()
+    try:
+        await sandbox.upload(package, "libs/pkg")
+        await sandbox.write_file(".seer/adapters/weights.bin", bytes(range(256)))  # hidden: through the kernel
+        await sandbox.write_file(f"{sandbox.private}/scope/token", b"secret")
+        listing = await sandbox.exec(["find", ".", "-type", "f"])
+        slow = await sandbox.exec(["sleep", "30"], timeout_s=1)
+        assert await sandbox.read_file(".seer/adapters/weights.bin") == bytes(range(256))
+        assert await sandbox.read_file("libs/pkg/__init__.py") == b"VALUE = 7\n"
+        assert await sandbox.read_file(f"{sandbox.private}/scope/token") == b"secret"
+    finally:
+        await sandbox.terminate()
+    assert sorted(listing.stdout.split()) == ["./.seer/adapters/weights.bin", "./libs/pkg/__init__.py"]
+    assert slow.timed_out and slow.exit_code == -9
+    assert sandbox.workspace.endswith("/seer/files-test/workspace") and sandbox.private.endswith("/seer/files-test/private")
