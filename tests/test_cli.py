@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from seer.cli import app
@@ -40,3 +41,25 @@ def test_doctor_checks_a_real_kernel_and_an_mcp_round_trip() -> None:
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "✓ MCP round trip: execute_code('1 + 1') returned 2" in result.output
+
+
+def test_doctor_checks_a_provider_and_says_what_to_fix_within_seconds(monkeypatch: pytest.MonkeyPatch, jupyter_server: tuple[str, str]) -> None:
+    url, token = jupyter_server
+    monkeypatch.setenv("SEER_DOCTOR_TOKEN", token)
+    good = runner.invoke(app, ["doctor", "--provider", "jupyter", "--url", url, "--token-env", "SEER_DOCTOR_TOKEN"])
+    assert good.exit_code == 0 and "✓ jupyter is reachable and accepts the credentials" in good.output
+    monkeypatch.setenv("SEER_DOCTOR_TOKEN", "wrong")
+    wrong = runner.invoke(app, ["doctor", "--provider", "jupyter", "--url", url, "--token-env", "SEER_DOCTOR_TOKEN"])
+    assert wrong.exit_code == 1 and "refused the token" in wrong.output
+    monkeypatch.delenv("JUPYTER_TOKEN", raising=False)
+    unset = runner.invoke(app, ["doctor", "--provider", "jupyter", "--url", url])
+    assert unset.exit_code == 1 and "$JUPYTER_TOKEN is not set" in unset.output
+    no_url = runner.invoke(app, ["doctor", "--provider", "jupyter"])
+    assert no_url.exit_code == 2 and "needs `url`" in no_url.output
+    for name in ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET", "MODAL_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", "/nonexistent")  # no ~/.modal.toml
+    modal = runner.invoke(app, ["doctor", "--provider", "modal"])
+    assert modal.exit_code == 1 and "modal token new" in modal.output
+    leftovers = runner.invoke(app, ["sandboxes"])
+    assert leftovers.exit_code == 2 and "modal token new" in leftovers.output

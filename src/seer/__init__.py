@@ -11,8 +11,7 @@ from seer.session import Cell, Session
 from seer.skills import Skill
 from seer.tools.base import Tool, ToolContext, ToolResult, Toolset
 from seer.tools.notebook import notebook_tools
-
-__version__ = "0.1.0"
+from seer.version import __version__
 
 __all__ = [
     "Cell",

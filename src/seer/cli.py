@@ -12,8 +12,11 @@ from typing import Annotated
 import anyio
 import typer
 
+from pydantic import ValidationError
+
 from seer.agent import commands as agent_commands
-from seer.environment import Environment
+
+from seer.environment import Environment, SandboxSpec
 from seer.errors import SeerError
 
 app = typer.Typer(
@@ -118,12 +121,58 @@ def demo(
 
 
 @app.command()
-def doctor() -> None:
-    """Check the installation: kernel start, an MCP round trip, optional extras. Says what to fix."""
-    from seer.doctor import run_checks
+def doctor(
+    provider: Annotated[str | None, typer.Option("--provider", help="Also check a sandbox provider: jupyter, modal or ray (credentials, reachability).")] = None,
+    env: EnvOption = None,
+    url: Annotated[str | None, typer.Option("--url", help="jupyter: the server's URL (default: the environment's).")] = None,
+    token_env: Annotated[str | None, typer.Option("--token-env", help="jupyter: the variable holding its token (default JUPYTER_TOKEN).")] = None,
+    address: Annotated[str | None, typer.Option("--address", help="ray: the cluster's address (default: the environment's).")] = None,
+) -> None:
+    """Check the installation: kernel start, an MCP round trip, optional extras; with --provider, that
+    sessions can reach that provider. Says what to fix, within seconds."""
+    from seer.doctor import check_provider, run_checks
 
-    ok = anyio.run(run_checks, typer.echo)
-    raise typer.Exit(0 if ok else 1)
+    if provider is None:
+        raise typer.Exit(0 if anyio.run(run_checks, typer.echo) else 1)
+    try:
+        current = _load_env(env).sandbox
+    except SeerError as exc:
+        raise _fail(exc) from None
+    fields = {
+        "provider": provider,
+        "url": (url or current.url) if provider == "jupyter" else None,
+        "token_env": token_env or current.token_env,
+        "address": address or current.address,
+    }
+    try:
+        spec = SandboxSpec.model_validate(fields)
+    except ValidationError as exc:
+        raise _fail(SeerError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))) from None
+    raise typer.Exit(0 if anyio.run(check_provider, spec, typer.echo) else 1)
+
+
+@app.command()
+def sandboxes(
+    stop: Annotated[bool, typer.Option("--stop", help="Terminate every Modal sandbox Seer left running.")] = False,
+    app_name: Annotated[str, typer.Option("--app", help="The Modal app Seer's sandboxes belong to.")] = "seer",
+) -> None:
+    """List the Modal sandboxes Seer started that are still running (a crash or a killed process can leave
+    one, and a GPU bills until it stops); with --stop, terminate them."""
+    from seer.sandbox.modal import doctor_modal, list_sandboxes, stop_sandboxes
+
+    problems = anyio.run(doctor_modal, app_name)
+    if problems:
+        raise _fail(SeerError("; ".join(problems)))
+    try:
+        if stop:
+            typer.echo(f"Stopped {anyio.run(stop_sandboxes, app_name)} sandbox(es).")
+            return
+        found = anyio.run(list_sandboxes, app_name)
+    except SeerError as exc:
+        raise _fail(exc) from None
+    for box in found:
+        typer.echo(f"{box['id']}  " + " ".join(f"{k}={v}" for k, v in sorted(box.get("tags", {}).items())))
+    typer.echo(f"{len(found)} running; `seer sandboxes --stop` terminates them." if found else "No Seer sandboxes are running.")
 
 
 @app.command()

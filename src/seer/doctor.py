@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -10,9 +11,12 @@ from importlib import metadata
 
 import anyio
 
+from seer.environment import SandboxSpec
+from seer.errors import SandboxError
 from seer.sandbox.isolation import probe
+from seer.sandbox.jupyter_api import JupyterServer
 
-__all__ = ["run_checks"]
+__all__ = ["check_provider", "run_checks"]
 
 _EXTRAS = {
     "matplotlib": ("plots in the notebook", "pip install matplotlib"),
@@ -20,8 +24,8 @@ _EXTRAS = {
     "transformers": ("Hugging Face models", "pip install transformers"),
     "anthropic": ("Claude as the agent", "pip install anthropic"),
     "openai": ("OpenAI-compatible agents", "pip install openai"),
-    "modal": ("Modal GPU sandboxes", "pip install modal"),
-    "ray": ("Ray cluster sandboxes", "pip install ray"),
+    "modal": ("Modal GPU sandboxes", "pip install 'seer-interp[modal]'"),
+    "ray": ("Ray cluster sandboxes", "pip install 'seer-interp[ray]'"),
 }
 
 
@@ -87,3 +91,45 @@ async def run_checks(echo: Callable[[str], None] = print) -> bool:
         echo(f"  · kernel isolation unavailable ({reason}); scoped notebook sessions run without it, and say so")
     echo("All required checks passed." if ok else "Some required checks failed; fix them and run `seer doctor` again.")
     return ok
+
+
+async def check_provider(spec: SandboxSpec, echo: Callable[[str], None] = print) -> bool:
+    """Check that sessions can reach `spec`'s provider (credentials, reachability), within seconds; print
+    what to fix. True when it can."""
+    echo(f"Sandbox provider: {spec.provider}")
+    problems: list[str]
+    if spec.provider == "jupyter":
+        problems = await _jupyter_problems(spec)
+    elif spec.provider == "modal":
+        from seer.sandbox.modal import doctor_modal
+
+        problems = await doctor_modal()
+    elif spec.provider == "ray":
+        if importlib.util.find_spec("ray") is None:
+            problems = ["ray is not installed: `pip install 'seer-interp[ray]'`"]
+        else:
+            from seer.sandbox.ray import doctor_ray
+
+            problems = await anyio.to_thread.run_sync(doctor_ray, spec.address)
+    else:
+        problems = []
+    for problem in problems:
+        echo(f"  ✗ {problem}")
+    if not problems:
+        echo(f"  ✓ {spec.provider} is reachable and accepts the credentials")
+    return not problems
+
+
+async def _jupyter_problems(spec: SandboxSpec) -> list[str]:
+    assert spec.url is not None
+    token = os.environ.get(spec.token_env, "")
+    if not token:
+        return [f"${spec.token_env} is not set: export the server's token (`jupyter server list` on that machine shows it)"]
+    server = JupyterServer(spec.url, token, timeout_s=5)
+    try:
+        version = await server.version()
+    except SandboxError as exc:
+        return [str(exc)]
+    finally:
+        await server.close()
+    return [] if version else ["the server did not say its version"]

@@ -39,6 +39,7 @@ from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
 from seer.scope.setup import install_client, kernel_isolation, start_scope, weight_confinement
 from seer.skills import Skill, read_skills
+from seer.version import check_version, read_shipped_version
 
 __all__ = ["Cell", "Session"]
 
@@ -46,6 +47,11 @@ _LIBS = "libs"
 TOOLKIT = "seer_interp"
 """The toolkit's import name in the kernel (a copy of `seer.interp` placed in `libs/`)."""
 _SKILLS = "skills"
+_FIND_TOOLKIT = (
+    "import importlib.util, os, sys; sys.path[:0] = ['', sys.argv[1]]; "
+    "print(os.path.abspath(importlib.util.find_spec(sys.argv[2]).submodule_search_locations[0]))"
+)
+"""Where a kernel (the workspace first on its path, then the libraries) would import the toolkit from."""
 _LOADER = "loader"
 """Where the toolkit goes, in the sandbox's private folder, when the environment does not offer it: the
 hidden set-up still loads the models with it."""
@@ -479,8 +485,20 @@ async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Sk
         await sandbox.upload(skill.path, f"{_SKILLS}/{skill.name}")
     toolkit = f"{_LIBS}/{TOOLKIT}" if env.toolkit else f"{sandbox.private}/{_LOADER}/{TOOLKIT}"
     await sandbox.upload(Path(__file__).parent / "interp", toolkit)  # the kernel needs no Seer
+    await _check_toolkit(sandbox, toolkit.rpartition("/")[0])
     await place_adapters(env.models, sandbox, _model_root(env, sandbox))
     return skills
+
+
+async def _check_toolkit(sandbox: Sandbox, folder: str) -> None:
+    """The version handshake: the toolkit the kernel will import (from `folder`, unless something in the
+    workspace shadows it) must be the version of this harness."""
+    found = await sandbox.exec([sandbox.python, "-c", _FIND_TOOLKIT, folder, TOOLKIT], timeout_s=60)
+    location = found.stdout.strip()
+    if found.exit_code != 0 or not location:
+        raise SandboxError(f"the sandbox's Python cannot find the toolkit it was given: {found.stderr.strip()[-1000:]}")
+    source = (await sandbox.read_file(f"{location}/_version.py")).decode(errors="replace")
+    check_version(f"the toolkit the kernel imports ({location})", read_shipped_version(source))
 
 
 async def _install_packages(env: Environment, sandbox: Sandbox, run: RunDir) -> None:

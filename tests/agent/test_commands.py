@@ -39,6 +39,24 @@ def test_run_on_a_task_folder_prints_where_everything_is(tmp_path: Path) -> None
     assert record["agent"]["plan"] == str(plan.resolve())
 
 
+def test_parallel_runs_each_get_their_own_session_and_record(tmp_path: Path) -> None:
+    plan = write_plan(tmp_path / "plan.json", [
+        {"tool": "execute_code", "arguments": {"code": "import os\nprint(os.getcwd())"}},
+        {"tool": "finish", "arguments": {"report": "done"}},
+    ])  # fmt: skip
+    runs = tmp_path / "runs"
+    result = runner.invoke(app, ["run", "--task", "Where am I?", "--provider", "scripted", "--plan", str(plan), "--runs-dir", str(runs), "--parallel", "3"])
+    assert result.exit_code == 0, result.output
+    paths = sorted(p for p in runs.iterdir() if (p / "run.json").exists())
+    assert len(paths) == 3 and [f"[{i}] finished: " in result.output for i in (1, 2, 3)] == [True] * 3
+    workspaces = set()
+    for path in paths:
+        notebook = json.loads((path / "notebook.ipynb").read_text())
+        workspaces.add(notebook["cells"][0]["outputs"][0]["text"].strip())
+        assert json.loads((path / "run.json").read_text())["status"] == "finished"
+    assert workspaces == {str(p / "workspace") for p in paths}
+
+
 def test_a_missing_api_key_names_the_variable_and_the_keyless_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.chdir(tmp_path)  # no .env here

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import signal
 import socket
-from contextlib import aclosing
+from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,6 +68,9 @@ LibraryOpt = Annotated[
 ]
 ToolkitOpt = Annotated[
     bool | None, typer.Option("--toolkit/--no-toolkit", help="Offer the interpretability toolkit `seer_interp` (default: as the environment says, normally on).", show_default=False)
+]
+ParallelOpt = Annotated[
+    int, typer.Option("--parallel", min=1, help="Run N independent sessions of the task at once, each with its own run directory.")
 ]
 PageOpt = Annotated[
     str | None, typer.Option("--page-checkpoints", help="Seconds a checkpoint question waits for an answer typed in the viewer's page (default with --view: 600).")
@@ -200,6 +203,27 @@ def _free_or_any(port: int) -> int:
         return port if probe.connect_ex(("127.0.0.1", port)) != 0 else 0
 
 
+async def _run_parallel(providers: list[Any], **kw: Any) -> list[tuple[Path, Outcome] | SeerError]:
+    from seer.agent.runner import run_many
+
+    async with AsyncExitStack() as stack:
+        for provider in providers:
+            await stack.enter_async_context(aclosing(provider))
+        return await run_many(kw.pop("env"), kw.pop("task"), providers, **kw)
+
+
+def _report_many(results: list[tuple[Path, Outcome] | SeerError]) -> None:
+    for index, result in enumerate(results, 1):
+        if isinstance(result, SeerError):
+            typer.echo(f"[{index}] failed: {result}")
+        else:
+            path, outcome = result
+            typer.echo(f"[{index}] {outcome.reason}: {path}")
+    failed = sum(isinstance(r, SeerError) for r in results)
+    if failed:
+        raise typer.Exit(1)
+
+
 async def _run(interactive: bool, view: bool = False, **kw: Any) -> tuple[Path, Outcome]:
     from seer.agent.runner import run_agent
 
@@ -236,11 +260,22 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
            api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
            runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
            equipment: Equipment, host_tools: bool = False, view: bool = False,
-           page_checkpoints_s: float | None = None) -> None:  # fmt: skip
+           page_checkpoints_s: float | None = None, parallel: int = 1) -> None:  # fmt: skip
     _load_dotenv()
     try:
         environment, task_text, task_dir = _target(target, env, task, task_file)
         environment = equipment.apply(environment)
+        if parallel > 1:
+            providers = [_provider(provider, model, base_url, api_key_env, plan, host_tools) for _ in range(parallel)]
+            results = anyio.run(
+                lambda: _run_parallel(
+                    providers, env=environment, task=task_text, budget=budget, runs_dir=runs_dir, options=options,
+                    methodology=methodology, style_guide=style_guide, task_dir=task_dir,
+                    provider_settings=_settings(base_url, api_key_env, plan),
+                )
+            )  # fmt: skip
+            _report_many(results)
+            return
         chosen = _provider(provider, model, base_url, api_key_env, plan, host_tools)
         run_path, outcome = anyio.run(
             lambda: _run(
@@ -279,6 +314,7 @@ def run(
     host_tools: HostToolsOpt = False,
     view: ViewOpt = False,
     page_checkpoints: PageOpt = None,
+    parallel: ParallelOpt = 1,
 ) -> None:
     """Run a headless investigation and print where the notebook, transcript and report are."""
     try:
@@ -288,7 +324,8 @@ def run(
         raise _fail(exc) from None
     options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
     _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           options, methodology, style_guide, Equipment(skill or [], library or [], toolkit), host_tools, view, page_s)  # fmt: skip
+           options, methodology, style_guide, Equipment(skill or [], library or [], toolkit), host_tools, view, page_s,
+           parallel)  # fmt: skip
 
 
 def chat(

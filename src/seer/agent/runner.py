@@ -9,10 +9,12 @@ on under what is left of the budget.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
+
+import anyio
 
 from seer.agent.budget import Budget
 from seer.agent.checkpoints import PageAnswers
@@ -31,7 +33,7 @@ from seer.tools.base import Toolset
 from seer.tools.notebook import notebook_tools
 from seer.tools.scoped import scoped_session_tools
 
-__all__ = ["agent_toolset", "resume_agent", "run_agent", "session_toolset"]
+__all__ = ["agent_toolset", "resume_agent", "run_agent", "run_many", "session_toolset"]
 
 RESUMED = "The run was interrupted and has been resumed; the kernel state was restored from the notebook. Continue."
 
@@ -144,6 +146,26 @@ async def run_agent(
         return session.run.path, outcome
     finally:
         await session.close()
+
+
+async def run_many(
+    env: Environment, task: str, providers: Sequence[Provider], **options: Any
+) -> list[tuple[Path, Outcome] | SeerError]:
+    """Run one investigation per provider at once (the same task and environment, each in its own session
+    and run directory); `options` are `run_agent`'s. Returns, in order, each run's directory and outcome,
+    or the SeerError that stopped it; one failing run does not stop the others."""
+    results: list[tuple[Path, Outcome] | SeerError] = [SeerError("did not run")] * len(providers)
+
+    async def one(index: int, provider: Provider) -> None:
+        try:
+            results[index] = await run_agent(env, task, provider, **options)
+        except SeerError as exc:
+            results[index] = exc
+
+    async with anyio.create_task_group() as tasks:
+        for index, provider in enumerate(providers):
+            tasks.start_soon(one, index, provider)
+    return results
 
 
 async def resume_agent(

@@ -11,6 +11,7 @@ with steer(model, {6: v}, strength=4.0, positions="generated"):
 ```
 """
 
+from ._version import __version__
 from .ablation import ablate, orthogonalize, project_out
 from .activations import activations, diff_in_means
 from .arch import Arch, arch_of
@@ -25,6 +26,7 @@ from .sae import SparseAutoencoder, load_sae, steer_with_feature, top_features
 from .steering import steer
 
 __all__ = [
+    "__version__",
     "ablate",
     "activations",
     "Arch",

@@ -41,7 +41,7 @@ def make_sandbox(env: Environment, run_path: Path, run_id: str) -> Sandbox:
     _need("modal", "the modal sandbox")
     from seer.sandbox.modal import ModalSandbox
 
-    return ModalSandbox(env)
+    return ModalSandbox(env, run_id=run_id)
 
 
 def _need(module: str, feature: str) -> None:

@@ -75,6 +75,15 @@ def _check(schema: dict[str, Any], arguments: Any) -> str | None:
     return "; ".join(problems) or None
 
 
+def _shipped_version() -> str:
+    """The version of the code this server was shipped with (its sibling toolkit's)."""
+    try:
+        from seer_interp._version import __version__
+    except ImportError:  # run from a Seer installation rather than a shipped copy
+        from seer.interp._version import __version__
+    return __version__
+
+
 class _State:
     token = b""
     calls = 0
@@ -121,7 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif self.path == "/state":
             with _State.counting:
                 state = {"models": _State.models, "calls": _State.calls, "sessions": dict(_State.sessions)}
-            self._send(200, {**state, "functions": list(EXPOSED)})
+            self._send(200, {**state, "functions": list(EXPOSED), "version": _shipped_version()})
         else:
             self._send(404, {"error": {"type": "NotFound", "message": f"no route {self.path}"}})
 

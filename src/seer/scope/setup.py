@@ -13,6 +13,7 @@ from seer.sandbox.base import Sandbox
 from seer.sandbox.isolation import GUARANTEE, Confinement, probe
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE, client_source
+from seer.version import check_version
 
 __all__ = ["WEAK", "WEIGHT_PACKAGES", "install_client", "kernel_isolation", "start_scope", "weight_confinement"]
 
@@ -69,13 +70,18 @@ async def start_scope(env: Environment, sandbox: Sandbox, session: str, models: 
     if spec.interface is not None:
         server = await ScopeServer.start(sandbox, spec.interface, models=models, start_timeout_s=env.timeouts.setup_s)
         server.session = session
-        return server
-    assert spec.server is not None and spec.token_file is not None
-    server = ScopeServer.connect(spec.server, spec.token_file).for_session(session)
+    else:
+        assert spec.server is not None and spec.token_file is not None
+        server = ScopeServer.connect(spec.server, spec.token_file).for_session(session)
     try:
-        await server.state()
+        state = await server.state()
+        check_version(f"the scope server at {server.url}", state.get("version", "unknown"))
     except ToolError as exc:
+        await server.close()
         raise SandboxError(f"scope.server: {exc}; start it with `seer scope serve` or fix the URL") from None
+    except SandboxError:
+        await server.close()
+        raise
     return server
 
 
