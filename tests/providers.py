@@ -21,7 +21,7 @@ import pytest
 
 from seer.environment import Environment
 
-PROVIDERS = ["local", "jupyter"]
+PROVIDERS = ["local", "jupyter", "ray"]
 TOKEN_ENV = "SEER_TEST_JUPYTER_TOKEN"
 
 
@@ -81,6 +81,8 @@ def on_provider(provider: str, request: pytest.FixtureRequest, monkeypatch: pyte
         url, token = request.getfixturevalue("jupyter_server")
         monkeypatch.setenv(TOKEN_ENV, token)
         sandbox |= {"url": url, "token_env": TOKEN_ENV}
+    elif provider == "ray":
+        sandbox |= {"address": request.getfixturevalue("ray_cluster"), "cpus": 1}
 
     def on(env: Environment) -> Environment:
         return Environment.model_validate({**env.model_dump(), "sandbox": sandbox})
