@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -48,6 +47,7 @@ from seer.sandbox.modal import (
     secret_values,
     stop_sandboxes,
 )
+from tests.providers import free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -272,9 +272,7 @@ def test_the_jupyter_command_demands_a_real_token() -> None:
 
 @pytest.mark.slow
 def test_the_jupyter_server_refuses_requests_without_its_token(tmp_path: Path) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     token = "k" * 43
     argv = jupyter_command(token, port=port, root=str(tmp_path), python=sys.executable)
     server = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -365,9 +363,7 @@ class LocalJupyterModal(FakeModal):
 
     async def _create(self, *args: str, **kwargs: Any) -> FakeSandbox:
         sandbox = await super()._create(*args, **kwargs)
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         local = {"python": sys.executable, f"--port={PORT}": f"--port={port}",
                  f"--ServerApp.root_dir={kwargs['workdir']}": f"--ServerApp.root_dir={self.root}"}  # fmt: skip
         server = subprocess.Popen([local.get(a, a) for a in args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -18,6 +18,7 @@ import pytest
 from seer.environment import SandboxSpec
 from seer.errors import SandboxError
 from seer.sandbox.ray import RaySandbox, doctor_ray
+from tests.providers import free_port
 
 ray = pytest.importorskip("ray")
 
@@ -139,9 +140,7 @@ async def test_a_busy_cluster_times_out_with_what_is_free_and_leaves_no_actor(sa
 
 
 async def test_doctor_names_an_unreachable_address_within_seconds(ray_cluster: str) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"127.0.0.1:{probe.getsockname()[1]}"
+    closed = f"127.0.0.1:{free_port()}"
     started = time.monotonic()
     problems = doctor_ray(closed)
     assert time.monotonic() - started < 5

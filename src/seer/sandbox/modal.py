@@ -37,12 +37,10 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from seer import __version__
 from seer.environment import Environment, ModelSpec, SandboxSpec
 from seer.errors import MissingExtra, SandboxError
-from seer.kernel import Kernel
-from seer.sandbox.base import ExecResult, Sandbox, Service
-from seer.sandbox.isolation import Confinement
+from seer.sandbox.hosted import HostedJupyter
+from seer.version import __version__
 
 __all__ = [
     "CACHE",
@@ -285,7 +283,7 @@ def _remote_script() -> str:
 # --- the sandbox ------------------------------------------------------------------------------------
 
 
-class ModalSandbox:
+class ModalSandbox(HostedJupyter):
     """A Modal Sandbox running a Jupyter server; once started, a `JupyterSandbox` does the work.
 
     Args:
@@ -316,7 +314,6 @@ class ModalSandbox:
         self._modal = client or _modal()
         self._launch = secrets.token_hex(8)
         self._sandbox: Any = None
-        self._jupyter: Any = None
 
     @property
     def sandbox_id(self) -> str | None:
@@ -362,7 +359,7 @@ class ModalSandbox:
                 raise SandboxError(f"Modal opened no tunnel to port {PORT}; tunnels: {sorted(tunnels)}")
             jupyter = JupyterSandbox(tunnels[PORT].url, token, folder=self.run_id)
             await jupyter.start()
-            self._jupyter = jupyter
+            self.jupyter = jupyter
         except BaseException as exc:
             await self._abandon(exc, app)
             if isinstance(exc, Exception) and not isinstance(exc, SandboxError):
@@ -416,7 +413,7 @@ class ModalSandbox:
         Raises:
             SandboxError: Modal did not confirm the termination; the error names the fix.
         """
-        jupyter, self._jupyter = self._jupyter, None
+        jupyter, self.jupyter = self.jupyter, None
         sandbox, self._sandbox = self._sandbox, None
         with anyio.CancelScope(shield=True):
             if jupyter is not None:
@@ -445,55 +442,6 @@ class ModalSandbox:
 
     async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         await self.terminate()
-
-    # --- the Sandbox protocol, through the Jupyter server ---
-
-    @property
-    def _live(self) -> Sandbox:
-        if self._jupyter is None:
-            raise SandboxError("the modal sandbox is not started; call `await sandbox.start()` first")
-        return self._jupyter
-
-    @property
-    def workspace(self) -> str:
-        return self._live.workspace
-
-    @property
-    def python(self) -> str:
-        return self._live.python
-
-    @property
-    def private(self) -> str:
-        return self._live.private
-
-    @property
-    def confinement(self) -> Confinement | None:
-        return self._live.confinement
-
-    @confinement.setter
-    def confinement(self, value: Confinement | None) -> None:
-        self._live.confinement = value
-
-    async def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
-        return await self._live.exec(argv, timeout_s=timeout_s)
-
-    async def read_file(self, path: str) -> bytes:
-        return await self._live.read_file(path)
-
-    async def write_file(self, path: str, data: bytes) -> None:
-        await self._live.write_file(path, data)
-
-    async def upload(self, source: Path, dest: str) -> None:
-        await self._live.upload(source, dest)
-
-    async def start_kernel(self, *, env: dict[str, str], start_timeout_s: float) -> Kernel:
-        return await self._live.start_kernel(env=env, start_timeout_s=start_timeout_s)
-
-    def base_env(self) -> dict[str, str]:
-        return self._live.base_env()
-
-    async def spawn(self, argv: list[str], *, env: dict[str, str], cwd: str, log: str) -> Service:
-        return await self._live.spawn(argv, env=env, cwd=cwd, log=log)
 
 
 # --- leftovers and checks ---------------------------------------------------------------------------

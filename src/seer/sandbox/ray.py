@@ -32,15 +32,11 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from seer.environment import SandboxSpec
 from seer.errors import SandboxError
-from seer.kernel import Kernel
-from seer.sandbox.base import ExecResult, Service
-
-if TYPE_CHECKING:
-    from seer.sandbox.jupyter import JupyterSandbox
+from seer.sandbox.hosted import HostedJupyter
 
 __all__ = ["RaySandbox", "doctor_ray"]
 
@@ -57,7 +53,7 @@ _STOP_S = 30.0
 _connecting = threading.Lock()
 
 
-class RaySandbox:
+class RaySandbox(HostedJupyter):
     """A sandbox on a Ray cluster: an actor holding the GPUs, and a Jupyter server beside it.
 
     Args:
@@ -67,8 +63,6 @@ class RaySandbox:
         start_timeout_s: The longest `start` waits for a node to take the actor and its server to answer.
     """
 
-    confinement = None  # a remote server's kernels are as isolated as the server makes them
-
     def __init__(self, spec: SandboxSpec, *, name: str = "seer", start_timeout_s: float = 300.0) -> None:
         self.spec = spec
         self.name = name
@@ -77,26 +71,7 @@ class RaySandbox:
         """The Jupyter server's address on the cluster network, once started."""
         self.actor_name = ""
         """The actor's name in the cluster (`ray list actors`), once placed."""
-        self.jupyter: JupyterSandbox | None = None
-        """The jupyter sandbox that drives the server, once started."""
         self._actor: Any = None
-
-    @property
-    def workspace(self) -> str:
-        return self._started().workspace
-
-    @property
-    def python(self) -> str:
-        return self._started().python
-
-    @property
-    def private(self) -> str:
-        return self._started().private
-
-    def _started(self) -> JupyterSandbox:
-        if self.jupyter is None:
-            raise SandboxError("the ray sandbox is not started; `await sandbox.start()` first")
-        return self.jupyter
 
     async def start(self) -> None:
         """Join the cluster, place the actor, start its Jupyter server and connect to it.
@@ -142,28 +117,6 @@ class RaySandbox:
             ) from None
         except ray.exceptions.RayError as exc:
             raise SandboxError(f"the Ray actor could not start a Jupyter server: {getattr(exc, 'cause', None) or exc}") from None
-
-    async def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
-        return await self._started().exec(argv, timeout_s=timeout_s)
-
-    async def read_file(self, path: str) -> bytes:
-        return await self._started().read_file(path)
-
-    async def write_file(self, path: str, data: bytes) -> None:
-        await self._started().write_file(path, data)
-
-    async def upload(self, source: Path, dest: str) -> None:
-        await self._started().upload(source, dest)
-
-    async def start_kernel(self, *, env: dict[str, str], start_timeout_s: float) -> Kernel:
-        return await self._started().start_kernel(env=env, start_timeout_s=start_timeout_s)
-
-    def base_env(self) -> dict[str, str]:
-        """Nothing of the host's: kernels have the node's environment (with the GPUs Ray gave the actor)."""
-        return {}
-
-    async def spawn(self, argv: list[str], *, env: dict[str, str], cwd: str, log: str) -> Service:
-        return await self._started().spawn(argv, env=env, cwd=cwd, log=log)
 
     async def terminate(self) -> None:
         """Shut the kernels, stop the server (its folder on the node goes too) and kill the actor; safe twice."""
