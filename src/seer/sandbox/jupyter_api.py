@@ -23,6 +23,8 @@ __all__ = ["JupyterServer", "RemoteKernelLink"]
 
 _PROTOCOL_VERSION = "5.3"
 _RUNNING = ("idle", "busy", "starting")
+_PROBE_INTERVAL_S = 0.5
+_IOPUB_PATIENCE_S = 5.0
 
 
 class JupyterServer:
@@ -122,29 +124,61 @@ class RemoteKernelLink:
         self.kernel_id = await self._server.start_kernel(self._path)
 
     async def connect(self, on_iopub: Handler, on_shell: Handler, *, timeout_s: float) -> None:
+        """Open the kernel's channels and return once both shell and iopub carry messages.
+
+        A fresh websocket can answer on shell while its iopub subscription is not yet live (it happens right
+        after a restart); a cell sent then would run but its outputs and end would never arrive. So the
+        kernel is probed until an iopub message about a probe comes back, and the websocket is reopened if
+        none does within a few seconds.
+        """
         assert self.kernel_id is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        while True:
+            await self._open(deadline - loop.time())
+            if await self._until_live(on_iopub, on_shell, min(_IOPUB_PATIENCE_S, deadline - loop.time())):
+                return
+            await self.disconnect()
+            if loop.time() >= deadline:
+                raise KernelDied(f"the kernel did not answer on both its channels within {timeout_s:g} s")
+
+    async def _open(self, timeout_s: float) -> None:
         headers = {"Authorization": f"token {self._server.token}"}
         try:
             self._socket = await asyncio.wait_for(
-                connect(self._server.channels_url(self.kernel_id), additional_headers=headers, max_size=None), timeout_s
+                connect(self._server.channels_url(str(self.kernel_id)), additional_headers=headers, max_size=None),
+                max(timeout_s, 0.1),
             )
         except (OSError, TimeoutError, InvalidStatus) as exc:
             raise KernelDied(f"could not open the kernel's channels on {self._server.url}: {exc}") from None
-        ready = asyncio.Event()
-        probe = await self._send("shell", "kernel_info_request", {})
+
+    async def _until_live(self, on_iopub: Handler, on_shell: Handler, timeout_s: float) -> bool:
+        """Probe with kernel_info requests until one is answered on shell and seen on iopub."""
+        probes: set[str] = set()
+        shell_live, iopub_live = asyncio.Event(), asyncio.Event()
+
+        def iopub(msg: dict[str, Any]) -> None:
+            if msg.get("parent_header", {}).get("msg_id") in probes:
+                iopub_live.set()
+            on_iopub(msg)
 
         def shell(msg: dict[str, Any]) -> None:
-            if msg.get("parent_header", {}).get("msg_id") == probe:
-                ready.set()
+            if msg.get("parent_header", {}).get("msg_id") in probes:
+                shell_live.set()
             on_shell(msg)
 
         self._died = False
-        self._reader = asyncio.create_task(self._read(on_iopub, shell))
-        try:
-            await asyncio.wait_for(ready.wait(), timeout_s)
-        except TimeoutError:
-            await self.disconnect()
-            raise KernelDied(f"the kernel did not answer within {timeout_s:g} s") from None
+        self._reader = asyncio.create_task(self._read(iopub, shell))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(timeout_s, 0.1)):
+                while not (shell_live.is_set() and iopub_live.is_set()):
+                    probes.add(await self._send("shell", "kernel_info_request", {}))
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(_PROBE_INTERVAL_S):
+                            await shell_live.wait()
+                            await iopub_live.wait()
+                return True
+        return False
 
     async def _read(self, on_iopub: Handler, on_shell: Handler) -> None:
         assert self._socket is not None
