@@ -1,16 +1,20 @@
-"""The loop against the scripted provider: finish, budgets, nudges, checkpoints, malformed calls."""
+"""The loop against the scripted provider: finish, budgets, nudges, checkpoints, malformed calls, stop requests."""
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import pytest
 
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions
 from seer.agent.providers.scripted import ScriptedProvider
-from seer.agent.runner import run_agent
+from seer.agent.page_requests import request_stop
+from seer.agent.runner import resume_agent, run_agent
 from seer.agent.transcript import read_events
 from seer.environment import Environment
+from seer.viewer.runs import summarize
 from tests.helpers import read_valid_notebook
 
 pytestmark = pytest.mark.anyio
@@ -112,3 +116,47 @@ async def test_arguments_that_are_not_json_get_an_error_the_model_can_act_on(tmp
     run, outcome = await run_agent(ENV, "Work.", Garbled([{}, call("finish", report="ok")]), runs_dir=tmp_path)
     (first, _) = [e for e in read_events(run / "transcript.jsonl") if e["kind"] == "tool_result"]
     assert first["is_error"] and "not a JSON object: '{code: 1'" in first["text"] and outcome.reason == "finished"
+
+
+async def _stop_when(run: list[Path], ready: Callable[[Path], bool], why: str = "stopped from the viewer's page") -> None:
+    """Ask `run[0]` to stop (as the viewer's Stop button does) once `ready(run)` holds; bounded."""
+    with anyio.fail_after(60):
+        while not run or not ready(run[0]):
+            await anyio.sleep(0.1)
+    request_stop(run[0], why)
+
+
+def _cell_started(run: Path) -> bool:
+    return "started" in (run / "notebook.ipynb").read_text() if (run / "notebook.ipynb").exists() else False
+
+
+async def test_a_stop_request_interrupts_the_running_cell_and_skips_the_calls_left(tmp_path: Path) -> None:
+    sleeper = call("execute_code", code="import time\nprint('started', flush=True)\ntime.sleep(60)")
+    agent = ScriptedProvider([{"calls": [sleeper, call("execute_code", code="print('never')")]}, call("finish", report="never")])
+    run: list[Path] = []
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_stop_when, run, _cell_started)
+        path, outcome = await run_agent(ENV, "Work.", agent, runs_dir=tmp_path, on_session=lambda s: run.append(s.run.path))
+    assert (outcome.reason, outcome.detail) == ("interrupted", "stopped from the viewer's page")
+    first, second = [e for e in read_events(path / "transcript.jsonl") if e["kind"] == "tool_result"]
+    assert "KeyboardInterrupt" in first["text"]
+    assert second["is_error"] and second["text"] == "Not run: the run was stopped (stopped from the viewer's page)."
+    record = json.loads((path / "run.json").read_text())
+    assert record["status"] == "stopped" and record["stop"]["reason"] == "interrupted"
+    assert summarize(path)["status"] == "stopped: researcher"  # type: ignore[index]
+    assert "never" not in (path / "notebook.ipynb").read_text()
+
+
+async def test_a_stop_during_a_model_call_abandons_the_call_and_a_resumed_run_goes_on(tmp_path: Path) -> None:
+    class Slow(ScriptedProvider):
+        async def turn(self, request):  # type: ignore[no-untyped-def]
+            await anyio.sleep_forever()
+
+    run: list[Path] = []
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(_stop_when, run, lambda p: (p / "transcript.jsonl").exists(), "enough")
+        path, outcome = await run_agent(ENV, "Work.", Slow([]), runs_dir=tmp_path, on_session=lambda s: run.append(s.run.path))
+    assert (outcome.reason, outcome.detail) == ("interrupted", "enough")
+    assert [e["kind"] for e in read_events(path / "transcript.jsonl")] == ["user", "stopped"]
+    resumed = await resume_agent(path, ScriptedProvider([call("finish", report="done after all")]))
+    assert (resumed.reason, resumed.report) == ("finished", "done after all")  # the old stop request is not obeyed again

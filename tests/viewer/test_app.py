@@ -15,6 +15,7 @@ import anyio
 import httpx2
 import pytest
 
+from seer.agent.page_requests import stop_request
 from seer.viewer.runs import tail_events
 from seer.viewer.serve import serve_viewer
 from tests.viewer.runs import make_run
@@ -117,6 +118,19 @@ async def test_the_launch_form_offers_packaged_skills_and_refuses_unknown_equipm
     problem = bad.json()["error"]
     assert "skill 'steerin' is neither a folder with a SKILL.md nor a packaged skill" in problem and "/no/such.py" in problem
     assert not (tmp_path / ".launched").exists()  # nothing was started
+
+
+async def test_only_a_running_run_can_be_stopped_from_the_page(tmp_path: Path) -> None:
+    running, _, _ = await make_run(tmp_path, task="running")
+    running.update_record(pid=os.getpid())
+    finished, _, _ = await make_run(tmp_path, task="finished")
+    finished.update_record(status="finished", ended_at="2026-01-01T00:00:00+00:00")
+    async with viewer(tmp_path) as url, httpx2.AsyncClient() as client:
+        refused = await client.post(f"{url}api/runs/{finished.id}/stop")
+        accepted = await client.post(f"{url}api/runs/{running.id}/stop")
+    assert refused.status_code == 400 and f"run {finished.id} is not running (status: finished)" in refused.json()["error"]
+    assert not (finished.path / "stop.json").exists()
+    assert accepted.status_code == 200 and stop_request(running.path) == "stopped from the viewer's page"
 
 
 def test_tail_events_reads_backwards_in_pages(tmp_path: Path) -> None:

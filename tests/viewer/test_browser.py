@@ -107,3 +107,27 @@ def test_a_run_launched_from_the_form_asks_in_the_page_and_finishes(browser: web
     equipped = json.loads((run / "run.json").read_text())["environment"]
     assert [Path(p).name for p in equipped["skills"]] == ["steering"] and equipped["toolkit"] is False
     assert (run / "workspace" / "skills" / "steering" / "SKILL.md").is_file()
+
+
+def test_a_running_run_is_stopped_from_its_page(browser: webdriver.Chrome, served: tuple[str, Path], tmp_path: Path) -> None:
+    url, runs_dir = served
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps([
+        {"tool": "execute_code", "arguments": {"code": "import time\nprint('working', flush=True)\ntime.sleep(120)"}},
+        {"tool": "finish", "arguments": {"report": "should not get here"}},
+    ]))  # fmt: skip
+    browser.get(f"{url}launch")
+    wait(browser, lambda d: d.find_elements(By.ID, "plan"))
+    browser.find_element(By.ID, "task").send_keys("Work for a long time.")
+    browser.find_element(By.ID, "plan").send_keys(str(plan))
+    browser.find_element(By.CSS_SELECTOR, "form.launch button[type=submit]").click()
+    listed = "return [...document.querySelectorAll('tr[data-run]')].filter(r => r.textContent.includes('Work for a long')).map(r => r.dataset.run)"
+    run_id = wait(browser, lambda d: d.execute_script(listed), 60)[0]
+    browser.get(f"{url}run/{run_id}")
+    wait(browser, lambda d: "working" in d.find_element(By.CSS_SELECTOR, ".cells").text, 60)
+    browser.find_element(By.CSS_SELECTOR, ".summary button.stop").click()
+    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".summary .status").text == "stopped: researcher", 30)
+    assert not browser.find_elements(By.CSS_SELECTOR, ".summary button.stop")
+    events = [json.loads(line) for line in (runs_dir / run_id / "transcript.jsonl").read_text().splitlines()]
+    assert events[-1] == {**events[-1], "kind": "stopped", "reason": "interrupted", "detail": "stopped from the viewer's page"}
+    assert "KeyboardInterrupt" in [e for e in events if e["kind"] == "tool_result"][0]["text"]

@@ -3,12 +3,14 @@
 Each turn: check the budget, call the model (retrying transient failures with backoff, compacting the
 conversation if it no longer fits), record the turn, run its tool calls, record their results. The
 run ends when the agent calls `finish`, when a budget runs out (the agent is asked for its report
-once, then stopped), when it stops acting, or on an error that retries cannot fix.
+once, then stopped), when it stops acting, on an error that retries cannot fix, or when someone outside
+calls `AgentLoop.stop` (the viewer's Stop button).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -120,6 +122,17 @@ class AgentLoop:
         self.manifest = tools.specs()
         self._wall_before = self.spent.wall_s
         self._started = time.monotonic()
+        self._stop_why: str | None = None
+        self._stopping = asyncio.Event()
+
+    async def stop(self, why: str) -> None:
+        """End the run from outside, as `interrupted` with `why` as the detail: the running cell is
+        interrupted, a model call in flight is abandoned (its cost goes unrecorded), and tool calls not yet
+        run are answered with an error, so the conversation stays whole for `seer resume`."""
+        self._stop_why = why
+        self._stopping.set()
+        if self.session.has_kernel:
+            await self.session.interrupt()
 
     async def run(self, messages: list[Message]) -> Outcome:
         """Continue the conversation in `messages` (at least the task) until the run stops."""
@@ -127,6 +140,8 @@ class AgentLoop:
         final_limit: tuple[str, str] | None = None
         nudges = 0
         while True:
+            if self._stop_why is not None:
+                return self._stop("interrupted", self._stop_why)
             self._clock()
             limit = self.budget.exhausted(self.spent)
             if limit and final_limit is None:
@@ -141,9 +156,11 @@ class AgentLoop:
                     return self._stop("interrupted", "the researcher ended the run")
                 self._say_user(messages, said, "researcher")
             try:
-                response = await self._model_call(messages, final=final_limit is not None)
+                response = await self._unless_stopped(self._model_call(messages, final=final_limit is not None))
             except ProviderError as exc:
                 return self._stop("error", str(exc))
+            if response is None:
+                continue
             messages.append(response.message)
             calls = response.message.tool_calls
             if not calls:
@@ -170,6 +187,21 @@ class AgentLoop:
                 return self._stop("finished", "the agent called finish", report=report)
             if final_limit is not None:
                 return self._stop("budget", final_limit[1], limit=final_limit[0])
+
+    async def _unless_stopped(self, call: Awaitable[TurnResponse]) -> TurnResponse | None:
+        """The model's response, or None if the run was stopped while waiting for it."""
+        turn = asyncio.ensure_future(call)
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({turn, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if turn.done():
+            return turn.result()
+        turn.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await turn
+        return None
 
     def _clock(self) -> None:
         self.spent.wall_s = self._wall_before + time.monotonic() - self._started
@@ -229,6 +261,8 @@ class AgentLoop:
             result_text = (f"Your call to {call.name} had arguments that are not a JSON object: {call.malformed[:500]!r}. "
                            "Send the call again with a JSON object of arguments.")  # fmt: skip
             ret = ToolReturn(call.id, call.name, result_text, is_error=True)
+        elif self._stop_why is not None:
+            ret = ToolReturn(call.id, call.name, f"Not run: the run was stopped ({self._stop_why}).", is_error=True)
         elif only_finish and call.name != "finish":
             ret = ToolReturn(call.id, call.name, "The budget is exhausted; only `finish` runs now.", is_error=True)
         else:

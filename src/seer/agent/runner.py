@@ -8,6 +8,8 @@ on under what is left of the budget.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -17,7 +19,7 @@ from typing import Any
 import anyio
 
 from seer.agent.budget import Budget
-from seer.agent.checkpoints import PageAnswers
+from seer.agent.page_requests import PageAnswers, clear_stop, wait_for_stop
 from seer.agent.history import rebuild
 from seer.agent.loop import AgentLoop, Interaction, LoopOptions, Outcome
 from seer.agent.messages import Message, Text
@@ -141,11 +143,28 @@ async def run_agent(
                 provider, session, tools, system=system, budget=budget, transcript=transcript,
                 options=options, interaction=interaction, answerer=answerer,
             )  # fmt: skip
-            outcome = await loop.run([Message("user", [Text(task)])])
+            outcome = await _run_stoppable(loop, [Message("user", [Text(task)])])
         _finish_record(session, outcome)
         return session.run.path, outcome
     finally:
         await session.close()
+
+
+async def _run_stoppable(loop: AgentLoop, messages: list[Message]) -> Outcome:
+    """`loop.run(messages)`, stopped when the viewer's page asks (a `stop.json` in the run directory)."""
+
+    async def watch() -> None:
+        why = await wait_for_stop(loop.session.run.path)
+        with contextlib.suppress(SeerError):  # a kernel that cannot be interrupted still ends before the next step
+            await loop.stop(why)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return await loop.run(messages)
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def run_many(
@@ -210,7 +229,8 @@ async def resume_agent(
         if loop.manifest != record["tools"]:
             raise SeerError("this Seer's tools differ from the ones the run started with; resume it with that version")
         session.run.update_record(resumes=record.get("resumes", 0) + 1)
-        outcome = await loop.run(messages)
+        clear_stop(run_path)  # a stop asked of the run before it was resumed is done with
+        outcome = await _run_stoppable(loop, messages)
         _finish_record(session, outcome)
         return outcome
     finally:

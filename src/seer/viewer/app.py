@@ -2,7 +2,8 @@
 push (Server-Sent Events) as runs change. It reads run directories only.
 
 Routes: `/`, `/run/<id>` and `/launch` (the page), `/api/launch` (GET: the form's choices; POST: start a
-run), `/api/runs/<id>/answer` (POST: answer a checkpoint question), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
+run), `/api/runs/<id>/answer` (POST: answer a checkpoint question), `/api/runs/<id>/stop` (POST: stop a
+running run), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
 `/api/runs/<id>/cells?start=&limit=`, `/api/runs/<id>/cells/<i>/outputs/<j>` (an image),
 `/api/runs/<id>/events?end=&limit=&max_chars=` (long texts cut), `/api/runs/<id>/stream`. When a token is set (the app is bound
 beyond loopback), every request needs `?token=` once; a cookie carries it after that.
@@ -28,9 +29,9 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from seer.agent.checkpoints import write_answer
+from seer.agent.page_requests import request_stop, write_answer
 from seer.viewer.launch import LaunchRequest, launch, launch_options
-from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, tail_events
+from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, summarize, tail_events
 
 __all__ = ["create_app"]
 
@@ -150,6 +151,14 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
         write_answer(run_path(request), int(body.get("id", 0)), str(body.get("answer", "")))
         return JSONResponse({"ok": True})
 
+    async def stop(request: Request) -> Response:
+        path = run_path(request)
+        row = summarize(path) or {}
+        if row.get("status") != "running":
+            raise ValueError(f"run {path.name} is not running (status: {row.get('status', 'unknown')}); only a running run can be stopped")
+        request_stop(path, "stopped from the viewer's page")
+        return JSONResponse({"ok": True})
+
     async def options(request: Request) -> Response:
         return JSONResponse(await asyncio.to_thread(launch_options))
 
@@ -168,6 +177,7 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
         Route("/api/launch", options, methods=["GET"]),
         Route("/api/launch", start, methods=["POST"]),
         Route("/api/runs/{run}/answer", answer, methods=["POST"]),
+        Route("/api/runs/{run}/stop", stop, methods=["POST"]),
         Route("/api/runs", runs),
         Route("/api/runs/stream", runs_stream),
         Route("/api/runs/{run}", run),

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from seer.agent.checkpoints import pending
+from seer.agent.page_requests import pending
 from seer.outputs import ansi_free
 from seer.run import pid_alive
 
@@ -38,6 +38,10 @@ def _seconds(start: str | None, end: str | None) -> float | None:
     return round((ended - began).total_seconds(), 1)
 
 
+_STOPPED_BY = {"interrupted": "researcher", "no_action": "no action"}
+"""How a stop reads in the status column, for stops that are not a budget's."""
+
+
 def summarize(run: Path) -> dict[str, Any] | None:
     """One row of the runs page, or None if `run` is not a run directory."""
     record = _json(run / "run.json")
@@ -48,8 +52,9 @@ def summarize(run: Path) -> dict[str, Any] | None:
     status = record.get("status", "unknown")
     if status == "running" and not pid_alive(record.get("pid")):
         status = "interrupted"  # the process that ran it is gone: `seer resume` can continue it
-    if status == "stopped" and stop.get("limit"):
-        status = f"stopped: {stop['limit']}"
+    if status == "stopped":
+        reason = stop.get("reason")
+        status = "failed" if reason == "error" else f"stopped: {stop.get('limit') or _STOPPED_BY.get(reason, reason)}"
     return {
         "id": run.name,
         "task": (record.get("task") or "").strip().splitlines()[0][:200] if record.get("task") else record.get("environment", {}).get("name", ""),

@@ -2,12 +2,16 @@
 the Claude Agent SDK) driving our MCP server, with a fake Anthropic API on loopback as its model."""
 
 import json
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 
 from seer.agent.budget import Budget
+from seer.agent.page_requests import request_stop
 from seer.agent.providers import make_provider
 from seer.agent.runner import agent_toolset, run_agent
 from seer.agent.transcript import read_events
@@ -51,15 +55,21 @@ def claude_brain(api: str, body: dict[str, Any]) -> Reply:
     return Reply(text="Done.")
 
 
-async def test_claude_code_investigates_through_our_mcp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    home = tmp_path / "home"
+@asynccontextmanager
+async def fake_claude(brain: Callable[[str, dict[str, Any]], Reply], home: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeLLM]:
+    """A fake Anthropic API on loopback playing `brain`, with Claude Code pointed at it (and nothing else)."""
     home.mkdir()
-    async with FakeLLM(claude_brain) as llm:
+    async with FakeLLM(brain) as llm:
         for key, value in {
             "ANTHROPIC_BASE_URL": llm.url, "ANTHROPIC_API_KEY": "sk-test", "HOME": str(home),
             "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_TELEMETRY": "1", "DISABLE_AUTOUPDATER": "1",
         }.items():  # fmt: skip
             monkeypatch.setenv(key, value)
+        yield llm
+
+
+async def test_claude_code_investigates_through_our_mcp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with fake_claude(claude_brain, tmp_path / "home", monkeypatch) as llm:
         agent = make_provider("claude-code", "claude-sonnet-4-6")
         run, outcome = await run_agent(
             Environment(name="cc"), "Compute 6*7.", agent, budget=Budget(turns=10, cost_usd=None, wall_s=90), runs_dir=tmp_path / "runs"
@@ -75,3 +85,29 @@ async def test_claude_code_investigates_through_our_mcp_server(tmp_path: Path, m
     sent = [body for api, body in llm.requests if "tools" in body and any(t.get("name") == "mcp__seer__execute_code" for t in body["tools"])]
     names = {tool["name"] for tool in sent[0]["tools"]}
     assert names == {f"mcp__seer__{name}" for name in agent_toolset().names()}  # no Bash, Read, Edit, WebFetch…
+
+
+def sleepy_brain(api: str, body: dict[str, Any]) -> Reply:
+    """Plays Claude behind Claude Code: start a cell that runs for a minute."""
+    if "mcp__seer__execute_code" not in [tool.get("name") for tool in body.get("tools", [])]:
+        return Reply(text="ok")
+    return Reply(tool_calls=[("toolu_1", "mcp__seer__execute_code", {"code": "import time\nprint('started', flush=True)\ntime.sleep(60)"})])
+
+
+async def test_a_claude_code_run_is_stopped_by_a_stop_request(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = tmp_path / "runs"
+
+    async def stop_once_the_cell_runs() -> None:
+        with anyio.fail_after(60):
+            while not any("started" in p.read_text() for p in runs.glob("*/notebook.ipynb")):
+                await anyio.sleep(0.1)
+        request_stop(next(runs.glob("*/notebook.ipynb")).parent, "stopped from the viewer's page")
+
+    async with fake_claude(sleepy_brain, tmp_path / "home", monkeypatch), anyio.create_task_group() as tasks:
+        tasks.start_soon(stop_once_the_cell_runs)
+        agent = make_provider("claude-code", "claude-sonnet-4-6")
+        run, outcome = await run_agent(Environment(name="cc"), "Work.", agent, budget=Budget(turns=10, cost_usd=None, wall_s=90), runs_dir=runs)
+    assert (outcome.reason, outcome.detail) == ("interrupted", "stopped from the viewer's page")
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "stopped" and record["stop"]["reason"] == "interrupted"
+    assert read_events(run / "transcript.jsonl")[-1]["reason"] == "interrupted"

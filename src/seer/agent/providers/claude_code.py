@@ -19,6 +19,7 @@ import anyio
 
 from seer.agent.budget import Budget, Spent
 from seer.agent.loop import BATCH_REPLY, Outcome
+from seer.agent.page_requests import wait_for_stop
 from seer.agent.messages import Usage
 from seer.agent.transcript import Transcript
 from seer.errors import MissingExtra
@@ -99,10 +100,21 @@ class ClaudeCodeAgent:
             tasks.start_soon(lambda: serve_http(build_server(tools, context), token=token, sock=sock, ready=ready))
             await ready.wait()
             options = self.options(url=url, token=token, system=system, tools=tools, budget=budget, cwd=session.sandbox.workspace)
+            stopped: list[str] = []
             with anyio.move_on_after(budget.wall_s) as wall:
+
+                async def watch_stop() -> None:  # the viewer's Stop button
+                    stopped.append(await wait_for_stop(session.run.path))
+                    wall.cancel()
+                    if session.has_kernel:
+                        await session.interrupt()
+
+                tasks.start_soon(watch_stop)
                 outcome = await self._converse(options, task, budget, transcript, spent)
             spent.wall_s = time.monotonic() - started
-            if wall.cancelled_caught:
+            if stopped and wall.cancelled_caught:
+                outcome = Outcome("interrupted", stopped[0], report=session.report)
+            elif wall.cancelled_caught:
                 outcome = Outcome("budget", f"wall_s {spent.wall_s:g} >= {budget.wall_s:g}", "wall_s", session.report, spent)
             tasks.cancel_scope.cancel()
         assert outcome is not None

@@ -181,9 +181,24 @@ function runPage(runId) {
         el("span", { text: `cost: ${fmt.cost(spent.cost_usd ?? 0)}${budget.cost_usd != null ? ` / $${budget.cost_usd}` : ""}` }),
         el("span", { text: fmt.duration(run.duration_s) }),
         run.score != null ? el("span", { text: `score: ${fmt.score(run)}` }) : null,
+        run.status === "running" ? stopButton() : null,
       ),
     );
     if (run.report) { report.hidden = false; report.textContent = `Report\n\n${run.report}`; }
+  }
+
+  let stopAsked = false;  // the summary is redrawn on every update: remember a pressed Stop across redraws
+  function stopButton() {
+    const button = el("button", { class: "stop", type: "button", text: stopAsked ? "Stopping…" : "Stop" });
+    button.disabled = stopAsked;
+    button.onclick = async () => {
+      stopAsked = true;
+      button.disabled = true;
+      button.textContent = "Stopping…";
+      const response = await fetch(`/api/runs/${runId}/stop`, { method: "POST" });
+      if (!response.ok) { stopAsked = false; button.textContent = (await response.json()).error; }
+    };
+    return button;
   }
 
   async function loadEvents(end) {

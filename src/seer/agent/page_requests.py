@@ -1,7 +1,9 @@
-"""Checkpoint questions answered from outside the agent's process (the viewer's page), through files in
-the run directory: the agent's side writes `checkpoint.json` and waits for `answers/<id>.txt`, which
-the viewer writes.
-Both are written atomically, so neither side ever reads half a file."""
+"""What the viewer's page asks of a running agent, through files in the run directory (the agent runs in
+another process):
+- checkpoint answers: the agent's side writes `checkpoint.json` and waits for `answers/<id>.txt`, which
+  the viewer writes;
+- a stop request: the viewer writes `stop.json`; the run ends before its next step.
+Every file is written atomically, so neither side ever reads half of one."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from typing import Any
 
 from seer.run import atomic_write, now_iso
 
-__all__ = ["PageAnswers", "pending", "write_answer"]
+__all__ = ["PageAnswers", "clear_stop", "pending", "request_stop", "stop_request", "wait_for_stop", "write_answer"]
 
 _PENDING = "checkpoint.json"
+_STOP = "stop.json"
 
 
 def pending(run: Path) -> dict[str, Any] | None:
@@ -64,3 +67,28 @@ class PageAnswers:
             return f"No answer came from the researcher within {self.wait_s:g} s; continue with your best judgement and say so in the report."
         finally:
             (self.run / _PENDING).unlink(missing_ok=True)
+
+
+def request_stop(run: Path, why: str) -> None:
+    """Ask the agent running in `run` to stop; `why` is recorded as the stop's detail."""
+    atomic_write(run / _STOP, json.dumps({"requested_at": now_iso(), "why": why}))
+
+
+def stop_request(run: Path) -> str | None:
+    """Why a stop of `run` was requested, or None if none was."""
+    try:
+        return str(json.loads((run / _STOP).read_text())["why"])
+    except (OSError, json.JSONDecodeError, KeyError, TypeError):
+        return None
+
+
+def clear_stop(run: Path) -> None:
+    """Forget a stop request (a resumed run starts without one)."""
+    (run / _STOP).unlink(missing_ok=True)
+
+
+async def wait_for_stop(run: Path, *, poll_s: float = 0.25) -> str:
+    """Return why, once a stop of `run` is requested."""
+    while (why := stop_request(run)) is None:
+        await asyncio.sleep(poll_s)
+    return why
