@@ -90,3 +90,36 @@ async def test_the_rebuilt_conversation_answers_the_call_that_never_returned(tmp
     (answer,) = messages[2].content
     assert isinstance(answer, ToolReturn) and answer.is_error and answer.text == INTERRUPTED_CALL
     assert (spent.turns, spent.tokens, spent.cost_usd, spent.wall_s) == (1, 12, 0.5, 3.0)
+
+
+async def test_ctrl_c_stops_a_batch_run_whole_and_it_resumes(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(PLAN))
+    runs = tmp_path / "runs"
+    first = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "seer", "run", "--provider", "scripted", "--plan", str(plan), "--task", "Add one.", "--runs-dir", str(runs),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        with anyio.fail_after(60):
+            while not runs.exists() or not any(runs.iterdir()) or "long step" not in _notebook_text(only_run(runs)):
+                await anyio.sleep(0.1)
+        first.send_signal(signal.SIGINT)
+        with anyio.fail_after(30):
+            out, err = await first.communicate()
+    finally:
+        with suppress(ProcessLookupError):
+            first.kill()
+    assert first.returncode == 0, err.decode()
+    assert "[stopping: the running cell is interrupted" in out.decode() and "Stopped: interrupted (Ctrl-C in the terminal)" in out.decode()
+    run = only_run(runs)
+    record = json.loads((run / "run.json").read_text())
+    assert record["status"] == "stopped" and record["stop"] == {**record["stop"], "reason": "interrupted", "detail": "Ctrl-C in the terminal"}
+    assert [c.metadata.seer.status for c in read_valid_notebook(run / "notebook.ipynb").cells] == ["ok", "interrupted"]
+
+    second = await seer("resume", str(run))
+    with anyio.fail_after(60):
+        _, err = await second.communicate()
+    assert second.returncode == 0, err.decode()
+    assert json.loads((run / "run.json").read_text())["status"] == "finished"
+    assert cell_text(read_valid_notebook(run / "notebook.ipynb").cells[-1]) == "42\n"

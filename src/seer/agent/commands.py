@@ -14,13 +14,14 @@ import socket
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import typer
 
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions, Outcome
+from seer.agent.page_requests import request_stop, stop_request
 from seer.agent.prompt import system_prompt
 from seer.agent.providers import PROVIDERS, make_provider
 from seer.agent.terminal import TerminalInteraction, event_printer
@@ -28,6 +29,9 @@ from seer.environment import Environment
 from seer.errors import SeerError, SpecError
 from seer.skills import find_skill, read_skills
 from seer.task import find_task
+
+if TYPE_CHECKING:
+    from seer.session import Session
 
 __all__ = ["Equipment", "chat", "judge", "prompt", "resume", "run", "skills", "tasks"]
 
@@ -231,21 +235,26 @@ async def _run(interactive: bool, view: bool = False, **kw: Any) -> tuple[Path, 
         runs_dir = kw["runs_dir"]
         return await _viewed(_run(interactive, **kw), runs_dir)
     interaction = TerminalInteraction() if interactive else None
+    sessions: list[Session] = []
     async with aclosing(kw.pop("provider")) as provider:
         go = run_agent(
             kw.pop("env"), kw.pop("task"), provider, interaction=interaction, on_event=event_printer(),
-            on_session=interaction.attach if interaction else None, **kw,
+            on_session=interaction.attach if interaction else sessions.append, **kw,
         )  # fmt: skip
-        if interaction is None:
-            return await go
+        result: tuple[Path, Outcome] | None = None
         try:
             async with anyio.create_task_group() as tasks:
-                tasks.start_soon(_interrupts, interaction)
+                if interaction is not None:
+                    tasks.start_soon(_interrupts, interaction)
+                else:
+                    tasks.start_soon(_ctrl_c_stops, sessions, tasks.cancel_scope)
                 result = await go
                 tasks.cancel_scope.cancel()
         except ExceptionGroup as group:  # a SeerError from inside the task group: show it, not the group
             first = group.exceptions[0]
             raise first if isinstance(first, SeerError) else group from None
+        if result is None:  # a second Ctrl-C
+            raise typer.Exit(130)
         return result
 
 
@@ -254,6 +263,19 @@ async def _interrupts(interaction: TerminalInteraction) -> None:
         async for _ in signals:
             typer.echo("\n[interrupted: the running cell is stopped; you speak before the next turn]")
             await interaction.on_interrupt()
+
+
+async def _ctrl_c_stops(sessions: list[Session], run: anyio.CancelScope) -> None:
+    """In a batch run, the first Ctrl-C stops the run as the viewer's Stop button does (the record stays
+    whole, `seer resume` can go on); a second one quits at once."""
+    with anyio.open_signal_receiver(signal.SIGINT) as signals:
+        async for _ in signals:
+            if not sessions or stop_request(sessions[0].run.path) is not None:
+                typer.echo("\n[quitting]")
+                run.cancel()
+                return
+            typer.echo("\n[stopping: the running cell is interrupted and the run ends; Ctrl-C again to quit at once]")
+            request_stop(sessions[0].run.path, "Ctrl-C in the terminal")
 
 
 def _start(interactive: bool, target: Path | None, provider: str, model: str | None, base_url: str | None,
