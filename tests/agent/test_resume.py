@@ -1,10 +1,12 @@
-"""A run killed with SIGKILL half-way resumes from its transcript, with its kernel state restored."""
+"""A run killed with SIGKILL, stopped with Ctrl-C or stopped in-process half-way resumes from its transcript, with its
+kernel state restored (the last on every sandbox provider)."""
 
 import asyncio
 import json
 import os
 import signal
 import sys
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
@@ -12,7 +14,11 @@ import anyio
 import pytest
 
 from seer.agent.history import INTERRUPTED_CALL
+from seer.agent.page_requests import request_stop
+from seer.agent.providers.scripted import ScriptedProvider
+from seer.agent.runner import resume_agent, run_agent
 from seer.agent.transcript import read_events
+from seer.environment import Environment
 from tests.helpers import cell_text, only_run, read_valid_notebook
 
 pytestmark = pytest.mark.anyio
@@ -123,3 +129,35 @@ async def test_ctrl_c_stops_a_batch_run_whole_and_it_resumes(tmp_path: Path) -> 
     assert second.returncode == 0, err.decode()
     assert json.loads((run / "run.json").read_text())["status"] == "finished"
     assert cell_text(read_valid_notebook(run / "notebook.ipynb").cells[-1]) == "42\n"
+
+
+@pytest.fixture
+def provider(parametrized_provider: str) -> str:
+    """The in-process resume test runs on each sandbox provider: this machine, a Jupyter server, a Ray cluster."""
+    return parametrized_provider
+
+
+async def test_a_stopped_run_resumes_in_its_own_sandbox_on_every_provider(
+    tmp_path: Path, on_provider: Callable[[Environment], Environment]
+) -> None:
+    steps = PLAN["steps"]
+    run: list[Path] = []
+
+    async def stop_in_the_long_step() -> None:
+        with anyio.fail_after(60):
+            while not run or "long step" not in _notebook_text(run[0]):
+                await anyio.sleep(0.1)
+        request_stop(run[0], "enough for now")
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(stop_in_the_long_step)
+        path, outcome = await run_agent(
+            on_provider(Environment(name="resume")), "Add one.", ScriptedProvider(steps), runs_dir=tmp_path,
+            on_session=lambda session: run.append(session.run.path),
+        )  # fmt: skip
+    assert (outcome.reason, outcome.detail) == ("interrupted", "enough for now")
+    resumed = await resume_agent(path, ScriptedProvider(steps))
+    assert (resumed.reason, resumed.report) == ("finished", "x + 1 is 42 (cell 2)")
+    notebook = read_valid_notebook(path / "notebook.ipynb")
+    assert [c.metadata.seer.status for c in notebook.cells] == ["ok", "interrupted", "ok"]
+    assert cell_text(notebook.cells[2]) == "42\n"  # x came back from the replay, in the provider's new kernel

@@ -68,11 +68,19 @@ async def fake_claude(brain: Callable[[str, dict[str, Any]], Reply], home: Path,
         yield llm
 
 
-async def test_claude_code_investigates_through_our_mcp_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def provider(parametrized_provider: str) -> str:
+    """The investigation runs on each sandbox provider: this machine, a Jupyter server, a Ray cluster."""
+    return parametrized_provider
+
+
+async def test_claude_code_investigates_through_our_mcp_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, on_provider: Callable[[Environment], Environment]
+) -> None:
     async with fake_claude(claude_brain, tmp_path / "home", monkeypatch) as llm:
         agent = make_provider("claude-code", "claude-sonnet-4-6")
         run, outcome = await run_agent(
-            Environment(name="cc"), "Compute 6*7.", agent, budget=Budget(turns=10, cost_usd=None, wall_s=90), runs_dir=tmp_path / "runs"
+            on_provider(Environment(name="cc")), "Compute 6*7.", agent, budget=Budget(turns=10, cost_usd=None, wall_s=90), runs_dir=tmp_path / "runs"
         )
     assert (outcome.reason, outcome.report) == ("finished", "6 * 7 = 42 (cell 0)")
     notebook = read_valid_notebook(run / "notebook.ipynb")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import secrets
 import time
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -99,7 +100,9 @@ class ClaudeCodeAgent:
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(lambda: serve_http(build_server(tools, context), token=token, sock=sock, ready=ready))
             await ready.wait()
-            options = self.options(url=url, token=token, system=system, tools=tools, budget=budget, cwd=session.sandbox.workspace)
+            workspace = Path(session.sandbox.workspace)  # on a remote sandbox Claude Code starts in the run folder
+            cwd = str(workspace if workspace.is_dir() else session.run.path)
+            options = self.options(url=url, token=token, system=system, tools=tools, budget=budget, cwd=cwd)
             stopped: list[str] = []
             with anyio.move_on_after(budget.wall_s) as wall:
 
