@@ -113,10 +113,12 @@ async def test_the_launch_form_offers_packaged_skills_and_refuses_unknown_equipm
     async with viewer(tmp_path) as url, httpx2.AsyncClient() as client:
         choices = (await client.get(url + "api/launch")).json()
         bad = await client.post(url + "api/launch", json={"task": "t", "skills": ["steerin"], "libraries": ["/no/such.py"]})
+        no_budget = await client.post(url + "api/launch", json={"task": "t", "max_tokens": 0})
     assert {"steering", "probing", "notebook-practice"} <= set(choices["skills"]) and "scripted" in choices["providers"]
     assert bad.status_code == 400
     problem = bad.json()["error"]
     assert "skill 'steerin' is neither a folder with a SKILL.md nor a packaged skill" in problem and "/no/such.py" in problem
+    assert no_budget.status_code == 400 and "max_tokens: Input should be greater than 0" in no_budget.json()["error"]
     assert not (tmp_path / ".launched").exists()  # nothing was started
 
 

@@ -120,6 +120,9 @@ def test_a_running_run_is_stopped_from_its_page(browser: webdriver.Chrome, serve
     wait(browser, lambda d: d.find_elements(By.ID, "plan"))
     browser.find_element(By.ID, "task").send_keys("Work for a long time.")
     browser.find_element(By.ID, "plan").send_keys(str(plan))
+    browser.find_element(By.ID, "max_tokens").send_keys("50000")
+    browser.find_element(By.ID, "max_wall_s").clear()
+    browser.find_element(By.ID, "max_wall_s").send_keys("900")
     browser.find_element(By.CSS_SELECTOR, "form.launch button[type=submit]").click()
     listed = "return [...document.querySelectorAll('tr[data-run]')].filter(r => r.textContent.includes('Work for a long')).map(r => r.dataset.run)"
     run_id = wait(browser, lambda d: d.execute_script(listed), 60)[0]
@@ -131,3 +134,5 @@ def test_a_running_run_is_stopped_from_its_page(browser: webdriver.Chrome, serve
     events = [json.loads(line) for line in (runs_dir / run_id / "transcript.jsonl").read_text().splitlines()]
     assert events[-1] == {**events[-1], "kind": "stopped", "reason": "interrupted", "detail": "stopped from the viewer's page"}
     assert "KeyboardInterrupt" in [e for e in events if e["kind"] == "tool_result"][0]["text"]
+    budget = json.loads((runs_dir / run_id / "run.json").read_text())["budget"]
+    assert budget == {**budget, "turns": 60, "tokens": 50000, "cost_usd": 5.0, "wall_s": 900.0}  # the form's budgets

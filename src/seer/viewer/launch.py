@@ -38,7 +38,9 @@ class LaunchRequest(BaseModel, extra="forbid"):
     toolkit: bool = True
     """Offer the interpretability toolkit (`seer_interp`)."""
     max_turns: int = Field(60, gt=0)
+    max_tokens: int | None = Field(None, gt=0)
     max_cost: float | None = Field(5.0, gt=0)
+    max_wall_s: float | None = Field(3600.0, gt=0)
     page_checkpoints_s: float = Field(600.0, gt=0)
     """How long a checkpoint question waits for an answer typed in the page."""
 
@@ -83,7 +85,8 @@ def launch(request: LaunchRequest, runs_dir: Path) -> dict[str, Any]:
     if request.target:
         argv.append(request.target)
     argv += ["--provider", request.provider, "--runs-dir", str(runs_dir), "--max-turns", str(request.max_turns),
-             "--max-cost", str(request.max_cost) if request.max_cost else "none",
+             "--max-tokens", str(request.max_tokens or "none"), "--max-cost", str(request.max_cost or "none"),
+             "--max-wall", str(request.max_wall_s or "none"),
              "--page-checkpoints", str(request.page_checkpoints_s)]  # fmt: skip
     for flag, value in (("--task", request.task), ("--model", request.model), ("--plan", request.plan)):
         if value:

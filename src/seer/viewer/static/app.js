@@ -254,7 +254,9 @@ async function launchPage() {
     target: targets, task: el("textarea", { id: "task", name: "task", placeholder: "leave empty to use the task's own task.md" }),
     provider: providers, model: el("input", { id: "model", name: "model" }), plan: el("input", { id: "plan", name: "plan", placeholder: "scripted: a plan.json path" }),
     max_turns: el("input", { id: "max_turns", name: "max_turns", type: "number", value: "60" }),
+    max_tokens: el("input", { id: "max_tokens", name: "max_tokens", type: "number", placeholder: "no limit" }),
     max_cost: el("input", { id: "max_cost", name: "max_cost", type: "number", step: "0.5", value: "5" }),
+    max_wall_s: el("input", { id: "max_wall_s", name: "max_wall_s", type: "number", value: "3600" }),
   };
   const skillBoxes = Object.entries(choices.skills).map(([name, description]) =>
     el("label", { class: "choice", title: description },
@@ -270,13 +272,14 @@ async function launchPage() {
     ...field("Model", inputs.model), ...field("Plan", inputs.plan), el("span", { text: "Skills" }), skills,
     ...field("Other skills", extraSkills), ...field("Libraries", libraries),
     el("label", { for: "toolkit", text: "Toolkit" }), el("span", {}, toolkit, " seer_interp (steering, activations, patching, lens, SAEs…)"),
-    ...field("Max turns", inputs.max_turns), ...field("Max cost ($)", inputs.max_cost), el("span"), go, el("span"), problem);
+    ...field("Max turns", inputs.max_turns), ...field("Max tokens", inputs.max_tokens), ...field("Max cost ($)", inputs.max_cost),
+    ...field("Max wall time (s)", inputs.max_wall_s), el("span"), go, el("span"), problem);
   const list = (input) => input.value.split(",").map((item) => item.trim()).filter(Boolean);
   form.onsubmit = async (event) => {
     event.preventDefault();
     const body = Object.fromEntries(Object.entries(inputs).map(([key, input]) => [key, input.value]));
+    for (const key of ["max_tokens", "max_cost", "max_wall_s"]) body[key] = body[key] ? Number(body[key]) : null;
     body.max_turns = Number(body.max_turns);
-    body.max_cost = body.max_cost ? Number(body.max_cost) : null;
     body.skills = [...skills.querySelectorAll("input:checked")].map((box) => box.value).concat(list(extraSkills));
     body.libraries = list(libraries);
     body.toolkit = toolkit.checked;
