@@ -408,7 +408,7 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel
     kernel_env = _kernel_env(env, sandbox)
     scope = None
     if env.scope is not None:
-        confine, isolation = kernel_isolation(env.scope)
+        confine, isolation = await kernel_isolation(env.scope, sandbox)
         if confine:
             sandbox.confinement = await weight_confinement(sandbox)
         models = [load_arguments(spec, _model_root(env, sandbox)) for spec in env.models]

@@ -1,10 +1,13 @@
 """The jupyter sandbox against a real Jupyter server on 127.0.0.1: what the session suite does not
-cover (tokens, files through the contents API, shell commands through the helper kernel)."""
+cover (tokens, files through the contents API, shell commands and long-running processes through the
+helper kernel, HTTP relayed to the server machine's loopback)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import anyio
+import httpx2
 import pytest
 
 from seer.environment import Environment
@@ -58,3 +61,48 @@ async def test_files_and_commands_reach_the_server(jupyter_server: tuple[str, st
     assert sorted(listing.stdout.split()) == ["./.seer/adapters/weights.bin", "./libs/pkg/__init__.py"]
     assert slow.timed_out and slow.exit_code == -9
     assert sandbox.workspace.endswith("/seer/files-test/workspace") and sandbox.private.endswith("/seer/files-test/private")
+
+
+SERVE = """
+import http.server, sys
+class Echo(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(201 if self.headers.get("X-Probe") == "yes" else 400)
+        self.end_headers()
+        self.wfile.write(body[::-1])
+    def log_message(self, *args):
+        print("served", self.path, flush=True)
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), Echo).serve_forever()
+"""
+
+
+async def test_a_spawned_process_runs_on_the_server_and_is_reached_through_its_kernel(
+    jupyter_server: tuple[str, str], tmp_path: Path
+) -> None:
+    url, token = jupyter_server
+    sandbox = JupyterSandbox(url, token, folder="seer/spawn-test")
+    await sandbox.start()
+    port = free_port()
+    try:
+        await sandbox.write_file("serve.py", SERVE.encode())
+        service = await sandbox.spawn([sandbox.python, "serve.py", str(port)], env={}, cwd=sandbox.workspace, log=f"{sandbox.private}/serve.log")
+        failing = await sandbox.spawn([sandbox.python, "-c", "raise SystemExit(3)"], env={}, cwd=sandbox.workspace, log=f"{sandbox.private}/fail.log")
+        async with httpx2.AsyncClient(transport=sandbox.service_transport(), base_url=f"http://127.0.0.1:{port}") as client:
+            for _ in range(100):  # bounded: the server needs a moment to bind
+                try:
+                    reply = await client.post("/echo", content=b"abc", headers={"X-Probe": "yes"})
+                    break
+                except httpx2.ConnectError:
+                    await anyio.sleep(0.1)
+            refused = await client.post("/echo", content=b"xyz")
+            assert await service.exit_code() is None
+            await service.stop()
+            with pytest.raises(httpx2.ConnectError, match=f"127.0.0.1:{port} on the Jupyter server's machine"):
+                await client.post("/echo", content=b"gone")
+        assert await service.exit_code() is not None and await failing.exit_code() == 3
+        log = (await sandbox.read_file(f"{sandbox.private}/serve.log")).decode()
+    finally:
+        await sandbox.terminate()
+    assert (reply.status_code, reply.content) == (201, b"cba") and (refused.status_code, refused.content) == (400, b"zyx")
+    assert "served /echo" in log

@@ -4,6 +4,7 @@ never reaches the agent."""
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from seer.agent.providers.scripted import ScriptedProvider
 from seer.agent.runner import run_agent, session_toolset
 from seer.environment import Environment
 from seer.errors import ToolError
+from seer.sandbox.jupyter_services import KernelTransport
 from seer.sandbox.local import LocalSandbox
 from seer.scope.client import ScopeServer
 from seer.scope.library import client_source
@@ -56,8 +58,17 @@ def scoped_env(interface: Path, mode: str = "tools", **scope: object) -> Environ
     )
 
 
-async def test_a_scoped_only_session_offers_the_exposed_functions_and_no_code_execution(tmp_path: Path) -> None:
-    env = scoped_env(write(tmp_path, INTERFACE))
+@pytest.fixture
+def provider(parametrized_provider: str) -> str:
+    """The first scoped-session tests run on each provider: this machine, a Jupyter server, a Ray cluster
+    (the scope server then runs on the remote machine, beside the model, reached through a kernel there)."""
+    return parametrized_provider
+
+
+async def test_a_scoped_only_session_offers_the_exposed_functions_and_no_code_execution(
+    tmp_path: Path, on_provider: Callable[[Environment], Environment]
+) -> None:
+    env = on_provider(scoped_env(write(tmp_path, INTERFACE)))
     async with Session.open(env, runs_dir=tmp_path / "runs") as session:
         tools = await session_toolset(session)
         assert tools.names() == ["width", "remember", "list_skills", "read_skill", "finish", "checkpoint"]
@@ -71,10 +82,14 @@ async def test_a_scoped_only_session_offers_the_exposed_functions_and_no_code_ex
         assert record["scope"]["functions"] == ["width", "remember"]
         state = await session.scope.state()
         assert state["models"]["target"]["loads"] == 1 and state["sessions"] == {session.run.id: 1}
+        if env.sandbox.provider != "local":  # the harness reaches the remote machine's loopback through a kernel there
+            assert isinstance(session.scope.transport, KernelTransport)
 
 
-async def test_a_notebook_plus_scope_kernel_has_the_client_library_and_no_model(tmp_path: Path) -> None:
-    env = scoped_env(write(tmp_path, INTERFACE), mode="notebook")
+async def test_a_notebook_plus_scope_kernel_has_the_client_library_and_no_model(
+    tmp_path: Path, on_provider: Callable[[Environment], Environment]
+) -> None:
+    env = on_provider(scoped_env(write(tmp_path, INTERFACE), mode="notebook"))
     async with Session.open(env, runs_dir=tmp_path / "runs") as session:
         cell = await session.execute("print(scope.width(), scope.remember('a'), scope.remember(note='b'))")
         assert cell.run.status == "ok", cell.render()[0]
@@ -85,6 +100,9 @@ async def test_a_notebook_plus_scope_kernel_has_the_client_library_and_no_model(
         assert "ScopeError: BadArguments: remember: argument 'note' should be string, got int" in wrong.render()[0]
         helped = await session.execute("help(scope.remember)")
         assert "note: Text to keep." in helped.render()[0]
+        if env.sandbox.provider != "local":  # no bubblewrap around a remote kernel, and the record says so
+            isolation = session.run.read_record()["isolation"]
+            assert isolation["kernel"] == "none" and "cannot run them under bubblewrap" in isolation["reason"]
 
 
 def test_the_client_library_mirrors_the_manifest() -> None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import httpx2
+
 from seer.kernel import Kernel
 from seer.sandbox.isolation import Confinement
 
@@ -28,8 +30,7 @@ class Service(Protocol):
 
     pid: int
 
-    @property
-    def exit_code(self) -> int | None:
+    async def exit_code(self) -> int | None:
         """None while it runs."""
         ...
 
@@ -79,7 +80,16 @@ class Sandbox(Protocol):
         ...
 
     async def spawn(self, argv: list[str], *, env: dict[str, str], cwd: str, log: str) -> Service:
-        """Start a long-running process with exactly `env`, writing its output to `log`."""
+        """Start a long-running process with `env` (on top of nothing but `base_env` here; on a remote
+        machine, on top of that machine's own environment), writing its output to `log`."""
+        ...
+
+    def service_transport(self) -> httpx2.AsyncBaseTransport | None:
+        """How the harness reaches a spawned process listening on the sandbox's 127.0.0.1 (None: directly)."""
+        ...
+
+    async def isolation_problem(self) -> str | None:
+        """None if this sandbox can run kernels under bubblewrap (`confinement`), else why it cannot."""
         ...
 
     async def terminate(self) -> None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import httpx2
+
 from seer.errors import SandboxError
 from seer.kernel import Kernel
 from seer.sandbox.base import ExecResult, Service
@@ -62,3 +64,9 @@ class HostedJupyter:
 
     async def spawn(self, argv: list[str], *, env: dict[str, str], cwd: str, log: str) -> Service:
         return await self._started().spawn(argv, env=env, cwd=cwd, log=log)
+
+    def service_transport(self) -> httpx2.AsyncBaseTransport | None:
+        return self._started().service_transport()
+
+    async def isolation_problem(self) -> str | None:
+        return await self._started().isolation_problem()

@@ -3,22 +3,27 @@ reached with its URL and token.
 
 The run's folders live under `folder` in the server's root: `workspace/` (the kernels' working folder)
 and `private/`. Files move through the contents API; kernels start, stop and restart over REST and
-talk over one websocket each. Shell commands (package checks, pip) run through a helper kernel the
-agent never sees. The server cannot pass environment variables to a kernel it starts, so each kernel
+talk over one websocket each. Shell commands (package checks, pip) and long-running processes (a scope
+server beside the model) run through a helper kernel the agent never sees, which also relays the
+harness's HTTP requests to such a process on the machine's 127.0.0.1. The server cannot pass environment variables to a kernel it starts, so each kernel
 runs a hidden prelude that sets them (and its import path) after every start and restart.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import secrets
 from pathlib import Path
+
+import httpx2
 
 from seer.errors import SandboxError
 from seer.kernel import Kernel
 from seer.sandbox.base import ExecResult, Service
 from seer.sandbox.jupyter_api import JupyterServer, RemoteKernelLink
+from seer.sandbox.jupyter_services import KernelTransport, RemoteService
 
 __all__ = ["JupyterSandbox"]
 
@@ -68,6 +73,7 @@ class JupyterSandbox:
         self._root = ""
         self._helper: Kernel | None = None
         self._kernels: list[Kernel] = []
+        self._services: list[RemoteService] = []
         self._folders: set[str] = set()
 
     async def start(self) -> None:
@@ -99,11 +105,9 @@ class JupyterSandbox:
             self._folders.add(folder)
 
     async def exec(self, argv: list[str], *, timeout_s: float | None = None) -> ExecResult:
-        if self._helper is None:
-            raise SandboxError("the jupyter sandbox is not started")
         marker = f"seer-exec-{secrets.token_hex(4)}:"
         code = _EXEC.format(argv=argv, cwd=self.workspace, timeout=timeout_s, marker=marker)
-        run = await self._helper.execute(code, timeout_s=(timeout_s or 86_400) + 30, store_history=False)
+        run = await self._started().execute(code, timeout_s=(timeout_s or 86_400) + 30, store_history=False)
         text = "".join(o.get("text", "") for o in run.outputs)
         line = next((line for line in text.splitlines() if line.startswith(marker)), None)
         if line is None:
@@ -129,9 +133,8 @@ class JupyterSandbox:
         await self.server.put(target, data)
 
     async def _write_through_kernel(self, path: str, data: bytes) -> None:
-        assert self._helper is not None
         code = _WRITE.format(path=path, data=base64.b64encode(data).decode())
-        run = await self._helper.execute(code, timeout_s=120, store_history=False)
+        run = await self._started().execute(code, timeout_s=120, store_history=False)
         if run.status != "ok":
             raise SandboxError(f"could not write {path!r} on the Jupyter server: {run.outputs[-1:] or run.note}")
 
@@ -159,13 +162,30 @@ class JupyterSandbox:
         return kernel
 
     async def spawn(self, argv: list[str], *, env: dict[str, str], cwd: str, log: str) -> Service:
-        raise SandboxError(
-            "scope servers run beside the model on the local sandbox only; for a remote GPU, use the "
-            "notebook with the toolkit, or start `seer scope serve` on that machine and give its URL as `scope.server`"
-        )
+        """Start a long-running process (a scope server) on the server's machine, through the helper kernel."""
+        service = await RemoteService.spawn(self._started(), argv, env=env, cwd=cwd, log=log)
+        self._services.append(service)
+        return service
+
+    def service_transport(self) -> httpx2.AsyncBaseTransport:
+        """HTTP to the server machine's 127.0.0.1 goes through the helper kernel."""
+        return KernelTransport(self._started())
+
+    async def isolation_problem(self) -> str | None:
+        return "kernels on a Jupyter server are started by that server, which cannot run them under bubblewrap"
+
+    def _started(self) -> Kernel:
+        if self._helper is None:
+            raise SandboxError("the jupyter sandbox is not started")
+        return self._helper
 
     async def terminate(self) -> None:
-        """Shut down every kernel this sandbox started (the files stay on the server); safe to call twice."""
+        """Stop the processes and shut down every kernel this sandbox started (the files stay on the
+        server); safe to call twice."""
+        for service in self._services:
+            with contextlib.suppress(Exception):  # the server may be gone; nothing more to stop
+                await service.stop()
+        self._services.clear()
         for kernel in [*self._kernels, *([self._helper] if self._helper else [])]:
             try:
                 await kernel.shutdown()

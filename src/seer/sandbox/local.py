@@ -20,7 +20,7 @@ from typing import IO
 from seer.errors import SandboxError
 from seer.kernel import Kernel, LocalKernelLink
 from seer.sandbox.base import ExecResult, Service
-from seer.sandbox.isolation import Confinement, confine
+from seer.sandbox.isolation import Confinement, confine, probe
 
 __all__ = ["LocalSandbox", "PASSTHROUGH"]
 
@@ -162,6 +162,13 @@ class LocalSandbox:
         self._services.append(service)
         return service
 
+    def service_transport(self) -> None:
+        """Processes here are on this machine's loopback: reached directly."""
+        return None
+
+    async def isolation_problem(self) -> str | None:
+        return await asyncio.to_thread(probe)
+
     async def terminate(self) -> None:
         for service in self._services:
             await service.stop()
@@ -182,8 +189,7 @@ class _LocalService:
         self._process = process
         self.pid = process.pid
 
-    @property
-    def exit_code(self) -> int | None:
+    async def exit_code(self) -> int | None:
         return self._process.returncode
 
     async def stop(self) -> None:

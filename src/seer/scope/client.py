@@ -39,6 +39,8 @@ class ScopeServer:
     service: Service | None = field(default=None, repr=False)
     """Set when this process started the server (and so stops it)."""
     log: str | None = None
+    transport: httpx2.AsyncBaseTransport | None = field(default=None, repr=False)
+    """How requests reach the server when it is not on this machine's loopback (a remote sandbox's)."""
     _http: httpx2.AsyncClient | None = field(default=None, init=False, repr=False)
 
     @classmethod
@@ -79,14 +81,14 @@ class ScopeServer:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + start_timeout_s
         while not (bound := (await sandbox.read_file(f"{root}/port")).strip()):
-            if service.exit_code is not None:
+            if (code := await service.exit_code()) is not None:
                 tail = (await sandbox.read_file(log)).decode(errors="replace")[-4000:]
-                raise SandboxError(f"the scope server stopped during start-up (exit {service.exit_code}):\n{tail}")
+                raise SandboxError(f"the scope server stopped during start-up (exit {code}):\n{tail}")
             if loop.time() > deadline:
                 await service.stop()
                 raise SandboxError(f"the scope server did not start within {start_timeout_s:g} s; its log: {log}")
             await asyncio.sleep(0.05)
-        return cls(f"http://127.0.0.1:{bound.decode()}", token, service=service, log=log)
+        return cls(f"http://127.0.0.1:{bound.decode()}", token, service=service, log=log, transport=sandbox.service_transport())
 
     @classmethod
     def connect(cls, url: str, token_file: Path) -> ScopeServer:
@@ -100,7 +102,7 @@ class ScopeServer:
     def _client(self) -> httpx2.AsyncClient:
         if self._http is None:
             headers = {"Authorization": f"Bearer {self.token}", "X-Seer-Session": self.session}
-            self._http = httpx2.AsyncClient(base_url=self.url, headers=headers, timeout=None)
+            self._http = httpx2.AsyncClient(base_url=self.url, headers=headers, timeout=None, transport=self.transport)
         return self._http
 
     async def _request(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:

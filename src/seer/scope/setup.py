@@ -10,7 +10,7 @@ from typing import Any
 from seer.environment import Environment, ScopeSpec
 from seer.errors import SandboxError, ToolError
 from seer.sandbox.base import Sandbox
-from seer.sandbox.isolation import GUARANTEE, Confinement, probe
+from seer.sandbox.isolation import GUARANTEE, Confinement
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE, client_source
 from seer.version import check_version
@@ -34,15 +34,15 @@ print(json.dumps([str(next(iter(s.submodule_search_locations))) for s in found i
 """
 
 
-def kernel_isolation(scope: ScopeSpec) -> tuple[bool, dict[str, str]]:
+async def kernel_isolation(scope: ScopeSpec, sandbox: Sandbox) -> tuple[bool, dict[str, str]]:
     """Whether to confine the kernel, and what the run record says about it.
 
     Raises:
-        SandboxError: `isolation = "required"` and this machine cannot isolate a process.
+        SandboxError: `isolation = "required"` and the sandbox cannot isolate a kernel.
     """
     if scope.mode == "tools":
         return False, {"kernel": "none", "guarantee": "scoped-only session: the agent has no code execution"}
-    reason = "scope.isolation is 'off'" if scope.isolation == "off" else probe()
+    reason = "scope.isolation is 'off'" if scope.isolation == "off" else await sandbox.isolation_problem()
     if reason is None:
         return True, {"kernel": "bubblewrap", "guarantee": GUARANTEE}
     if scope.isolation == "required":
