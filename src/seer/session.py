@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -165,6 +166,8 @@ class Session:
             run.update_record(status="failed", error=str(exc), ended_at=now_iso())
             await sandbox.terminate()
             raise
+        if sandbox.workspace != str(run.workspace):
+            _keep_local_copies(env, run, skills)
         notebook = Notebook(run.notebook_path, metadata={"run_id": run.id})
         session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = skills
@@ -488,6 +491,16 @@ async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Sk
     await _check_toolkit(sandbox, toolkit.rpartition("/")[0])
     await place_adapters(env.models, sandbox, _model_root(env, sandbox))
     return skills
+
+
+def _keep_local_copies(env: Environment, run: RunDir, skills: dict[str, Skill]) -> None:
+    """For a sandbox on another machine: keep the skills and the scope interface in the local run
+    directory too, where `reopen` (and anyone reading the record) finds them."""
+    for skill in skills.values():
+        shutil.copytree(skill.path, run.workspace / _SKILLS / skill.name, dirs_exist_ok=True)
+    if env.scope is not None and env.scope.interface is not None:
+        (run.path / "private" / "scope").mkdir(parents=True, exist_ok=True)
+        shutil.copy2(env.scope.interface, run.path / "private" / "scope" / "interface.py")
 
 
 async def _check_toolkit(sandbox: Sandbox, folder: str) -> None:

@@ -4,6 +4,7 @@ never reaches the agent."""
 
 import json
 import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -222,17 +223,24 @@ async def test_seer_mcp_serves_a_scoped_session_with_the_exposed_functions_only(
         assert refused.is_error and "There is no tool 'execute_code'" in text_of(refused)
 
 
-async def test_a_scoped_run_reopens_with_its_scope_server(tmp_path: Path) -> None:
-    env = scoped_env(write(tmp_path, INTERFACE))
+async def test_a_scoped_run_reopens_with_its_scope_server_and_skills(
+    tmp_path: Path, on_provider: Callable[[Environment], Environment]
+) -> None:
+    skill = tmp_path / "skills" / "probe-widths"
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text("---\nname: probe-widths\ndescription: Ask for the width first.\n---\nCall width().\n")
+    env = on_provider(scoped_env(write(tmp_path, INTERFACE)).model_copy(update={"skills": [skill]}))
     async with Session.open(env, runs_dir=tmp_path / "runs") as first:
         run = first.run.path
         assert await first.scope.call("remember", {"note": "before"}) == ["before"]
-    (tmp_path / "interface.py").unlink()  # the run keeps its own copy
+    (tmp_path / "interface.py").unlink()  # the run keeps its own copies, whichever machine the sandbox was on
+    shutil.rmtree(skill)
     again = await Session.reopen(run)
     try:
         assert again.scope is not None and again.scope.service is not None
         assert await again.scope.call("width", {}) == 64
         assert again.run.read_record()["scope"]["functions"] == ["width", "remember"]
+        assert list(again.skills) == ["probe-widths"] and again.skills["probe-widths"].description == "Ask for the width first."
     finally:
         await again.close()
 
