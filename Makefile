@@ -41,6 +41,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python bench/tool_latency.py
 	$(BIN)/python bench/interp_throughput.py
 	$(BIN)/python bench/scope_overhead.py
+	$(BIN)/python bench/remote_kernel.py
 
 clean:
 	rm -rf $(VENV) runs

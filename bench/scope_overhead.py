@@ -2,6 +2,7 @@
 same function in-process.
 
     python bench/scope_overhead.py [--calls 500] [--out bench/results/scope_overhead.json]
+                                   [--jupyter-url URL --token-env VAR]
 
 One invocation measures, each `--calls` times after a warm-up:
 
@@ -16,6 +17,9 @@ One invocation measures, each `--calls` times after a warm-up:
    machine allows it.
 5. Concurrency: 8 callers at once, `--calls` calls in all, for a `concurrent=True` function and for
    one that runs under the server's call lock; wall time per call.
+6. With `--jupyter-url`: the harness client against a scope server started on that Jupyter server's
+   machine (the jupyter provider), each request relayed by a kernel there; reported with its ratio to
+   row 2.
 
 Percentiles are nearest-rank. The scope server and kernels are stopped at the end; runs go to a
 temporary folder that is deleted afterwards.
@@ -118,7 +122,7 @@ async def concurrent_wall(session: Session, name: str, calls: int, callers: int 
     return wall / (calls // callers * callers)
 
 
-async def measure(calls: int, folder: Path) -> dict[str, Any]:
+async def measure(calls: int, folder: Path, jupyter: dict[str, str] | None = None) -> dict[str, Any]:
     interface = folder / "interface.py"
     interface.write_text(INTERFACE)
     report: dict[str, Any] = {"calls": calls, "machine": machine()}
@@ -143,6 +147,13 @@ async def measure(calls: int, folder: Path) -> dict[str, Any]:
             raise RuntimeError(f"the in-kernel measurement failed:\n{text}")
         report["notebook_client"] = summary_ms(json.loads(text.strip().splitlines()[-1]))
         report["notebook_isolation"] = session.run.read_record()["isolation"]["kernel"]
+    if jupyter is not None:
+        remote_env = Environment(name="bench-remote", scope={"interface": interface}, sandbox={"provider": "jupyter", **jupyter})
+        async with Session.open(remote_env, runs_dir=folder / "runs") as session:
+            assert session.scope is not None
+            remote = session.scope
+            report["jupyter_relay"] = summary_ms(await timed_calls(lambda: remote.call("echo", {"text": "ping"}), calls))
+        report["jupyter_relay"]["ratio_to_harness_client"] = round(report["jupyter_relay"]["median_ms"] / report["harness_client"]["median_ms"], 1)
     base = report["in_process"]["median_ms"]
     for key in ("harness_client", "agent_tool", "notebook_client"):
         report[key]["overhead_vs_in_process_ms"] = round(report[key]["median_ms"] - base, 3)
@@ -158,6 +169,10 @@ def format_table(report: dict[str, Any]) -> str:
     lines += [f"| {name} | {1000 * r['median_ms']:.3g} µs | {1000 * r['p95_ms']:.3g} µs |" for name, r in rows]
     lines.append(f"| 8 concurrent callers, `concurrent=True` | {1000 * report['concurrent_per_call_ms']:.1f} µs/call (wall) | |")
     lines.append(f"| 8 concurrent callers, under the call lock | {1000 * report['serial_lock_per_call_ms']:.1f} µs/call (wall) | |")
+    if "jupyter_relay" in report:
+        relay = report["jupyter_relay"]
+        lines.append(f"| harness client, scope server on a Jupyter server (relay kernel) | {1000 * relay['median_ms']:.3g} µs "
+                     f"({relay['ratio_to_harness_client']}× row 2) | {1000 * relay['p95_ms']:.3g} µs |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -165,9 +180,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=500)
     parser.add_argument("--out", type=Path, default=Path("bench/results/scope_overhead.json"))
+    parser.add_argument("--jupyter-url", help="also measure a scope server on this Jupyter server (the jupyter provider)")
+    parser.add_argument("--token-env", default="JUPYTER_TOKEN", help="the variable holding that server's token")
     args = parser.parse_args()
+    jupyter = {"url": args.jupyter_url, "token_env": args.token_env} if args.jupyter_url else None
     with tempfile.TemporaryDirectory() as folder:
-        report = asyncio.run(measure(args.calls, Path(folder)))
+        report = asyncio.run(measure(args.calls, Path(folder), jupyter))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
     print(format_table(report))

@@ -7,6 +7,7 @@ import asyncio
 import base64
 import contextlib
 import json
+import socket
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -151,6 +152,7 @@ class RemoteKernelLink:
             )
         except (OSError, TimeoutError, InvalidStatus) as exc:
             raise KernelDied(f"could not open the kernel's channels on {self._server.url}: {exc}") from None
+        _ack_at_once(self._socket)
 
     async def _until_live(self, on_iopub: Handler, on_shell: Handler, timeout_s: float) -> bool:
         """Probe with kernel_info requests until one is answered on shell and seen on iopub."""
@@ -184,6 +186,7 @@ class RemoteKernelLink:
         assert self._socket is not None
         try:
             async for frame in self._socket:
+                _ack_at_once(self._socket)
                 msg = json.loads(frame)
                 channel = msg.get("channel")
                 if channel == "iopub":
@@ -253,3 +256,13 @@ class RemoteKernelLink:
             with contextlib.suppress(SandboxError):
                 await self._server.request("DELETE", f"kernels/{self.kernel_id}", expect=(204, 404))
             self.kernel_id = None
+
+
+def _ack_at_once(connection: ClientConnection) -> None:
+    """Acknowledge received data at once (Linux's TCP_QUICKACK, which the kernel clears, so it is set
+    again after every frame). Jupyter servers send small websocket frames without TCP_NODELAY: with the
+    usual delayed acknowledgement, every frame after the first of a burst waited ~40 ms for it."""
+    sock = connection.transport.get_extra_info("socket")
+    if sock is not None and hasattr(socket, "TCP_QUICKACK"):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
