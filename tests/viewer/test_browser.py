@@ -16,6 +16,14 @@ from tests.viewer.browser import chrome, first_render, viewer_in_thread, wait
 from tests.viewer.runs import make_large_run, make_run
 
 
+CLICK_STOP = "const stop = document.querySelector('.summary button.stop'); if (stop) stop.click(); return !!stop;"
+
+
+def status(driver: webdriver.Chrome) -> str | None:
+    """The run page's status, read in one script (the summary is redrawn on every update: a held element goes stale)."""
+    return driver.execute_script("return document.querySelector('.summary .status')?.textContent")
+
+
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
     driver = chrome()
@@ -98,7 +106,7 @@ def test_a_run_launched_from_the_form_asks_in_the_page_and_finishes(browser: web
     browser.find_element(By.CSS_SELECTOR, ".ask textarea").send_keys("Layer 6, at strength 4.")
     browser.find_element(By.CSS_SELECTOR, ".ask button").click()
     wait(browser, lambda d: "The researcher said: Layer 6, at strength 4." in d.find_element(By.CSS_SELECTOR, ".report").text, 60)
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".summary .status").text == "finished", 30)
+    wait(browser, lambda d: status(d) == "finished", 30)
     (run,) = [p for p in runs_dir.iterdir() if (p / "run.json").exists()]
     events = [json.loads(line) for line in (run / "transcript.jsonl").read_text().splitlines()]
     asked = [e for e in events if e["kind"] == "checkpoint"]
@@ -128,8 +136,8 @@ def test_a_running_run_is_stopped_from_its_page(browser: webdriver.Chrome, serve
     run_id = wait(browser, lambda d: d.execute_script(listed), 60)[0]
     browser.get(f"{url}run/{run_id}")
     wait(browser, lambda d: "working" in d.find_element(By.CSS_SELECTOR, ".cells").text, 60)
-    browser.find_element(By.CSS_SELECTOR, ".summary button.stop").click()
-    wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".summary .status").text == "stopped: researcher", 30)
+    wait(browser, lambda d: d.execute_script(CLICK_STOP), 10)  # in one script: the summary is redrawn on every update
+    wait(browser, lambda d: status(d) == "stopped: researcher", 30)
     assert not browser.find_elements(By.CSS_SELECTOR, ".summary button.stop")
     events = [json.loads(line) for line in (runs_dir / run_id / "transcript.jsonl").read_text().splitlines()]
     assert events[-1] == {**events[-1], "kind": "stopped", "reason": "interrupted", "detail": "stopped from the viewer's page"}
