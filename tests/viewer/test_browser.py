@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import anyio
@@ -22,6 +22,22 @@ CLICK_STOP = "const stop = document.querySelector('.summary button.stop'); if (s
 def status(driver: webdriver.Chrome) -> str | None:
     """The run page's status, read in one script (the summary is redrawn on every update: a held element goes stale)."""
     return driver.execute_script("return document.querySelector('.summary .status')?.textContent")
+
+
+def launch_from_form(
+    browser: webdriver.Chrome, url: str, folder: Path, task: str, steps: list[dict], fill: Callable[[webdriver.Chrome], None]
+) -> str:
+    """Launch a scripted run of `steps` from the page's form (`fill` sets the rest); its id once it is listed."""
+    plan = folder / "plan.json"
+    plan.write_text(json.dumps(steps))
+    browser.get(f"{url}launch")
+    wait(browser, lambda d: d.find_elements(By.ID, "plan"))
+    browser.find_element(By.ID, "task").send_keys(task)
+    browser.find_element(By.ID, "plan").send_keys(str(plan))
+    fill(browser)
+    browser.find_element(By.CSS_SELECTOR, "form.launch button[type=submit]").click()
+    listed = f"return [...document.querySelectorAll('tr[data-run]')].filter(r => r.textContent.includes({json.dumps(task)})).map(r => r.dataset.run)"
+    return wait(browser, lambda d: d.execute_script(listed), 60)[0]  # rows are redrawn live: read, don't hold them
 
 
 @pytest.fixture
@@ -86,20 +102,16 @@ def test_a_500_cell_run_renders_without_loading_everything(browser: webdriver.Ch
 @pytest.mark.timeout(300)
 def test_a_run_launched_from_the_form_asks_in_the_page_and_finishes(browser: webdriver.Chrome, served: tuple[str, Path], tmp_path: Path) -> None:
     url, runs_dir = served
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps([
+    steps = [
         {"tool": "checkpoint", "arguments": {"question": "Which layer should I steer?"}},
         {"tool": "finish", "arguments": {"report": "The researcher said: {{last_output}}"}},
-    ]))  # fmt: skip
-    browser.get(f"{url}launch")
-    wait(browser, lambda d: d.find_elements(By.ID, "plan"))
-    browser.find_element(By.ID, "task").send_keys("Ask the researcher, then finish.")
-    browser.find_element(By.ID, "plan").send_keys(str(plan))
-    browser.find_element(By.CSS_SELECTOR, "#skills input[value=steering]").click()
-    browser.find_element(By.ID, "toolkit").click()
-    browser.find_element(By.CSS_SELECTOR, "form.launch button[type=submit]").click()
-    listed = "return [...document.querySelectorAll('tr[data-run]')].filter(r => r.textContent.includes('Ask the researcher')).map(r => r.dataset.run)"
-    run_id = wait(browser, lambda d: d.execute_script(listed), 60)[0]  # rows are redrawn live: read, don't hold them
+    ]
+
+    def equip(form: webdriver.Chrome) -> None:
+        form.find_element(By.CSS_SELECTOR, "#skills input[value=steering]").click()
+        form.find_element(By.ID, "toolkit").click()
+
+    run_id = launch_from_form(browser, url, tmp_path, "Ask the researcher, then finish.", steps, equip)
     browser.get(f"{url}run/{run_id}")
     question = wait(browser, lambda d: [q for q in d.find_elements(By.CSS_SELECTOR, ".ask pre.question") if q.is_displayed()], 60)[0]
     assert question.text == "Which layer should I steer?"
@@ -119,21 +131,17 @@ def test_a_run_launched_from_the_form_asks_in_the_page_and_finishes(browser: web
 
 def test_a_running_run_is_stopped_from_its_page(browser: webdriver.Chrome, served: tuple[str, Path], tmp_path: Path) -> None:
     url, runs_dir = served
-    plan = tmp_path / "plan.json"
-    plan.write_text(json.dumps([
+    steps = [
         {"tool": "execute_code", "arguments": {"code": "import time\nprint('working', flush=True)\ntime.sleep(120)"}},
         {"tool": "finish", "arguments": {"report": "should not get here"}},
-    ]))  # fmt: skip
-    browser.get(f"{url}launch")
-    wait(browser, lambda d: d.find_elements(By.ID, "plan"))
-    browser.find_element(By.ID, "task").send_keys("Work for a long time.")
-    browser.find_element(By.ID, "plan").send_keys(str(plan))
-    browser.find_element(By.ID, "max_tokens").send_keys("50000")
-    browser.find_element(By.ID, "max_wall_s").clear()
-    browser.find_element(By.ID, "max_wall_s").send_keys("900")
-    browser.find_element(By.CSS_SELECTOR, "form.launch button[type=submit]").click()
-    listed = "return [...document.querySelectorAll('tr[data-run]')].filter(r => r.textContent.includes('Work for a long')).map(r => r.dataset.run)"
-    run_id = wait(browser, lambda d: d.execute_script(listed), 60)[0]
+    ]
+
+    def budgets(form: webdriver.Chrome) -> None:
+        form.find_element(By.ID, "max_tokens").send_keys("50000")
+        form.find_element(By.ID, "max_wall_s").clear()
+        form.find_element(By.ID, "max_wall_s").send_keys("900")
+
+    run_id = launch_from_form(browser, url, tmp_path, "Work for a long time.", steps, budgets)
     browser.get(f"{url}run/{run_id}")
     wait(browser, lambda d: "working" in d.find_element(By.CSS_SELECTOR, ".cells").text, 60)
     wait(browser, lambda d: d.execute_script(CLICK_STOP), 10)  # in one script: the summary is redrawn on every update
