@@ -22,17 +22,13 @@ import argparse
 import asyncio
 import json
 import secrets
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-import httpx2
-
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
 from tool_latency import machine, summary_ms  # noqa: E402
 
 from seer.environment import Environment  # noqa: E402
@@ -40,28 +36,7 @@ from seer.kernel import Kernel  # noqa: E402
 from seer.sandbox import jupyter_api  # noqa: E402
 from seer.sandbox.jupyter import JupyterSandbox  # noqa: E402
 from seer.sandbox.providers import make_sandbox  # noqa: E402
-
-
-def start_server(root: Path, token: str) -> tuple[subprocess.Popen[bytes], str]:
-    """A `jupyter server` on a free loopback port; returns it once it answers (bounded: 60 s)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", "--ip=127.0.0.1", f"--port={port}", "--allow-root",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"{url}/api/status", headers={"Authorization": f"token {token}"}, timeout=2).status_code == 200:
-                return process, url
-        except httpx2.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError("the Jupyter server did not start within 60 s")
+from tests.providers import start_jupyter_server  # noqa: E402 - the suite's loopback server with a token
 
 
 async def round_trips(kernel: Kernel, calls: int) -> list[float]:
@@ -84,8 +59,7 @@ async def measure(calls: int, folder: Path) -> dict[str, Any]:
     finally:
         await local.terminate()
     token = secrets.token_urlsafe(16)
-    (folder / "root").mkdir()
-    server, url = start_server(folder / "root", token)
+    server, url = start_jupyter_server(folder / "root", token)
     try:
         for key in ("jupyter", "jupyter_no_quick_ack"):
             if key == "jupyter_no_quick_ack":

@@ -19,10 +19,10 @@ from typing import Any
 import anyio
 
 from seer.agent.budget import Budget
-from seer.agent.page_requests import PageAnswers, clear_stop, wait_for_stop
 from seer.agent.history import rebuild
 from seer.agent.loop import AgentLoop, Interaction, LoopOptions, Outcome
 from seer.agent.messages import Message, Text
+from seer.agent.page_requests import PageAnswers, clear_stop, wait_for_stop
 from seer.agent.prompt import system_prompt
 from seer.agent.providers.base import Provider
 from seer.agent.transcript import Transcript, read_events

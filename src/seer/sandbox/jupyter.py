@@ -5,8 +5,9 @@ The run's folders live under `folder` in the server's root: `workspace/` (the ke
 and `private/`. Files move through the contents API; kernels start, stop and restart over REST and
 talk over one websocket each. Shell commands (package checks, pip) and long-running processes (a scope
 server beside the model) run through a helper kernel the agent never sees, which also relays the
-harness's HTTP requests to such a process on the machine's 127.0.0.1. The server cannot pass environment variables to a kernel it starts, so each kernel
-runs a hidden prelude that sets them (and its import path) after every start and restart.
+harness's HTTP requests to such a process on the machine's 127.0.0.1. The server cannot pass
+environment variables to a kernel it starts, so each kernel runs a hidden prelude that sets them (and
+its import path) after every start and restart.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from seer.errors import SandboxError
 from seer.kernel import Kernel
 from seer.sandbox.base import ExecResult, Service
 from seer.sandbox.jupyter_api import JupyterServer, RemoteKernelLink
-from seer.sandbox.jupyter_services import KernelTransport, RemoteService
+from seer.sandbox.jupyter_services import KernelTransport, RemoteService, marked_output
 
 __all__ = ["JupyterSandbox"]
 
@@ -108,11 +109,11 @@ class JupyterSandbox:
         marker = f"seer-exec-{secrets.token_hex(4)}:"
         code = _EXEC.format(argv=argv, cwd=self.workspace, timeout=timeout_s, marker=marker)
         run = await self._started().execute(code, timeout_s=(timeout_s or 86_400) + 30, store_history=False)
-        text = "".join(o.get("text", "") for o in run.outputs)
-        line = next((line for line in text.splitlines() if line.startswith(marker)), None)
-        if line is None:
+        answer = marked_output(run.outputs, marker)
+        if answer is None:
+            text = "".join(o.get("text", "") for o in run.outputs)
             raise SandboxError(f"could not run {argv[0]!r} on the Jupyter server: {text[-2000:] or run.note}")
-        code_, out, err, timed_out = json.loads(line[len(marker) :])
+        code_, out, err, timed_out = json.loads(answer)
         return ExecResult(argv, code_, out, err, timed_out=timed_out)
 
     async def read_file(self, path: str) -> bytes:

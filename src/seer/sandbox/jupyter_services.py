@@ -15,7 +15,7 @@ import httpx2
 from seer.errors import SandboxError
 from seer.kernel import Kernel
 
-__all__ = ["KernelTransport", "RemoteService"]
+__all__ = ["KernelTransport", "RemoteService", "marked_output"]
 
 _SPAWN = """\
 import os as _os, subprocess as _subprocess
@@ -54,8 +54,8 @@ print({marker!r} + _json.dumps(_answer))
 """
 
 
-def _marked(outputs: list[dict[str, Any]], marker: str) -> str | None:
-    """The text after `marker` in a cell's printed output, if it printed one."""
+def marked_output(outputs: list[dict[str, Any]], marker: str) -> str | None:
+    """The text after `marker` on a line of a hidden cell's printed output, if it printed one."""
     text = "".join(o.get("text", "") for o in outputs)
     return next((line[len(marker) :] for line in text.splitlines() if line.startswith(marker)), None)
 
@@ -76,7 +76,7 @@ class RemoteService:
         """
         marker = f"seer-spawn-{secrets.token_hex(4)}:"
         run = await kernel.execute(_SPAWN.format(argv=argv, cwd=cwd, env=env, log=log, marker=marker), timeout_s=60, store_history=False)
-        pid = _marked(run.outputs, marker)
+        pid = marked_output(run.outputs, marker)
         if pid is None:
             raise SandboxError(f"could not start {argv[0]!r} on the Jupyter server: {run.outputs[-1:] or run.note}")
         return cls(kernel, int(pid))
@@ -84,7 +84,7 @@ class RemoteService:
     async def exit_code(self) -> int | None:
         marker = f"seer-poll-{secrets.token_hex(4)}:"
         run = await self._kernel.execute(_POLL.format(pid=self.pid, marker=marker), timeout_s=30, store_history=False)
-        answer = _marked(run.outputs, marker)
+        answer = marked_output(run.outputs, marker)
         return -1 if answer is None else (None if answer == "None" else int(answer))  # -1: its kernel lost it
 
     async def stop(self) -> None:
@@ -106,7 +106,7 @@ class KernelTransport(httpx2.AsyncBaseTransport):
         code = _RELAY.format(url=str(request.url), body=base64.b64encode(body).decode(), method=request.method,
                              headers=headers, timeout=timeout, marker=marker)  # fmt: skip
         run = await self._kernel.execute(code, timeout_s=(timeout or 86_400) + 30, store_history=False)
-        answer = _marked(run.outputs, marker)
+        answer = marked_output(run.outputs, marker)
         if answer is None:
             raise httpx2.ConnectError(f"the relay kernel did not answer: {run.outputs[-1:] or run.note}", request=request)
         status, reply_headers, payload = json.loads(answer)

@@ -20,8 +20,8 @@ import anyio
 
 from seer.agent.budget import Budget, Spent
 from seer.agent.loop import BATCH_REPLY, Outcome
-from seer.agent.page_requests import wait_for_stop
 from seer.agent.messages import Usage
+from seer.agent.page_requests import wait_for_stop
 from seer.agent.transcript import Transcript
 from seer.errors import MissingExtra
 from seer.session import Session
