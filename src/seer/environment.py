@@ -155,14 +155,20 @@ class SandboxSpec(_Spec):
     """`modal`: the GPU type ('A10G', 'A100-80GB', 'H100'); `ray`: ignored (Ray places by count)."""
     gpus: int = Field(0, ge=0)
     """How many GPUs the sandbox gets (`modal` with `gpu` set defaults to 1)."""
-    cpus: float = Field(2.0, gt=0)
-    """CPU cores for the sandbox (`modal`, `ray`)."""
+    cpus: float | None = Field(None, gt=0)
+    """CPU cores for the sandbox: what `modal` and `ray` reserve (default 2), and the torch/BLAS threads of
+    its kernels (default for `local`: this machine's cores divided among the Seer sessions running on it)."""
     memory_gib: float = Field(16.0, gt=0)
     """Memory for the sandbox (`modal`)."""
     region: str | None = None
     """`modal`: where to run, e.g. 'us-east'."""
     idle_timeout_s: float = Field(3600.0, gt=0)
     """`modal`: the sandbox ends itself after this long without use, even if Seer is killed."""
+
+    @property
+    def reserved_cpus(self) -> float:
+        """The CPUs a `modal` or `ray` sandbox reserves."""
+        return 2.0 if self.cpus is None else self.cpus
 
     @model_validator(mode="after")
     def _needs(self) -> SandboxSpec:

@@ -35,7 +35,9 @@ from seer.placement import load_arguments, place_adapters
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
+from seer.sandbox.local import LocalSandbox
 from seer.sandbox.providers import make_sandbox
+from seer.sandbox.threads import ThreadAllowance, thread_allowance
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
 from seer.scope.setup import install_client, kernel_isolation, start_scope, weight_confinement
@@ -408,7 +410,9 @@ class Session:
 
 async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel | None, ScopeServer | None]:
     """Start the scope server (scoped sessions) and the kernel (unless scoped-only)."""
-    kernel_env = _kernel_env(env, sandbox)
+    threads = _threads(env, sandbox)
+    run.update_record(threads=threads.record())
+    kernel_env = threads.env() | _kernel_env(env, sandbox)
     scope = None
     if env.scope is not None:
         confine, isolation = await kernel_isolation(env.scope, sandbox)
@@ -460,6 +464,15 @@ def _loading_code(env: Environment, sandbox: Sandbox) -> str:
         lines.append("    del _sys.modules[_name]")
         lines.append("del _sys, _name")
     return "\n".join(lines) + "\n"
+
+
+def _threads(env: Environment, sandbox: Sandbox) -> ThreadAllowance:
+    """The kernel's torch/BLAS thread count: the environment's own `env` setting, else `thread_allowance`."""
+    chosen = env.env.get("OMP_NUM_THREADS", "")
+    if chosen.isdigit() and int(chosen) > 0:
+        return ThreadAllowance(int(chosen), "OMP_NUM_THREADS in the environment's env")
+    sessions = sandbox.sessions_here() if isinstance(sandbox, LocalSandbox) else 1
+    return thread_allowance(env.sandbox, sessions=sessions)
 
 
 def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:

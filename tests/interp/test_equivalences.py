@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 import torch
+from transformers import CompileConfig
 
 from seer.interp import (
     ablate, activations, arch_of, diff_in_means, generate, orthogonalize, patch_residual, residual_stream, steer,
@@ -45,6 +46,64 @@ def test_steering_reaches_generated_tokens_through_the_kv_cache(tiny: tuple[Any,
     assert all((a - b).abs().max() > 1e-4 for a, b in zip(plain[1:], generated_only[1:]))  # every decode step moved
     prompt_only = scores(strength=5.0, positions="prompt")
     assert (plain[0] - prompt_only[0]).abs().max() > 1e-4
+
+
+def steered_generation(model: Any, tok: Any, direction: torch.Tensor, positions: Any, **options: Any) -> Any:
+    """Greedy generation of a left-padded batch, steered at layer 1 on `positions`."""
+    batch = tok(PROMPTS, return_tensors="pt", padding=True, padding_side="left")
+    with torch.no_grad(), steer(model, {1: direction}, strength=4.0, positions=positions):
+        return model.generate(**batch, max_new_tokens=options.pop("new", 5), do_sample=False, pad_token_id=0,
+                              output_logits=True, return_dict_in_generate=True, **options)  # fmt: skip
+
+
+@pytest.mark.parametrize("positions", ["generated", "prompt", slice(2, 7)], ids=["generated", "prompt", "slice"])
+def test_steering_with_a_static_cache_equals_the_dynamic_cache(tiny: tuple[Any, Any], direction: torch.Tensor, positions: Any) -> None:
+    model, tok = tiny
+    dynamic = steered_generation(model, tok, direction, positions)
+    static = steered_generation(model, tok, direction, positions, cache_implementation="static")
+    assert torch.equal(dynamic.sequences, static.sequences)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(dynamic.logits, static.logits))
+    plain = steered_generation(model, tok, direction * 0, positions, cache_implementation="static")
+    moved = [(a - b).abs().amax(-1) > 1e-4 for a, b in zip(static.logits, plain.logits)]  # [batch] per step
+    if positions == "generated":
+        assert not moved[0].any() and all(step.all() for step in moved[1:])
+    elif positions == "prompt":
+        assert moved[0].all()
+
+
+def test_a_steered_padded_batch_equals_each_prompt_alone(tiny: tuple[Any, Any], direction: torch.Tensor) -> None:
+    model, tok = tiny
+    for positions in ("generated", slice(1, 4)):
+        with steer(model, {1: direction}, strength=4.0, positions=positions):
+            batched = generate(model, tok, PROMPTS, chat=False, max_new_tokens=5, min_new_tokens=5)
+            single = [generate(model, tok, [p], chat=False, max_new_tokens=5, min_new_tokens=5)[0] for p in PROMPTS]
+        assert batched == single
+
+
+def test_compiled_static_cache_steering_compiles_once_not_per_step(tiny: tuple[Any, Any], direction: torch.Tensor) -> None:
+    model, tok = tiny
+    graphs: list[Any] = []
+
+    def counting(graph: torch.fx.GraphModule, inputs: Any) -> Any:
+        graphs.append(graph)
+        return graph.forward
+
+    config = CompileConfig(backend=counting, mode=None, fullgraph=True)
+    config._compile_all_devices = True  # transformers compiles decode steps on accelerators only, unless asked
+    counts = []
+    try:
+        for new in (3, 8):
+            torch._dynamo.reset()
+            graphs.clear()
+            model.__dict__.pop("_compiled_call", None)
+            compiled = steered_generation(model, tok, direction, "generated", new=new, cache_implementation="static",
+                                          compile_config=config)  # fmt: skip
+            counts.append(len(graphs))
+    finally:
+        torch._dynamo.reset()
+        model.__dict__.pop("_compiled_call", None)
+    assert counts[0] == counts[1] > 0  # 7 decode steps compile no more graphs than 2
+    assert torch.equal(compiled.sequences, steered_generation(model, tok, direction, "generated", new=8).sequences)
 
 
 def test_padded_batch_generation_equals_one_by_one(tiny: tuple[Any, Any]) -> None:

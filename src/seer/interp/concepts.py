@@ -41,7 +41,7 @@ def concept_vector(
 
 @contextmanager
 def inject(model: nn.Module, vector: torch.Tensor, *, layer: int, strength: float, from_position: int) -> Iterator[None]:
-    """Add `strength * vector` at `layer` for every token from absolute position `from_position` on,
-    generated tokens included."""
+    """Add `strength * vector` at `layer` for every token from position `from_position` on (counted within
+    each sequence, padding not counted), generated tokens included."""
     with steer(model, {layer: vector}, strength=strength, positions=slice(from_position, None)):
         yield

@@ -1,17 +1,17 @@
 """Forward hooks that edit a module's output, whether it returns a tensor or a tuple (transformers 5
-decoder layers return tensors; attention blocks return tuples), always removed on exit."""
+decoder layers return tensors; attention blocks return tuples), always removed on exit; and the token
+positions of each forward pass, for edits that apply to some positions only."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["Chunk", "editing", "first", "tracking_positions"]
+__all__ = ["PassPositions", "editing", "first", "tracking_positions"]
 
 Edit = Callable[[torch.Tensor], torch.Tensor]
 
@@ -43,35 +43,63 @@ def editing(pairs: list[tuple[nn.Module, Edit]]) -> Iterator[None]:
             handle.remove()
 
 
-@dataclass
-class Chunk:
-    """Which absolute token positions the current forward pass covers (prefill, or one decode step)."""
+class PassPositions:
+    """The token positions the current forward pass covers, `[batch, length]`, counted within each
+    sequence (padding is not counted), and where each sequence's prompt ends, `[batch, 1]`.
 
-    start: int = 0
-    length: int = 0
-    prompt_length: int = 0
+    Both are tensors: a decode step changes their values, never a Python number, so a compiled decode
+    step (`cache_implementation="static"`) does not recompile. `prompt_end` is updated in place on a
+    buffer marked as a static address, as the static KV cache is, so CUDA graphs can replay it.
+    """
 
-    def positions(self, device: torch.device) -> torch.Tensor:
-        return torch.arange(self.start, self.start + self.length, device=device)
+    def __init__(self) -> None:
+        self.current: torch.Tensor | None = None
+        self.prompt_end: torch.Tensor | None = None
+
+    def update(self, positions: torch.Tensor) -> None:
+        """Take one pass's positions; a pass that holds a sequence's first token starts its prompt."""
+        starts = (positions == 0).any(-1, keepdim=True)
+        ends = positions.amax(-1, keepdim=True) + 1
+        known = self.prompt_end
+        if known is None or known.shape != ends.shape or known.device != ends.device:
+            known = ends.clone()
+            if known.is_cuda and not torch.compiler.is_compiling():
+                torch._dynamo.mark_static_address(known)
+            self.prompt_end = known
+        else:
+            known.copy_(torch.where(starts, ends, known))
+        self.current = positions
+
+
+def _pass_positions(args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:
+    """A forward pass's positions, from what the caller passes: `position_ids` (as `generate` does), else
+    the attention mask, else the cache's length (a model called by hand)."""
+    inputs = kwargs.get("input_ids", args[0] if args else None)
+    if inputs is None:
+        inputs = kwargs["inputs_embeds"]
+    batch, length = inputs.shape[:2]
+    positions = kwargs.get("position_ids")
+    if positions is not None:
+        positions = positions[0] if positions.ndim == 3 else positions  # multimodal rotary: [sections, batch, length]
+        return positions.expand(batch, length)
+    mask = kwargs.get("attention_mask")
+    if isinstance(mask, torch.Tensor) and mask.ndim == 2:
+        return (mask.long().cumsum(-1) - 1).clamp(min=0)[:, -length:]
+    cache = kwargs.get("cache", kwargs.get("past_key_values"))
+    past = cache.get_seq_length() if cache is not None and hasattr(cache, "get_seq_length") else 0
+    return (torch.arange(length, device=inputs.device) + past).expand(batch, length)
 
 
 @contextmanager
-def tracking_positions(model: nn.Module) -> Iterator[Chunk]:
-    """Keep a `Chunk` up to date on every forward pass of `model`, with or without a KV cache."""
-    chunk = Chunk()
+def tracking_positions(model: nn.Module) -> Iterator[PassPositions]:
+    """Keep a `PassPositions` up to date on every forward pass of `model`, with or without a KV cache."""
+    tracker = PassPositions()
 
     def pre(module: nn.Module, args: Any, kwargs: dict[str, Any]) -> None:
-        ids = kwargs.get("input_ids", args[0] if args else None)
-        embeds = kwargs.get("inputs_embeds")
-        length = (ids if ids is not None else embeds).shape[1]
-        cache = kwargs.get("past_key_values")
-        start = int(cache.get_seq_length()) if cache is not None and hasattr(cache, "get_seq_length") else 0
-        chunk.start, chunk.length = start, length
-        if start == 0:
-            chunk.prompt_length = length
+        tracker.update(_pass_positions(args, kwargs))
 
     handle = model.register_forward_pre_hook(pre, with_kwargs=True)
     try:
-        yield chunk
+        yield tracker
     finally:
         handle.remove()

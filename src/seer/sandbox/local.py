@@ -21,6 +21,7 @@ from seer.errors import SandboxError
 from seer.kernel import Kernel, LocalKernelLink
 from seer.sandbox.base import ExecResult, Service
 from seer.sandbox.isolation import Confinement, confine, probe
+from seer.sandbox.threads import SessionRegistry
 
 __all__ = ["LocalSandbox", "PASSTHROUGH"]
 
@@ -64,10 +65,16 @@ class LocalSandbox:
         self._log: IO[bytes] | None = None
         self._kernels: list[Kernel] = []
         self._services: list[Service] = []
+        self._registry = SessionRegistry()
 
     async def start(self) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
         Path(self.private).mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._registry.join()
+
+    def sessions_here(self) -> int:
+        """Seer sessions running on this machine now, this one included (kernels share its cores)."""
+        return self._registry.count()
 
     def _path(self, path: str) -> Path:
         return self._root / path
@@ -180,6 +187,7 @@ class LocalSandbox:
         if self._log is not None:
             self._log.close()
             self._log = None
+        self._registry.leave()
 
 
 class _LocalService:

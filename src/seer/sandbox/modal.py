@@ -345,7 +345,7 @@ class ModalSandbox(HostedJupyter):
             if app is None:
                 raise SandboxError(f"Modal did not answer within {_CONTACT_S:g} s; run `seer doctor --provider modal`")
             self._sandbox = await modal.Sandbox.create.aio(
-                *jupyter_command(token), app=app, image=image, gpu=gpu, cpu=spec.cpus,
+                *jupyter_command(token), app=app, image=image, gpu=gpu, cpu=spec.reserved_cpus,
                 memory=int(spec.memory_gib * 1024), region=spec.region, env={"HF_HOME": HF_HOME},
                 secrets=[modal.Secret.from_dict(values)] if values else [],
                 volumes={CACHE: modal.Volume.from_name(VOLUME, create_if_missing=True)},

@@ -101,7 +101,7 @@ class RaySandbox(HostedJupyter):
         _check_capacity(ray, self.spec)
         ray.cloudpickle.register_pickle_by_value(sys.modules[__name__])  # nodes need not have Seer
         self.actor_name = f"seer-{self.name}-{secrets.token_hex(3)}"
-        host = ray.remote(_JupyterHost).options(num_gpus=self.spec.gpus, num_cpus=self.spec.cpus, name=self.actor_name)
+        host = ray.remote(_JupyterHost).options(num_gpus=self.spec.gpus, num_cpus=self.spec.reserved_cpus, name=self.actor_name)
         return host.remote()
 
     async def _serve(self, ray: Any) -> tuple[str, str]:
@@ -112,7 +112,7 @@ class RaySandbox(HostedJupyter):
         except TimeoutError:
             raise SandboxError(
                 f"no node took the sandbox within {self.start_timeout_s:g} s (asked for {self.spec.gpus} GPU(s), "
-                f"{self.spec.cpus:g} CPU(s); free now: {_resources(ray.available_resources())}); wait for other "
+                f"{self.spec.reserved_cpus:g} CPU(s); free now: {_resources(ray.available_resources())}); wait for other "
                 "sessions to finish, or lower `[sandbox] gpus`/`cpus`"
             ) from None
         except ray.exceptions.RayError as exc:
@@ -155,11 +155,11 @@ def _connect(ray: Any, address: str | None) -> None:
 def _check_capacity(ray: Any, spec: SandboxSpec) -> None:
     """Fail now, not after a timeout, when no live node has the GPUs and CPUs asked for."""
     nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
-    if any(r.get("GPU", 0) >= spec.gpus and r.get("CPU", 0) >= spec.cpus for r in nodes):
+    if any(r.get("GPU", 0) >= spec.gpus and r.get("CPU", 0) >= spec.reserved_cpus for r in nodes):
         return
     have = "; ".join(_resources(r) for r in nodes) or "no live node"
     raise SandboxError(
-        f"the sandbox asks for {spec.gpus} GPU(s) and {spec.cpus:g} CPU(s) on one node, but the Ray cluster's "
+        f"the sandbox asks for {spec.gpus} GPU(s) and {spec.reserved_cpus:g} CPU(s) on one node, but the Ray cluster's "
         f"nodes have: {have}; lower `[sandbox] gpus`/`cpus`, or add a node that has them"
     )
 

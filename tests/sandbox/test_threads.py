@@ -1,0 +1,74 @@
+"""Kernels get a torch/BLAS thread count from the cores their session may use, recorded in run.json."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from seer.environment import Environment, SandboxSpec
+from seer.sandbox.threads import SessionRegistry, thread_allowance, usable_cores
+from seer.session import Session
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(autouse=True)
+def own_registry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Sessions of this module count only each other, whatever else runs on the machine."""
+    monkeypatch.setenv("SEER_RUNTIME_DIR", str(tmp_path / "runtime"))
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    return tmp_path / "runtime"
+
+
+THREADS = "import os, torch\nprint(os.environ['OMP_NUM_THREADS'], os.environ['OPENBLAS_NUM_THREADS'], torch.get_num_threads())"
+
+
+async def test_two_sessions_at_once_share_the_cores_and_say_so(tmp_path: Path) -> None:
+    env = Environment(name="threads", timeouts={"cell_s": 60})
+    cores = usable_cores()
+    async with Session.open(env, runs_dir=tmp_path / "runs") as first:
+        async with Session.open(env, runs_dir=tmp_path / "runs") as second:
+            cell = await second.execute(THREADS)
+            expected = max(1, cores // 2)
+            assert cell.render()[0].splitlines()[-1] == f"{expected} {expected} {expected}"  # torch obeys it
+            record = second.run.read_record()["threads"]
+            assert record == {"threads": expected, "reason": f"{cores} usable cores / 2 Seer session(s) running here"}
+        assert first.run.read_record()["threads"]["threads"] == cores  # it was alone when it started
+        assert first.sandbox.sessions_here() == 1  # the second left the registry when it closed
+
+
+async def test_sandbox_cpus_and_the_environments_env_choose_the_count(tmp_path: Path) -> None:
+    env = Environment(name="threads", sandbox={"cpus": 1.5}, timeouts={"cell_s": 60})
+    async with Session.open(env, runs_dir=tmp_path / "runs") as session:
+        cell = await session.execute(THREADS)
+        assert cell.render()[0].splitlines()[-1] == "1 1 1"
+        assert session.run.read_record()["threads"] == {"threads": 1, "reason": "[sandbox] cpus = 1.5"}
+    env = Environment(name="threads", env={"OMP_NUM_THREADS": "3"}, timeouts={"cell_s": 60})
+    async with Session.open(env, runs_dir=tmp_path / "runs") as session:
+        cell = await session.execute("import os\nprint(os.environ['OMP_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])")
+        assert cell.render()[0].splitlines()[-1] == "3 3"
+        assert session.run.read_record()["threads"]["reason"] == "OMP_NUM_THREADS in the environment's env"
+
+
+def test_a_dead_process_leaves_the_registry_when_counted(own_registry: Path) -> None:
+    registry = SessionRegistry()
+    registry.join()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    stale = own_registry / "sessions" / f"{dead.stdout.strip()}-abc"
+    stale.touch()
+    assert registry.count() == 1 and not stale.exists()
+    registry.leave()
+    assert registry.count() == 0
+
+
+def test_remote_sandboxes_use_what_they_reserve_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert thread_allowance(SandboxSpec(provider="ray")).threads == 2
+    assert thread_allowance(SandboxSpec(provider="modal", cpus=8)).threads == 8
+    assert thread_allowance(SandboxSpec(provider="ray", cpus=0.5)).threads == 1
+    jupyter = thread_allowance(SandboxSpec(provider="jupyter", url="http://127.0.0.1:1"))
+    assert jupyter.threads is None and jupyter.env() == {} and "[sandbox] cpus" in jupyter.reason
+    monkeypatch.setenv("OMP_NUM_THREADS", "5")
+    assert thread_allowance(SandboxSpec(), sessions=4).record() == {"threads": 5, "reason": "OMP_NUM_THREADS set on the host"}
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    assert thread_allowance(SandboxSpec(), sessions=10**6).threads == 1
