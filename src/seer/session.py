@@ -419,7 +419,7 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel
         if confine:
             sandbox.confinement = await weight_confinement(sandbox)
         models = [load_arguments(spec, _model_root(env, sandbox)) for spec in env.models]
-        scope = await start_scope(env, sandbox, run.id, models)
+        scope = await start_scope(env, sandbox, run.id, models, threads.env())
         functions = [spec["name"] for spec in await scope.manifest()]
         shared = env.scope.server is not None
         run.update_record(isolation=isolation, scope={"url": scope.url, "shared": shared, "mode": env.scope.mode,
@@ -471,8 +471,8 @@ def _threads(env: Environment, sandbox: Sandbox) -> ThreadAllowance:
     chosen = env.env.get("OMP_NUM_THREADS", "")
     if chosen.isdigit() and int(chosen) > 0:
         return ThreadAllowance(int(chosen), "OMP_NUM_THREADS in the environment's env")
-    sessions = sandbox.sessions_here() if isinstance(sandbox, LocalSandbox) else 1
-    return thread_allowance(env.sandbox, sessions=sessions)
+    others = sandbox.busy_here() if isinstance(sandbox, LocalSandbox) else 0
+    return thread_allowance(env.sandbox, others=others)
 
 
 def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:

@@ -21,7 +21,7 @@ from seer.errors import SandboxError
 from seer.kernel import Kernel, LocalKernelLink
 from seer.sandbox.base import ExecResult, Service
 from seer.sandbox.isolation import Confinement, confine, probe
-from seer.sandbox.threads import SessionRegistry
+from seer.sandbox.threads import ProcessRegistry
 
 __all__ = ["LocalSandbox", "PASSTHROUGH"]
 
@@ -65,15 +65,14 @@ class LocalSandbox:
         self._log: IO[bytes] | None = None
         self._kernels: list[Kernel] = []
         self._services: list[Service] = []
-        self._registry = SessionRegistry()
+        self._registry = ProcessRegistry()
 
     async def start(self) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
         Path(self.private).mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._registry.join()
 
-    def sessions_here(self) -> int:
-        """Seer sessions running on this machine now, this one included (kernels share its cores)."""
+    def busy_here(self) -> int:
+        """Seer kernels and scope servers running on this machine now (they share its cores)."""
         return self._registry.count()
 
     def _path(self, path: str) -> Path:
@@ -145,6 +144,7 @@ class LocalSandbox:
             log=self._log,
             connection_file=connection_file,
             interrupt_mode="signal" if self.confinement is None else "message",
+            on_process=self._registry.add,
         )
         kernel = Kernel(link, start_timeout_s=start_timeout_s)
         try:
@@ -167,6 +167,7 @@ class LocalSandbox:
                 raise SandboxError(f"could not run {argv[0]!r}: {exc}") from None
         service = _LocalService(process)
         self._services.append(service)
+        self._registry.add(process.pid)
         return service
 
     def service_transport(self) -> None:
@@ -187,7 +188,6 @@ class LocalSandbox:
         if self._log is not None:
             self._log.close()
             self._log = None
-        self._registry.leave()
 
 
 class _LocalService:

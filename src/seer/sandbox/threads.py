@@ -3,8 +3,8 @@
 torch's default is one thread per core. Two kernels that each take every core thrash: on a busy 2-core
 machine a 32-token reply of the packaged model took 54 s with torch's default and 4.9 s with one
 thread. So each kernel gets the cores its session may use: `[sandbox] cpus` where the environment says,
-else (local) this machine's usable cores divided among the Seer sessions running on it, counted in a
-per-user folder of live sessions that every local sandbox joins while it runs.
+else (local) this machine's usable cores divided between this session and each live Seer kernel or
+scope server already running here, counted in a per-user folder (`ProcessRegistry`).
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from seer.environment import SandboxSpec
 
-__all__ = ["THREAD_VARIABLES", "ThreadAllowance", "SessionRegistry", "thread_allowance", "usable_cores"]
+__all__ = ["THREAD_VARIABLES", "ProcessRegistry", "ThreadAllowance", "thread_allowance", "usable_cores"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 """What torch (OpenMP) and the BLAS libraries read at import for their thread pools."""
@@ -50,49 +49,56 @@ def usable_cores() -> int:
     return cores
 
 
-class SessionRegistry:
-    """A folder with one file per running local session, named `<pid>-<id>`; files of dead processes
-    are removed when counted, so a killed harness is not counted for long. The folder is
-    `$SEER_RUNTIME_DIR/sessions` (default: `seer-<uid>` in `$XDG_RUNTIME_DIR` or the temporary folder)."""
+class ProcessRegistry:
+    """A per-user folder with one file per live Seer kernel or scope server on this machine, named by its
+    pid and holding its start time (so a reused pid is not counted). Files of dead processes are removed
+    when counted: nothing needs to unregister, and a killed harness leaves nothing counted for long. The
+    folder is `$SEER_RUNTIME_DIR/processes` (default: `seer-<uid>` in `$XDG_RUNTIME_DIR` or the temporary
+    folder)."""
 
     def __init__(self) -> None:
-        base = os.environ.get("SEER_RUNTIME_DIR") or Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"seer-{os.getuid()}"
-        self.folder = Path(base) / "sessions"
-        self._mine: Path | None = None
+        default = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"seer-{os.getuid()}"
+        self.folder = Path(os.environ.get("SEER_RUNTIME_DIR") or default) / "processes"
 
-    def join(self) -> None:
+    def add(self, pid: int | None) -> None:
+        if pid is None:
+            return
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._mine = self.folder / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        self._mine.touch()
-
-    def leave(self) -> None:
-        if self._mine is not None:
-            self._mine.unlink(missing_ok=True)
-            self._mine = None
+        (self.folder / str(pid)).write_text(_started(pid))
 
     def count(self) -> int:
-        """Live sessions on this machine, this one included once it has joined."""
+        """Live Seer processes that use torch on this machine."""
         live = 0
-        for entry in self.folder.glob("*-*") if self.folder.is_dir() else []:
-            if _alive(entry.name.partition("-")[0]):
+        for entry in self.folder.iterdir() if self.folder.is_dir() else []:
+            try:
+                same = entry.name.isdigit() and _started(int(entry.name)) == entry.read_text()
+            except OSError:
+                same = False
+            if same:
                 live += 1
             else:
                 entry.unlink(missing_ok=True)
         return live
 
 
-def _alive(pid: str) -> bool:
+def _started(pid: int) -> str:
+    """When process `pid` started ("" if it does not exist; "?" where /proc is missing but it lives)."""
     try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return ""
     except PermissionError:
-        return True
-    return True
+        pass
+    return "?"
 
 
-def thread_allowance(spec: SandboxSpec, *, sessions: int = 1) -> ThreadAllowance:
-    """The thread count for a kernel of a sandbox of `spec`, with `sessions` sessions on a local machine."""
+def thread_allowance(spec: SandboxSpec, *, others: int = 0) -> ThreadAllowance:
+    """The thread count for a kernel of a sandbox of `spec`; on this machine `others` Seer kernels or scope
+    servers already run."""
     if spec.cpus is not None:
         return ThreadAllowance(max(1, math.floor(spec.cpus)), f"[sandbox] cpus = {spec.cpus:g}")
     if spec.provider in ("modal", "ray"):
@@ -102,5 +108,7 @@ def thread_allowance(spec: SandboxSpec, *, sessions: int = 1) -> ThreadAllowance
     host = os.environ.get("OMP_NUM_THREADS", "")
     if host.isdigit() and int(host) > 0:
         return ThreadAllowance(int(host), "OMP_NUM_THREADS set on the host")
-    cores, sessions = usable_cores(), max(1, sessions)
-    return ThreadAllowance(max(1, cores // sessions), f"{cores} usable cores / {sessions} Seer session(s) running here")
+    cores = usable_cores()
+    return ThreadAllowance(
+        max(1, cores // (others + 1)), f"{cores} usable cores, shared with {others} other Seer kernel(s) or scope server(s) running here"
+    )

@@ -53,6 +53,7 @@ class ScopeServer:
         folder: str | None = None,
         port: int = 0,
         start_timeout_s: float = 600.0,
+        env: dict[str, str] | None = None,
     ) -> ScopeServer:
         """Ship the server and `interface` into the sandbox's private folder, start it, wait until it serves.
 
@@ -60,6 +61,7 @@ class ScopeServer:
             models: `load_model` arguments plus `name` for each model the server loads before the interface.
             folder: Where in the sandbox the server lives (default: `<private>/scope`).
             port: Port on 127.0.0.1; 0 takes any free one.
+            env: Variables added to the sandbox's base environment (thread counts).
 
         Raises:
             SandboxError: The server exited during start-up (the message carries its log) or did not answer
@@ -75,9 +77,8 @@ class ScopeServer:
         await sandbox.write_file(f"{root}/port", b"")
         argv = [sandbox.python, "-m", "seer_scope.server", "--interface", f"{root}/interface.py", "--token-file",
                 f"{root}/token", "--port-file", f"{root}/port", "--models", json.dumps(models or []), "--port", str(port)]  # fmt: skip
-        env = {**sandbox.base_env(), "PYTHONPATH": f"{root}/libs"}
         log = f"{root}/server.log"
-        service = await sandbox.spawn(argv, env=env, cwd=root, log=log)
+        service = await sandbox.spawn(argv, env={**sandbox.base_env(), **(env or {}), "PYTHONPATH": f"{root}/libs"}, cwd=root, log=log)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + start_timeout_s
         while not (bound := (await sandbox.read_file(f"{root}/port")).strip()):

@@ -59,8 +59,11 @@ async def weight_confinement(sandbox: Sandbox) -> Confinement:
     return Confinement(hide=tuple(json.loads(found.stdout)))
 
 
-async def start_scope(env: Environment, sandbox: Sandbox, session: str, models: list[dict[str, Any]]) -> ScopeServer:
-    """Start this session's scope server with `models`, or connect to the shared one; check it answers.
+async def start_scope(
+    env: Environment, sandbox: Sandbox, session: str, models: list[dict[str, Any]], server_env: dict[str, str]
+) -> ScopeServer:
+    """Start this session's scope server with `models` and `server_env` added to its environment, or
+    connect to the shared one; check it answers.
 
     Raises:
         SandboxError: The server did not start, or the shared one does not answer.
@@ -68,7 +71,7 @@ async def start_scope(env: Environment, sandbox: Sandbox, session: str, models: 
     assert env.scope is not None
     spec = env.scope
     if spec.interface is not None:
-        server = await ScopeServer.start(sandbox, spec.interface, models=models, start_timeout_s=env.timeouts.setup_s)
+        server = await ScopeServer.start(sandbox, spec.interface, models=models, start_timeout_s=env.timeouts.setup_s, env=server_env)
         server.session = session
     else:
         assert spec.server is not None and spec.token_file is not None
