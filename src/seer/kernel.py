@@ -166,7 +166,6 @@ class LocalKernelLink:
         connection_file: Where to write the connection file (default: Jupyter's runtime folder).
         interrupt_mode: `message` when `argv` wraps the kernel in another process (bubblewrap), which a
             signal would hit instead of the kernel.
-        on_process: Called with the kernel process's pid after every start and restart.
     """
 
     def __init__(
@@ -178,10 +177,8 @@ class LocalKernelLink:
         log: IO[bytes] | None = None,
         connection_file: str | None = None,
         interrupt_mode: Literal["signal", "message"] = "signal",
-        on_process: Callable[[int | None], None] | None = None,
     ) -> None:
         self._manager = _PinnedKernelManager(argv, interrupt_mode)
-        self._on_process = on_process
         if connection_file:
             self._manager.connection_file = connection_file
         self._launch = {"cwd": cwd, "env": env, "stdout": log, "stderr": log}
@@ -195,8 +192,6 @@ class LocalKernelLink:
 
     async def start(self) -> None:
         await self._manager.start_kernel(**self._launch)
-        if self._on_process is not None:
-            self._on_process(self.pid)
 
     async def connect(self, on_iopub: Handler, on_shell: Handler, *, timeout_s: float) -> None:
         client = self._manager.client()
@@ -238,8 +233,6 @@ class LocalKernelLink:
 
     async def restart(self) -> None:
         await self._manager.restart_kernel(now=True, **self._launch)
-        if self._on_process is not None:
-            self._on_process(self.pid)
 
     async def is_alive(self) -> bool:
         return await self._manager.is_alive()

@@ -471,8 +471,8 @@ def _threads(env: Environment, sandbox: Sandbox) -> ThreadAllowance:
     chosen = env.env.get("OMP_NUM_THREADS", "")
     if chosen.isdigit() and int(chosen) > 0:
         return ThreadAllowance(int(chosen), "OMP_NUM_THREADS in the environment's env")
-    others = sandbox.busy_here() if isinstance(sandbox, LocalSandbox) else 0
-    return thread_allowance(env.sandbox, others=others)
+    sessions = sandbox.sessions_here() if isinstance(sandbox, LocalSandbox) else 1
+    return thread_allowance(env.sandbox, sessions=sessions)
 
 
 def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:

@@ -1,5 +1,7 @@
 """Kernels get a torch/BLAS thread count from the cores their session may use, recorded in run.json."""
 
+import asyncio
+import gc
 import os
 import subprocess
 import sys
@@ -8,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from seer.environment import Environment, SandboxSpec
-from seer.sandbox.threads import ProcessRegistry, thread_allowance, usable_cores
+from seer.sandbox.threads import SessionRegistry, thread_allowance, usable_cores
 from seer.session import Session
 
 pytestmark = pytest.mark.anyio
@@ -34,12 +36,18 @@ async def test_two_sessions_at_once_share_the_cores_and_say_so(tmp_path: Path) -
             expected = max(1, cores // 2)
             assert cell.render()[0].splitlines()[-1] == f"{expected} {expected} {expected}"  # torch obeys it
             record = second.run.read_record()["threads"]
-            assert record == {"threads": expected, "reason": f"{cores} usable cores, shared with 1 other Seer kernel(s) or scope server(s) running here"}
-            assert first.sandbox.busy_here() == 2
+            assert record == {"threads": expected, "reason": f"{cores} usable cores / 2 Seer session(s) running here"}
         assert first.run.read_record()["threads"]["threads"] == cores  # it was alone when it started
-        assert first.sandbox.busy_here() == 1  # the second's kernel is gone, and so is its entry
-        await first.restart()
-        assert first.sandbox.busy_here() == 1  # the restarted kernel counts, its predecessor does not
+        assert first.sandbox.sessions_here() == 1  # the second left when it closed
+
+
+async def test_sessions_started_together_count_each_other(tmp_path: Path) -> None:
+    env = Environment(name="threads", timeouts={"cell_s": 60})
+    opened = await asyncio.gather(*(Session.start(env, runs_dir=tmp_path / "runs") for _ in range(3)))
+    try:
+        assert [s.run.read_record()["threads"]["threads"] for s in opened] == [max(1, usable_cores() // 3)] * 3
+    finally:
+        await asyncio.gather(*(s.close() for s in opened))
 
 
 async def test_sandbox_cpus_and_the_environments_env_choose_the_count(tmp_path: Path) -> None:
@@ -55,18 +63,22 @@ async def test_sandbox_cpus_and_the_environments_env_choose_the_count(tmp_path: 
         assert session.run.read_record()["threads"]["reason"] == "OMP_NUM_THREADS in the environment's env"
 
 
-def test_dead_and_reused_pids_leave_the_registry_when_counted(own_registry: Path) -> None:
-    registry = ProcessRegistry()
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
-    try:
-        registry.add(child.pid)
-        assert registry.count() == 1
-        (registry.folder / str(os.getpid())).write_text("1")  # a live pid, but not the process that registered
-        assert registry.count() == 1 and not (registry.folder / str(os.getpid())).exists()
-    finally:
-        child.kill()
-        child.wait()
-    assert registry.count() == 0 and not any(registry.folder.iterdir())
+def test_dead_reused_and_dropped_entries_leave_the_registry(own_registry: Path) -> None:
+    registry = SessionRegistry()
+    registry.join()
+    folder = registry.folder
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    (folder / f"{dead.stdout.strip()}-gone").write_text("1")  # a harness that died
+    (folder / f"{os.getppid()}-reused").write_text("1")  # a live pid, but not the process that joined
+    assert registry.count() == 1 and len(list(folder.iterdir())) == 1
+    dropped = SessionRegistry()
+    dropped.join()
+    assert registry.count() == 2
+    del dropped  # a sandbox dropped without terminate
+    gc.collect()
+    assert registry.count() == 1
+    registry.leave()
+    assert registry.count() == 0
 
 
 def test_remote_sandboxes_use_what_they_reserve_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -76,6 +88,6 @@ def test_remote_sandboxes_use_what_they_reserve_or_nothing(monkeypatch: pytest.M
     jupyter = thread_allowance(SandboxSpec(provider="jupyter", url="http://127.0.0.1:1"))
     assert jupyter.threads is None and jupyter.env() == {} and "[sandbox] cpus" in jupyter.reason
     monkeypatch.setenv("OMP_NUM_THREADS", "5")
-    assert thread_allowance(SandboxSpec(), others=4).record() == {"threads": 5, "reason": "OMP_NUM_THREADS set on the host"}
+    assert thread_allowance(SandboxSpec(), sessions=4).record() == {"threads": 5, "reason": "OMP_NUM_THREADS set on the host"}
     monkeypatch.delenv("OMP_NUM_THREADS")
-    assert thread_allowance(SandboxSpec(), others=10**6).threads == 1
+    assert thread_allowance(SandboxSpec(), sessions=10**6).threads == 1

@@ -21,7 +21,7 @@ from seer.errors import SandboxError
 from seer.kernel import Kernel, LocalKernelLink
 from seer.sandbox.base import ExecResult, Service
 from seer.sandbox.isolation import Confinement, confine, probe
-from seer.sandbox.threads import ProcessRegistry
+from seer.sandbox.threads import SessionRegistry
 
 __all__ = ["LocalSandbox", "PASSTHROUGH"]
 
@@ -65,14 +65,15 @@ class LocalSandbox:
         self._log: IO[bytes] | None = None
         self._kernels: list[Kernel] = []
         self._services: list[Service] = []
-        self._registry = ProcessRegistry()
+        self._registry = SessionRegistry()
 
     async def start(self) -> None:
         self._root.mkdir(parents=True, exist_ok=True)
         Path(self.private).mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._registry.join()
 
-    def busy_here(self) -> int:
-        """Seer kernels and scope servers running on this machine now (they share its cores)."""
+    def sessions_here(self) -> int:
+        """Seer sessions running on this machine now, this one included (their kernels share its cores)."""
         return self._registry.count()
 
     def _path(self, path: str) -> Path:
@@ -144,7 +145,6 @@ class LocalSandbox:
             log=self._log,
             connection_file=connection_file,
             interrupt_mode="signal" if self.confinement is None else "message",
-            on_process=self._registry.add,
         )
         kernel = Kernel(link, start_timeout_s=start_timeout_s)
         try:
@@ -167,7 +167,6 @@ class LocalSandbox:
                 raise SandboxError(f"could not run {argv[0]!r}: {exc}") from None
         service = _LocalService(process)
         self._services.append(service)
-        self._registry.add(process.pid)
         return service
 
     def service_transport(self) -> None:
@@ -188,6 +187,7 @@ class LocalSandbox:
         if self._log is not None:
             self._log.close()
             self._log = None
+        self._registry.leave()
 
 
 class _LocalService:

@@ -3,8 +3,9 @@
 torch's default is one thread per core. Two kernels that each take every core thrash: on a busy 2-core
 machine a 32-token reply of the packaged model took 54 s with torch's default and 4.9 s with one
 thread. So each kernel gets the cores its session may use: `[sandbox] cpus` where the environment says,
-else (local) this machine's usable cores divided between this session and each live Seer kernel or
-scope server already running here, counted in a per-user folder (`ProcessRegistry`).
+else (local) this machine's usable cores divided among the Seer sessions running on it, counted in a
+per-user folder that every local sandbox joins from `start` to `terminate` (`SessionRegistry`). A
+session keeps the count it started with: one started alone keeps every core when others join later.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import uuid
+import weakref
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from seer.environment import SandboxSpec
 
-__all__ = ["THREAD_VARIABLES", "ProcessRegistry", "ThreadAllowance", "thread_allowance", "usable_cores"]
+__all__ = ["THREAD_VARIABLES", "SessionRegistry", "ThreadAllowance", "thread_allowance", "usable_cores"]
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 """What torch (OpenMP) and the BLAS libraries read at import for their thread pools."""
@@ -49,29 +52,37 @@ def usable_cores() -> int:
     return cores
 
 
-class ProcessRegistry:
-    """A per-user folder with one file per live Seer kernel or scope server on this machine, named by its
-    pid and holding its start time (so a reused pid is not counted). Files of dead processes are removed
-    when counted: nothing needs to unregister, and a killed harness leaves nothing counted for long. The
-    folder is `$SEER_RUNTIME_DIR/processes` (default: `seer-<uid>` in `$XDG_RUNTIME_DIR` or the temporary
-    folder)."""
+class SessionRegistry:
+    """A per-user folder with one file per running local session, named `<harness pid>-<id>` and holding
+    the harness's start time, so a dead or reused pid is not counted. Files of dead harnesses are removed
+    when counted, and a sandbox that is dropped without `terminate` leaves when it is garbage-collected.
+    The folder is `$SEER_RUNTIME_DIR/sessions` (default: `seer-<uid>` in `$XDG_RUNTIME_DIR` or the
+    temporary folder)."""
 
     def __init__(self) -> None:
         default = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"seer-{os.getuid()}"
-        self.folder = Path(os.environ.get("SEER_RUNTIME_DIR") or default) / "processes"
+        self.folder = Path(os.environ.get("SEER_RUNTIME_DIR") or default) / "sessions"
+        self._leave: weakref.finalize | None = None
 
-    def add(self, pid: int | None) -> None:
-        if pid is None:
+    def join(self) -> None:
+        if self._leave is not None and self._leave.alive:
             return
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        (self.folder / str(pid)).write_text(_started(pid))
+        mine = self.folder / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        mine.write_text(_started(os.getpid()))
+        self._leave = weakref.finalize(self, mine.unlink, missing_ok=True)
+
+    def leave(self) -> None:
+        if self._leave is not None:
+            self._leave()
 
     def count(self) -> int:
-        """Live Seer processes that use torch on this machine."""
+        """Sessions running on this machine now, this one included once it has joined."""
         live = 0
         for entry in self.folder.iterdir() if self.folder.is_dir() else []:
+            pid = entry.name.partition("-")[0]
             try:
-                same = entry.name.isdigit() and _started(int(entry.name)) == entry.read_text()
+                same = pid.isdigit() and _started(int(pid)) == entry.read_text()
             except OSError:
                 same = False
             if same:
@@ -96,9 +107,9 @@ def _started(pid: int) -> str:
     return "?"
 
 
-def thread_allowance(spec: SandboxSpec, *, others: int = 0) -> ThreadAllowance:
-    """The thread count for a kernel of a sandbox of `spec`; on this machine `others` Seer kernels or scope
-    servers already run."""
+def thread_allowance(spec: SandboxSpec, *, sessions: int = 1) -> ThreadAllowance:
+    """The thread count for a kernel of a sandbox of `spec`, where `sessions` local sessions (this one
+    included) share this machine."""
     if spec.cpus is not None:
         return ThreadAllowance(max(1, math.floor(spec.cpus)), f"[sandbox] cpus = {spec.cpus:g}")
     if spec.provider in ("modal", "ray"):
@@ -108,7 +119,5 @@ def thread_allowance(spec: SandboxSpec, *, others: int = 0) -> ThreadAllowance:
     host = os.environ.get("OMP_NUM_THREADS", "")
     if host.isdigit() and int(host) > 0:
         return ThreadAllowance(int(host), "OMP_NUM_THREADS set on the host")
-    cores = usable_cores()
-    return ThreadAllowance(
-        max(1, cores // (others + 1)), f"{cores} usable cores, shared with {others} other Seer kernel(s) or scope server(s) running here"
-    )
+    cores, sessions = usable_cores(), max(1, sessions)
+    return ThreadAllowance(max(1, cores // sessions), f"{cores} usable cores / {sessions} Seer session(s) running here")
