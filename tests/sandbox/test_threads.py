@@ -69,6 +69,7 @@ def test_dead_reused_and_dropped_entries_leave_the_registry(own_registry: Path) 
     folder = registry.folder
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
     (folder / f"{dead.stdout.strip()}-gone").write_text("1")  # a harness that died
+    (folder / f"{dead.stdout.strip()}-empty").write_text("")  # ... with an unreadable start time
     (folder / f"{os.getppid()}-reused").write_text("1")  # a live pid, but not the process that joined
     assert registry.count() == 1 and len(list(folder.iterdir())) == 1
     dropped = SessionRegistry()

@@ -82,7 +82,8 @@ class SessionRegistry:
         for entry in self.folder.iterdir() if self.folder.is_dir() else []:
             pid = entry.name.partition("-")[0]
             try:
-                same = pid.isdigit() and _started(int(pid)) == entry.read_text()
+                started = _started(int(pid)) if pid.isdigit() else ""
+                same = bool(started) and started == entry.read_text()
             except OSError:
                 same = False
             if same:
