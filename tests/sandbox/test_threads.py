@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from seer.environment import Environment, SandboxSpec
+from seer.sandbox.local import LocalSandbox
 from seer.sandbox.threads import SessionRegistry, thread_allowance, usable_cores
+from seer.scope.client import ScopeServer
 from seer.session import Session
 
 pytestmark = pytest.mark.anyio
@@ -92,3 +94,19 @@ def test_remote_sandboxes_use_what_they_reserve_or_nothing(monkeypatch: pytest.M
     assert thread_allowance(SandboxSpec(), sessions=4).record() == {"threads": 5, "reason": "OMP_NUM_THREADS set on the host"}
     monkeypatch.delenv("OMP_NUM_THREADS")
     assert thread_allowance(SandboxSpec(), sessions=10**6).threads == 1
+
+
+async def test_a_scope_server_gets_the_thread_count_too(tmp_path: Path) -> None:
+    interface = tmp_path / "interface.py"
+    interface.write_text(
+        "import os\nfrom seer_scope import expose\n\n\n@expose\ndef threads() -> str:\n"
+        '    """The scope server\'s OMP_NUM_THREADS."""\n    return os.environ.get("OMP_NUM_THREADS", "unset")\n'
+    )
+    sandbox = LocalSandbox(tmp_path / "ws")
+    await sandbox.start()
+    server = await ScopeServer.start(sandbox, interface, env={"OMP_NUM_THREADS": "1"})
+    try:
+        assert await server.call("threads", {}) == "1"
+    finally:
+        await server.close()
+        await sandbox.terminate()

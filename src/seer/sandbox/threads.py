@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from seer.environment import SandboxSpec
+from seer.run import pid_alive
 
 __all__ = ["THREAD_VARIABLES", "SessionRegistry", "ThreadAllowance", "thread_allowance", "usable_cores"]
 
@@ -94,18 +95,13 @@ class SessionRegistry:
 
 
 def _started(pid: int) -> str:
-    """When process `pid` started ("" if it does not exist; "?" where /proc is missing but it lives)."""
+    """When process `pid` started ("" if it is gone; "?" where /proc is missing but it lives)."""
+    if not pid_alive(pid):
+        return ""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]
     except (OSError, IndexError):
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return ""
-    except PermissionError:
-        pass
-    return "?"
+        return "?"
 
 
 def thread_allowance(spec: SandboxSpec, *, sessions: int = 1) -> ThreadAllowance:
