@@ -47,7 +47,8 @@ def main() -> int:
         json.loads(files[0].read_text())
         [json.loads(line) for line in files[1].read_text().splitlines()]
         parse_ms = (time.perf_counter() - began) * 1000
-        with viewer_in_thread(runs_dir) as url:
+        with viewer_in_thread(runs_dir) as printed:
+            url = printed.split("?")[0]  # reading needs no secret on loopback
             driver = chrome()
             try:
                 samples = [first_render(driver, f"{url}run/{run.id}") for _ in range(args.repeat)]

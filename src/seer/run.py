@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import secrets
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from typing import Any
 
 from seer.errors import SeerError
 
-__all__ = ["RunDir", "atomic_write", "new_run_id", "now_iso", "pid_alive"]
+__all__ = ["RUN_ID", "RunDir", "atomic_write", "new_run_id", "now_iso", "pid_alive"]
 
 RUN_FORMAT = "seer.run/1"
 _VERSIONED = ("seer-interp", "jupyter_client", "ipykernel", "mcp", "pydantic", "torch", "transformers")
@@ -52,6 +53,10 @@ def pid_alive(pid: object) -> bool:
         return stat.read_text().rsplit(")", 1)[-1].split()[0] != "Z"
     except (OSError, IndexError):
         return True  # no /proc here: kill(0) succeeding is all we know
+
+
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+"""What a run id may be: a plain folder name."""
 
 
 def new_run_id(label: str) -> str:
@@ -108,15 +113,22 @@ class RunDir:
         return self.path / "workspace"
 
     @classmethod
-    def create(cls, runs_dir: str | Path, label: str, record: dict[str, Any]) -> RunDir:
-        """Make a fresh run folder under `runs_dir` and write its first `run.json`."""
+    def create(cls, runs_dir: str | Path, label: str, record: dict[str, Any], *, run_id: str | None = None) -> RunDir:
+        """Make a fresh run folder under `runs_dir` (named `run_id`, or a new id) and write its first `run.json`.
+
+        Raises:
+            SeerError: `run_id` is not a plain name or is taken, or the folder cannot be created."""
         runs = Path(runs_dir)
+        if run_id is not None and not RUN_ID.match(run_id):
+            raise SeerError(f"run id {run_id!r} is not a plain name: use letters, digits, '.', '_' and '-'")
         while True:
-            path = runs / new_run_id(label)
+            path = runs / (run_id or new_run_id(label))
             try:
                 path.mkdir(parents=True)
                 break
             except FileExistsError:  # two runs in the same second drew the same suffix; draw again
+                if run_id is not None:
+                    raise SeerError(f"a run {run_id!r} already exists in {str(runs)!r}; choose another id") from None
                 continue
             except OSError as exc:
                 raise SeerError(

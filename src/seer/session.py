@@ -144,16 +144,18 @@ class Session:
 
     @classmethod
     async def start(
-        cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None
+        cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None,
+        run_id: str | None = None,
     ) -> Session:
-        """Start a session; call `close()` when done (or use `Session.open`).
+        """Start a session; call `close()` when done (or use `Session.open`). `run_id` names the run
+        directory (default: time, environment name and a random suffix).
 
         Raises:
             SandboxError: The workspace, packages or kernel could not be set up; the run directory
                 records what happened.
         """
         env = env or Environment()
-        run = RunDir.create(runs_dir, env.name, {"environment": env.model_dump(mode="json"), "setup": []})
+        run = RunDir.create(runs_dir, env.name, {"environment": env.model_dump(mode="json"), "setup": []}, run_id=run_id)
         try:
             sandbox = sandbox or make_sandbox(env, run.path, run.id)
         except SeerError as exc:

@@ -25,7 +25,8 @@ DRIVER = shutil.which("chromedriver")
 
 @contextmanager
 def viewer_in_thread(runs_dir: Path) -> Iterator[str]:
-    """`seer view` over `runs_dir` on a free port, served from a thread with its own event loop; yields its URL."""
+    """`seer view` over `runs_dir` on a free port, served from a thread with its own event loop; yields the
+    URL it printed (which carries its secret once)."""
     lines: list[str] = []
     stop = threading.Event()
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import anyio
 import httpx2
@@ -24,15 +25,38 @@ pytestmark = pytest.mark.anyio
 
 
 @asynccontextmanager
-async def viewer(runs_dir: Path, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """`seer view`'s server on a free port; yields its URL."""
+async def viewer(runs_dir: Path, host: str = "127.0.0.1", **options: Any) -> AsyncIterator[str]:
+    """`seer view`'s server on a free port; yields the URL it printed (which carries its secret)."""
     lines: list[str] = []
     ready = anyio.Event()
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(lambda: serve_viewer(runs_dir, host=host, port=0, say=lines.append, ready=ready))
+        tasks.start_soon(lambda: serve_viewer(runs_dir, host=host, port=0, say=lines.append, ready=ready, **options))
         await ready.wait()
         yield lines[0].removeprefix("Seer viewer: ")
         tasks.cancel_scope.cancel()
+
+
+def split(printed: str) -> tuple[str, str]:
+    """The printed URL's base (ending in /) and secret."""
+    base, token = printed.split("?token=")
+    return base, token
+
+
+@asynccontextmanager
+async def page(printed: str) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client that behaves as the viewer's own page: it opened the printed URL (so it holds the cookie)
+    and sends its own origin with every POST."""
+    base, _ = split(printed)
+    async with httpx2.AsyncClient(base_url=base.rstrip("/"), headers={"Origin": base.rstrip("/")}) as client:
+        entered = await client.get(printed)
+        assert entered.status_code == 303 and entered.headers["location"] == "/"
+        yield client
+
+
+def api(printed: str) -> httpx2.AsyncClient:
+    """A programmatic client: the secret in a header, no Origin."""
+    base, token = split(printed)
+    return httpx2.AsyncClient(base_url=base.rstrip("/"), headers={"Authorization": f"Bearer {token}"})
 
 
 @asynccontextmanager
@@ -54,7 +78,7 @@ async def sse(client: httpx2.AsyncClient, url: str) -> AsyncIterator[AsyncIterat
 async def test_the_api_lists_runs_and_pages_cells_images_and_events(tmp_path: Path) -> None:
     run, _, _ = await make_run(tmp_path)
     async with viewer(tmp_path) as url:
-        async with httpx2.AsyncClient(base_url=url.rstrip("/")) as client:
+        async with httpx2.AsyncClient(base_url=split(url)[0].rstrip("/")) as client:  # reads on loopback need no secret
             (row,) = (await client.get("/api/runs")).json()
             assert row["id"] == run.id and row["task"] == "Find the hidden preference." and row["status"] == "interrupted"
             cells = (await client.get(f"/api/runs/{run.id}/cells?start=1&limit=2")).json()
@@ -75,7 +99,7 @@ async def test_new_cells_and_events_are_pushed_within_two_seconds(tmp_path: Path
     run, notebook, transcript = await make_run(tmp_path)
     seen: list[tuple[str, dict]] = []
     appended = 0.0
-    async with viewer(tmp_path) as url, httpx2.AsyncClient(base_url=url.rstrip("/"), timeout=None) as client:
+    async with viewer(tmp_path) as url, httpx2.AsyncClient(base_url=split(url)[0].rstrip("/"), timeout=None) as client:
         with anyio.fail_after(20):
             async with sse(client, f"/api/runs/{run.id}/stream") as stream:
                 async for kind, data in stream:
@@ -105,19 +129,20 @@ async def test_a_viewer_bound_beyond_loopback_asks_for_its_token(tmp_path: Path)
         async with httpx2.AsyncClient() as client:
             assert (await client.get(bare + "api/runs")).status_code == 401
             first = await client.get(local)
-            assert first.status_code == 200 and "seer_view_token" in first.headers["set-cookie"]
+            assert first.status_code == 303 and "token" not in first.headers["location"]  # out of the address bar
+            assert "HttpOnly" in first.headers["set-cookie"] and "samesite=strict" in first.headers["set-cookie"].lower()
             assert (await client.get(bare + "api/runs")).status_code == 200  # the cookie carries it
 
 
 async def test_the_launch_form_offers_packaged_skills_and_refuses_unknown_equipment(tmp_path: Path) -> None:
-    async with viewer(tmp_path) as url, httpx2.AsyncClient() as client:
-        choices = (await client.get(url + "api/launch")).json()
-        bad = await client.post(url + "api/launch", json={"task": "t", "skills": ["steerin"], "libraries": ["/no/such.py"]})
-        no_budget = await client.post(url + "api/launch", json={"task": "t", "max_tokens": 0})
+    async with viewer(tmp_path) as url, page(url) as client:
+        choices = (await client.get("/api/launch")).json()
+        bad_skill = await client.post("/api/launch", json={"task": "t", "skills": ["steerin"]})
+        bad_library = await client.post("/api/launch", json={"task": "t", "libraries": [str(tmp_path / "no_such.py")]})
+        no_budget = await client.post("/api/launch", json={"task": "t", "max_tokens": 0})
     assert {"steering", "probing", "notebook-practice"} <= set(choices["skills"]) and "scripted" in choices["providers"]
-    assert bad.status_code == 400
-    problem = bad.json()["error"]
-    assert "skill 'steerin' is neither a folder with a SKILL.md nor a packaged skill" in problem and "/no/such.py" in problem
+    assert bad_skill.status_code == 400 and "no packaged skill 'steerin'" in bad_skill.json()["error"]
+    assert bad_library.status_code == 400 and "no_such.py': no such file or folder" in bad_library.json()["error"]
     assert no_budget.status_code == 400 and "max_tokens: Input should be greater than 0" in no_budget.json()["error"]
     assert not (tmp_path / ".launched").exists()  # nothing was started
 
@@ -127,9 +152,9 @@ async def test_only_a_running_run_can_be_stopped_from_the_page(tmp_path: Path) -
     running.update_record(pid=os.getpid())
     finished, _, _ = await make_run(tmp_path, task="finished")
     finished.update_record(status="finished", ended_at="2026-01-01T00:00:00+00:00")
-    async with viewer(tmp_path) as url, httpx2.AsyncClient() as client:
-        refused = await client.post(f"{url}api/runs/{finished.id}/stop")
-        accepted = await client.post(f"{url}api/runs/{running.id}/stop")
+    async with viewer(tmp_path) as url, page(url) as client:
+        refused = await client.post(f"/api/runs/{finished.id}/stop", json={})
+        accepted = await client.post(f"/api/runs/{running.id}/stop", json={})
     assert refused.status_code == 400 and f"run {finished.id} is not running (status: finished)" in refused.json()["error"]
     assert not (finished.path / "stop.json").exists()
     assert accepted.status_code == 200 and stop_request(running.path) == "stopped from the viewer's page"

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import anyio
@@ -50,9 +53,13 @@ def browser() -> Iterator[webdriver.Chrome]:
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    with viewer_in_thread(tmp_path) as url:
-        yield url, tmp_path
+def served(browser: webdriver.Chrome, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The viewer over `tmp_path`, opened once by its printed URL (as a researcher would); yields its base URL."""
+    with viewer_in_thread(tmp_path) as printed:
+        browser.get(printed)
+        base = printed.split("?")[0]
+        wait(browser, lambda d: d.current_url == base)  # the secret moved into a cookie, out of the address bar
+        yield base, tmp_path
 
 
 def test_the_pages_show_runs_cells_images_errors_and_live_updates(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
@@ -152,3 +159,67 @@ def test_a_running_run_is_stopped_from_its_page(browser: webdriver.Chrome, serve
     assert "KeyboardInterrupt" in [e for e in events if e["kind"] == "tool_result"][0]["text"]
     budget = json.loads((runs_dir / run_id / "run.json").read_text())["budget"]
     assert budget == {**budget, "turns": 60, "tokens": 50000, "cost_usd": 5.0, "wall_s": 900.0}  # the form's budgets
+
+
+ATTACK_PAGE = """<!doctype html><html><body>
+<form id="f" method="POST" action="{viewer}api/launch" enctype="text/plain" target="sink">
+<input name='{{"task": "pwned by form", "plan": "{plan}", "x": "' value='"}}'></form>
+<iframe name="sink"></iframe>
+<script>
+fetch("{viewer}api/launch", {{method: "POST", mode: "no-cors", credentials: "include",
+  headers: {{"Content-Type": "text/plain"}}, body: JSON.stringify({{task: "pwned by fetch", plan: "{plan}"}})}})
+  .finally(() => {{ document.getElementById("f").submit(); document.title = "sent"; }});
+</script></body></html>"""
+
+
+@contextmanager
+def attacker_site(page: str) -> Iterator[str]:
+    """A page served from another port of this machine (same-site with the viewer); yields its URL."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body = page.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_pages_elsewhere_and_agent_made_svg_cannot_launch_runs(browser: webdriver.Chrome, served: tuple[str, Path], tmp_path: Path) -> None:
+    url, runs_dir = served
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps([{"tool": "finish", "arguments": {"report": "pwned"}}]))
+    with attacker_site(ATTACK_PAGE.format(viewer=url, plan=plan)) as evil:
+        browser.get(evil)
+        wait(browser, lambda d: d.title == "sent" or "launch" in d.current_url, 20)
+        time.sleep(1)  # the form's post lands in its frame
+    run, notebook, _ = anyio.run(make_run, runs_dir)
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><script>'
+           f'fetch("/api/launch", {{method: "POST", headers: {{"Content-Type": "application/json"}}, body: JSON.stringify({{task: "pwned by svg", plan: {json.dumps(str(plan))}}})}})'
+           '.then(() => document.title = "ran")</script></svg>')  # fmt: skip
+
+    async def add_svg() -> int:
+        index = notebook.append_code("display(svg)", {"status": "ok"})
+        notebook.cells[index]["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg}}]
+        await notebook.save()
+        return index
+
+    index = anyio.run(add_svg)
+    browser.get(f"{url}api/runs/{run.id}/cells/{index}/outputs/0")  # opened in a tab, as a curious researcher would
+    time.sleep(2)
+    assert browser.title != "ran"
+    assert not (runs_dir / ".launched").exists()
+    assert [p.name for p in runs_dir.iterdir() if (p / "run.json").exists()] == [run.id]

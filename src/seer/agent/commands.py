@@ -49,6 +49,7 @@ TaskOpt = Annotated[str | None, typer.Option("--task", help="The task text (inst
 TaskFileOpt = Annotated[Path | None, typer.Option("--task-file", help="A file holding the task text.")]
 EnvOpt = Annotated[Path | None, typer.Option("--env", help="Environment TOML (when TARGET is a task.md).")]
 RunsOpt = Annotated[Path, typer.Option("--runs-dir", help="Folder that receives the run directory.")]
+RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Name of the run directory (default: time, environment and a random suffix).")]
 TurnsOpt = Annotated[str, typer.Option("--max-turns", help="Model calls; `none` for no limit.")]
 TokensOpt = Annotated[str, typer.Option("--max-tokens", help="Input + output tokens over the run; `none` for no limit.")]
 CostOpt = Annotated[str, typer.Option("--max-cost", help="Dollars, from the genai-prices table; `none` for no limit.")]
@@ -282,9 +283,11 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
            api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
            runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
            equipment: Equipment, host_tools: bool = False, view: bool = False,
-           page_checkpoints_s: float | None = None, parallel: int = 1) -> None:  # fmt: skip
+           page_checkpoints_s: float | None = None, parallel: int = 1, run_id: str | None = None) -> None:  # fmt: skip
     _load_dotenv()
     try:
+        if run_id is not None and parallel > 1:
+            raise SpecError("--run-id names one run: it cannot be combined with --parallel")
         environment, task_text, task_dir = _target(target, env, task, task_file)
         environment = equipment.apply(environment)
         if parallel > 1:
@@ -304,7 +307,7 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
                 interactive, view, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
                 options=options, methodology=methodology, style_guide=style_guide,
                 provider_settings=_settings(base_url, api_key_env, plan), task_dir=task_dir,
-                page_checkpoints_s=page_checkpoints_s,
+                page_checkpoints_s=page_checkpoints_s, run_id=run_id,
             )
         )  # fmt: skip
     except SeerError as exc:
@@ -326,6 +329,7 @@ def run(
     library: LibraryOpt = None,
     toolkit: ToolkitOpt = None,
     runs_dir: RunsOpt = Path("runs"),
+    run_id: RunIdOpt = None,
     max_turns: TurnsOpt = "60",
     max_tokens: TokensOpt = "none",
     max_cost: CostOpt = "5",
@@ -347,7 +351,7 @@ def run(
     options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
     _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
            options, methodology, style_guide, Equipment(skill or [], library or [], toolkit), host_tools, view, page_s,
-           parallel)  # fmt: skip
+           parallel, run_id)  # fmt: skip
 
 
 def chat(

@@ -99,6 +99,7 @@ async def run_agent(
     on_session: Callable[[Session], None] | None = None,
     task_dir: Path | None = None,
     page_checkpoints_s: float | None = None,
+    run_id: str | None = None,
 ) -> tuple[Path, Outcome]:
     """Run one investigation from start to stop; returns the run directory and how it ended.
 
@@ -115,7 +116,7 @@ async def run_agent(
     drives = hasattr(provider, "drive")  # Claude Code runs its own loop and reports its own cost
     if not drives:
         budget.check_priced(provider.name, provider.model)
-    session = await Session.start(env, runs_dir=runs_dir)
+    session = await Session.start(env, runs_dir=runs_dir, run_id=run_id)
     if on_session is not None:
         on_session(session)
     try:

@@ -1,19 +1,18 @@
 """The viewer's web app: a page per run list and per run, a JSON API over run directories, and server
-push (Server-Sent Events) as runs change. It reads run directories only.
+push (Server-Sent Events) as runs change. It reads run directories only; what it checks on every
+request is in `seer.viewer.guard`, and the API is described at `/api/openapi.json` (docs/viewer.md).
 
 Routes: `/`, `/run/<id>` and `/launch` (the page), `/api/launch` (GET: the form's choices; POST: start a
 run), `/api/runs/<id>/answer` (POST: answer a checkpoint question), `/api/runs/<id>/stop` (POST: stop a
 running run), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
 `/api/runs/<id>/cells?start=&limit=`, `/api/runs/<id>/cells/<i>/outputs/<j>` (an image),
-`/api/runs/<id>/events?end=&limit=&max_chars=` (long texts cut), `/api/runs/<id>/stream`. When a token is set (the app is bound
-beyond loopback), every request needs `?token=` once; a cookie carries it after that.
+`/api/runs/<id>/events?end=&limit=&max_chars=` (long texts cut), `/api/runs/<id>/stream`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import hmac
 import json
 import re
 import threading
@@ -30,14 +29,16 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from seer.agent.page_requests import request_stop, write_answer
-from seer.viewer.launch import LaunchRequest, launch, launch_options
+from seer.viewer.api import openapi
+from seer.viewer.guard import Guard
+from seer.viewer.launch import LaunchRequest, Launcher, launch_options
 from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, summarize, tail_events
 
 __all__ = ["create_app"]
 
 _STATIC = Path(__file__).parent / "static"
 _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_COOKIE = "seer_view_token"
+_SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
 
 
 @lru_cache(maxsize=8)
@@ -58,9 +59,19 @@ def _sse(kind: str, data: Any) -> str:
     return f"event: {kind}\ndata: {json.dumps(data)}\n\n"
 
 
-def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25) -> Starlette:
-    """The viewer over `runs_dir`; `poll_s` is how often the server looks at the files it streams."""
+def create_app(
+    runs_dir: Path,
+    *,
+    token: str,
+    hosts: frozenset[str] | None,
+    port: int,
+    roots: tuple[Path, ...] | None = None,
+    poll_s: float = 0.25,
+) -> Starlette:
+    """The viewer over `runs_dir`, guarded by `token` and `hosts` (see `Guard`); launches may name files
+    under `roots` only (default: the runs folder's parent). `poll_s` is how often streamed files are read."""
     runs_dir = runs_dir.resolve()
+    launcher = Launcher(runs_dir, roots or (runs_dir.parent,))
     stopping = threading.Event()  # set when the server stops: streams end so it can shut down at once
 
     def run_path(request: Request) -> Path:
@@ -117,9 +128,10 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
                 payload = data[mime]
                 return Response(base64.b64decode("".join(payload) if isinstance(payload, list) else payload), media_type=mime,
                                 headers={"Cache-Control": "max-age=3600"})  # fmt: skip
-        if "image/svg+xml" in data:
+        if "image/svg+xml" in data:  # agent-made: may hold script; never a document of this origin
             svg = data["image/svg+xml"]
-            return Response("".join(svg) if isinstance(svg, list) else svg, media_type="image/svg+xml")
+            return Response("".join(svg) if isinstance(svg, list) else svg, media_type="image/svg+xml",
+                            headers={"Content-Security-Policy": _SVG_CSP, "Content-Disposition": f'attachment; filename="cell{index}-{output}.svg"'})  # fmt: skip
         raise _NotFound(f"output {output} of cell {index} is not an image")
 
     async def events(request: Request) -> Response:
@@ -147,7 +159,7 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
         return _stream(changes())
 
     async def answer(request: Request) -> Response:
-        body = await request.json()
+        body = await _json_object(request)
         write_answer(run_path(request), int(body.get("id", 0)), str(body.get("answer", "")))
         return JSONResponse({"ok": True})
 
@@ -164,16 +176,20 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
 
     async def start(request: Request) -> Response:
         try:
-            wanted = LaunchRequest.model_validate(await request.json())
+            wanted = launcher.check(LaunchRequest.model_validate(await _json_object(request)))
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())
             return JSONResponse({"error": problems}, status_code=400)
-        return JSONResponse(launch(wanted, runs_dir))
+        return JSONResponse(await asyncio.to_thread(launcher.launch, wanted), status_code=201)
+
+    async def api(request: Request) -> Response:
+        return JSONResponse(openapi())
 
     routes = [
         Route("/", page),
         Route("/run/{run}", page),
         Route("/launch", page),
+        Route("/api/openapi.json", api),
         Route("/api/launch", options, methods=["GET"]),
         Route("/api/launch", start, methods=["POST"]),
         Route("/api/runs/{run}/answer", answer, methods=["POST"]),
@@ -189,9 +205,19 @@ def create_app(runs_dir: Path, *, token: str | None = None, poll_s: float = 0.25
     ]
     app = Starlette(routes=routes, exception_handlers={_NotFound: _not_found, ValueError: _bad_request})
     app.state.stopping = stopping
-    if token:
-        app.add_middleware(_TokenCheck, token=token)  # type: ignore[arg-type]
+    app.add_middleware(Guard, token=token, hosts=hosts, port=port)  # type: ignore[arg-type]
     return app
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    """The request's body, which must be a JSON object."""
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ValueError("the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ValueError("the body must be a JSON object")
+    return body
 
 
 def _stream(body: AsyncIterator[str]) -> StreamingResponse:
@@ -208,29 +234,3 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 async def _bad_request(request: Request, exc: Exception) -> Response:
     return JSONResponse({"error": f"bad request: {exc}"}, status_code=400)
-
-
-class _TokenCheck:
-    """Asks for the token once (`?token=`), then trusts the cookie it sets."""
-
-    def __init__(self, app: Any, token: str) -> None:
-        self.app = app
-        self.token = token
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        given = request.query_params.get("token") or request.cookies.get(_COOKIE) or ""
-        if not hmac.compare_digest(given.encode(), self.token.encode()):
-            await JSONResponse({"error": "open the URL with ?token=... as printed by `seer view`"}, status_code=401)(scope, receive, send)
-            return
-
-        async def send_with_cookie(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start" and "token" in request.query_params:
-                cookie = f"{_COOKIE}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode()
-                message["headers"] = [*message.get("headers", []), (b"set-cookie", cookie)]
-            await send(message)
-
-        await self.app(scope, receive, send_with_cookie)

@@ -1,23 +1,31 @@
-"""Start a run from the viewer's page: the form's fields become a `seer run` command in its own process,
-writing into the viewer's runs folder, so the new run appears on the page like any other."""
+"""Start a run from the viewer's page or API: the request's fields become a `seer run` command in its own
+process, writing into the viewer's runs folder, so the new run appears on the page like any other.
+
+A launch is code execution as the user, so what it may name is narrow: a packaged task or a folder under
+the allowed roots, plan, skill and library paths under those roots, no value that starts with `-`, every
+option written `--name=value` and `--` before the target; a cost cap unless the provider is keyless and
+local (`KEYLESS`)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from seer.agent.providers import PROVIDERS
 from seer.errors import SpecError
+from seer.run import new_run_id
 from seer.skills import find_skill, packaged_skills
 from seer.task import packaged_tasks
 
-__all__ = ["LaunchRequest", "launch", "launch_options"]
+__all__ = ["KEYLESS", "LaunchRequest", "Launcher", "launch_options"]
+
+KEYLESS = ("scripted", "vllm", "ollama", "llamacpp")
+"""Providers that need no key and call nothing outside this machine by default: no cost cap needed."""
 
 
 class LaunchRequest(BaseModel, extra="forbid"):
@@ -39,10 +47,18 @@ class LaunchRequest(BaseModel, extra="forbid"):
     """Offer the interpretability toolkit (`seer_interp`)."""
     max_turns: int = Field(60, gt=0)
     max_tokens: int | None = Field(None, gt=0)
-    max_cost: float | None = Field(5.0, gt=0)
-    max_wall_s: float | None = Field(3600.0, gt=0)
-    page_checkpoints_s: float = Field(600.0, gt=0)
+    max_cost: float | None = Field(5.0, gt=0, allow_inf_nan=False)
+    max_wall_s: float | None = Field(3600.0, gt=0, allow_inf_nan=False)
+    page_checkpoints_s: float = Field(600.0, gt=0, allow_inf_nan=False)
     """How long a checkpoint question waits for an answer typed in the page."""
+
+    @field_validator("target", "model", "plan", "skills", "libraries")
+    @classmethod
+    def _no_options(cls, value: str | list[str]) -> str | list[str]:
+        for item in [value] if isinstance(value, str) else value:
+            if item.startswith("-"):
+                raise ValueError(f"{item!r} starts with '-': a value here is never a command-line option")
+        return value
 
     @field_validator("provider")
     @classmethod
@@ -51,23 +67,11 @@ class LaunchRequest(BaseModel, extra="forbid"):
             raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}")
         return value
 
-    @field_validator("skills")
-    @classmethod
-    def _skills_exist(cls, value: list[str]) -> list[str]:
-        for skill in value:
-            try:
-                find_skill(skill)
-            except SpecError as exc:
-                raise ValueError(str(exc)) from None
-        return value
-
-    @field_validator("libraries")
-    @classmethod
-    def _libraries_exist(cls, value: list[str]) -> list[str]:
-        missing = [library for library in value if not Path(library).exists()]
-        if missing:
-            raise ValueError(f"no such file or folder: {', '.join(missing)}; give each library's full path")
-        return value
+    @model_validator(mode="after")
+    def _capped(self) -> LaunchRequest:
+        if self.max_cost is None and self.provider not in KEYLESS:
+            raise ValueError(f"provider {self.provider!r} spends money: set max_cost (only {', '.join(KEYLESS)} run without one)")
+        return self
 
 
 def launch_options() -> dict[str, Any]:
@@ -79,26 +83,74 @@ def launch_options() -> dict[str, Any]:
     }
 
 
-def launch(request: LaunchRequest, runs_dir: Path) -> dict[str, Any]:
-    """Start `seer run` for `request` in the background; returns its pid and log file."""
-    argv = [sys.executable, "-m", "seer", "run"]
-    if request.target:
-        argv.append(request.target)
-    argv += ["--provider", request.provider, "--runs-dir", str(runs_dir), "--max-turns", str(request.max_turns),
-             "--max-tokens", str(request.max_tokens or "none"), "--max-cost", str(request.max_cost or "none"),
-             "--max-wall", str(request.max_wall_s or "none"),
-             "--page-checkpoints", str(request.page_checkpoints_s)]  # fmt: skip
-    for flag, value in (("--task", request.task), ("--model", request.model), ("--plan", request.plan)):
-        if value:
-            argv += [flag, value]
-    argv += [arg for skill in request.skills for arg in ("--skill", skill)]
-    argv += [arg for library in request.libraries for arg in ("--library", library)]
-    if not request.toolkit:
-        argv.append("--no-toolkit")
-    logs = runs_dir / ".launched"
-    logs.mkdir(parents=True, exist_ok=True)
-    log = logs / f"{time.strftime('%Y%m%d-%H%M%S')}-{time.monotonic_ns() % 10**6}.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
-    threading.Thread(target=process.wait, daemon=True).start()  # reaps it when it ends; the run outlives the page
-    return {"pid": process.pid, "log": str(log), "argv": argv}
+class Launcher:
+    """Checks and starts launches into `runs_dir`; paths must lie under `roots`."""
+
+    def __init__(self, runs_dir: Path, roots: tuple[Path, ...]) -> None:
+        self.runs_dir = runs_dir
+        self.roots = tuple(root.resolve() for root in roots)
+
+    def _inside(self, value: str, what: str) -> str:
+        """`value` as an absolute path under a root.
+
+        Raises:
+            ValueError: It is missing or outside every root."""
+        path = Path(value).expanduser().resolve()
+        if not any(path.is_relative_to(root) for root in self.roots):
+            allowed = ", ".join(map(str, self.roots))
+            raise ValueError(f"{what} {value!r} is outside the folders launches may use ({allowed}); "
+                             "start `seer view --allow-path DIR` to allow another")  # fmt: skip
+        if not path.exists():
+            raise ValueError(f"{what} {value!r}: no such file or folder; give its full path")
+        return str(path)
+
+    def check(self, request: LaunchRequest) -> LaunchRequest:
+        """`request` with every path made absolute and checked against the roots.
+
+        Raises:
+            ValueError: A path is outside the roots or missing, or a skill is neither packaged nor a folder."""
+        target = request.target
+        if target and target not in packaged_tasks():
+            target = self._inside(target, "task folder")
+            if not (Path(target) / "task.md").is_file():
+                raise ValueError(f"{request.target!r} is neither a packaged task (`seer tasks`) nor a folder with a task.md")
+        skills = []
+        for skill in request.skills:
+            if skill not in packaged_skills() and "/" not in skill:
+                raise ValueError(f"no packaged skill {skill!r} (`seer skills` lists them); give a skill folder by its full path")
+            name = skill if skill in packaged_skills() else self._inside(skill, "skill folder")
+            try:
+                find_skill(name)
+            except SpecError as exc:
+                raise ValueError(str(exc)) from None
+            skills.append(name)
+        return request.model_copy(update={
+            "target": target, "skills": skills,
+            "plan": self._inside(request.plan, "plan file") if request.plan else "",
+            "libraries": [self._inside(library, "library") for library in request.libraries],
+        })  # fmt: skip
+
+    def launch(self, request: LaunchRequest) -> dict[str, Any]:
+        """Start `seer run` for a checked `request` in the background; returns the new run's id, page, pid and log."""
+        run_id = new_run_id("viewer")
+        argv = [sys.executable, "-m", "seer", "run", f"--run-id={run_id}", f"--provider={request.provider}",
+                f"--runs-dir={self.runs_dir}", f"--max-turns={request.max_turns}",
+                f"--max-tokens={request.max_tokens or 'none'}", f"--max-cost={request.max_cost or 'none'}",
+                f"--max-wall={request.max_wall_s or 'none'}", f"--page-checkpoints={request.page_checkpoints_s}"]  # fmt: skip
+        for flag, value in (("--task", request.task), ("--model", request.model), ("--plan", request.plan)):
+            if value:
+                argv.append(f"{flag}={value}")
+        argv += [f"--skill={skill}" for skill in request.skills]
+        argv += [f"--library={library}" for library in request.libraries]
+        if not request.toolkit:
+            argv.append("--no-toolkit")
+        if request.target:
+            argv += ["--", request.target]
+        logs = self.runs_dir / ".launched"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = logs / f"{run_id}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                                       start_new_session=True)  # fmt: skip
+        threading.Thread(target=process.wait, daemon=True).start()  # reaps it when it ends; the run outlives the page
+        return {"id": run_id, "url": f"/run/{run_id}", "pid": process.pid, "log": str(log), "argv": argv}

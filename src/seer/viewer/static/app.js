@@ -195,7 +195,7 @@ function runPage(runId) {
       stopAsked = true;
       button.disabled = true;
       button.textContent = "Stopping…";
-      const response = await fetch(`/api/runs/${runId}/stop`, { method: "POST" });
+      const response = await fetch(`/api/runs/${runId}/stop`, { method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
       if (!response.ok) { stopAsked = false; button.textContent = (await response.json()).error; }
     };
     return button;
