@@ -48,9 +48,10 @@ def main() -> int:
         [json.loads(line) for line in files[1].read_text().splitlines()]
         parse_ms = (time.perf_counter() - began) * 1000
         with viewer_in_thread(runs_dir) as printed:
-            url = printed.split("?")[0]  # reading needs no secret on loopback
+            url = printed.split("?")[0]
             driver = chrome()
             try:
+                driver.get(printed)  # the secret moves into a cookie
                 samples = [first_render(driver, f"{url}run/{run.id}") for _ in range(args.repeat)]
             finally:
                 driver.quit()

@@ -47,7 +47,7 @@ async def page(printed: str) -> AsyncIterator[httpx2.AsyncClient]:
     """A client that behaves as the viewer's own page: it opened the printed URL (so it holds the cookie)
     and sends its own origin with every POST."""
     base, _ = split(printed)
-    async with httpx2.AsyncClient(base_url=base.rstrip("/"), headers={"Origin": base.rstrip("/")}) as client:
+    async with httpx2.AsyncClient(base_url=base.rstrip("/"), headers={"Origin": base.rstrip("/")}, timeout=None) as client:
         entered = await client.get(printed)
         assert entered.status_code == 303 and entered.headers["location"] == "/"
         yield client
@@ -78,7 +78,7 @@ async def sse(client: httpx2.AsyncClient, url: str) -> AsyncIterator[AsyncIterat
 async def test_the_api_lists_runs_and_pages_cells_images_and_events(tmp_path: Path) -> None:
     run, _, _ = await make_run(tmp_path)
     async with viewer(tmp_path) as url:
-        async with httpx2.AsyncClient(base_url=split(url)[0].rstrip("/")) as client:  # reads on loopback need no secret
+        async with api(url) as client:
             (row,) = (await client.get("/api/runs")).json()
             assert row["id"] == run.id and row["task"] == "Find the hidden preference." and row["status"] == "interrupted"
             cells = (await client.get(f"/api/runs/{run.id}/cells?start=1&limit=2")).json()
@@ -99,7 +99,7 @@ async def test_new_cells_and_events_are_pushed_within_two_seconds(tmp_path: Path
     run, notebook, transcript = await make_run(tmp_path)
     seen: list[tuple[str, dict]] = []
     appended = 0.0
-    async with viewer(tmp_path) as url, httpx2.AsyncClient(base_url=split(url)[0].rstrip("/"), timeout=None) as client:
+    async with viewer(tmp_path) as url, page(url) as client:
         with anyio.fail_after(20):
             async with sse(client, f"/api/runs/{run.id}/stream") as stream:
                 async for kind, data in stream:

@@ -108,9 +108,12 @@ async def test_an_agent_made_svg_is_never_a_document_of_the_viewer(tmp_path: Pat
     index = notebook.append_code("display(svg)", {"status": "ok"})
     notebook.cells[index]["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg}}]
     await notebook.save()
-    async with viewer(tmp_path) as url, httpx2.AsyncClient(base_url=split(url)[0].rstrip("/")) as client:
+    async with viewer(tmp_path) as url, page(url) as client:
         got = await client.get(f"/api/runs/{run.id}/cells/{index}/outputs/0")
         home = await client.get("/")
+        async with httpx2.AsyncClient(base_url=split(url)[0].rstrip("/")) as stranger:  # a kernel on loopback, say
+            unread = [await stranger.get(path) for path in ("/api/runs", f"/api/runs/{run.id}/cells", "/")]
+    assert [r.status_code for r in unread] == [401] * 3
     assert got.status_code == 200 and got.headers["content-type"].startswith("image/svg+xml")
     assert got.headers["content-disposition"].startswith("attachment")
     assert "sandbox" in got.headers["content-security-policy"] and "default-src 'none'" in got.headers["content-security-policy"]

@@ -5,7 +5,8 @@ that changes something (any method but GET and HEAD) also needs the server's sec
 HttpOnly SameSite=Strict cookie that the printed URL sets or from an `Authorization: Bearer` header;
 an `Origin`, when sent, equal to the server's own (browsers send one with every POST; pages on other
 ports of this machine are same-site, so the cookie alone proves nothing); and a JSON body, which no
-HTML form and no `no-cors` fetch can send. Bound beyond loopback, reads need the secret too. Every
+HTML form and no `no-cors` fetch can send. Reads need the secret too, on loopback as well: a notebook
+kernel can reach loopback, and must not read other runs through the viewer. Every
 answer carries `nosniff`, a restrictive Content-Security-Policy, and frame and referrer denials.
 """
 
@@ -40,7 +41,7 @@ def cookie_name(port: int) -> str:
 
 def allowed_hosts(host: str, port: int, extra: tuple[str, ...] = ()) -> frozenset[str] | None:
     """The `Host` values a server bound to `host:port` answers; None (any) when bound to every interface,
-    where every request needs the secret instead."""
+    where no list can be known (every request still needs the secret)."""
     if host in ("0.0.0.0", "::", ""):
         return None
     names = {host, *extra}
@@ -55,7 +56,7 @@ class Guard:
     Args:
         app: The viewer app.
         token: The server's secret.
-        hosts: Accepted `Host` headers (None: any, and reads need the secret).
+        hosts: Accepted `Host` headers (None: any).
         port: The bound port (names the cookie).
     """
 
@@ -77,7 +78,7 @@ class Guard:
         by_header = self._valid(bearer)
         by_cookie = self._valid(request.cookies.get(self.cookie))
         if request.method in _READS:
-            if self.hosts is None and not (by_header or by_cookie or self._valid(request.query_params.get("token"))):
+            if not (by_header or by_cookie or self._valid(request.query_params.get("token"))):
                 return _error(401, "open the URL with ?token=... as printed by `seer view`")
             return None
         if not (by_header or by_cookie):
