@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import importlib.util
 import json
 import sys
@@ -106,9 +107,9 @@ async def timed_calls(call: Any, calls: int) -> list[float]:
 
 
 async def concurrent_wall(session: Session, name: str, calls: int, callers: int = 8) -> float:
-    """Seconds per call with `callers` sessions' worth of concurrent requests."""
+    """Seconds per call with `callers` connections' worth of concurrent requests (one session's token)."""
     assert session.scope is not None
-    clients = [session.scope.for_session(f"caller-{i}") for i in range(callers)]
+    clients = [dataclasses.replace(session.scope, service=None) for _ in range(callers)]
 
     async def worker(client: Any, n: int) -> None:
         for _ in range(n):

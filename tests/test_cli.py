@@ -41,6 +41,20 @@ def test_doctor_checks_a_real_kernel_and_an_mcp_round_trip() -> None:
     result = runner.invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
     assert "✓ MCP round trip: execute_code('1 + 1') returned 2" in result.output
+    assert "✓ kernels are confined by bubblewrap" in result.output
+
+
+def test_resume_says_why_a_run_without_an_agent_cannot_continue(tmp_path: Path) -> None:
+    from seer.run import RunDir
+
+    mcp = RunDir.create(tmp_path, "mcp", {})
+    mcp.update_record(argv=["seer", "mcp"], status="closed")
+    started = RunDir.create(tmp_path, "dead", {})
+    started.update_record(status="starting", pid=2**22 + 1)
+    said = [runner.invoke(app, ["resume", str(run.path)]) for run in (mcp, started)]
+    assert [r.exit_code for r in said] == [2, 2] and "needs a model" not in "".join(r.output for r in said)
+    assert "was a `seer mcp` session: its agent was the MCP client" in said[0].output.replace("\n", " ")
+    assert "stopped during start-up (status 'starting')" in said[1].output.replace("\n", " ")
 
 
 def test_doctor_checks_a_provider_and_says_what_to_fix_within_seconds(monkeypatch: pytest.MonkeyPatch, jupyter_server: tuple[str, str]) -> None:

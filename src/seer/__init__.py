@@ -3,7 +3,7 @@
 `import seer` stays light: the MCP SDK, uvicorn and the CLI load only when used.
 """
 
-from seer.environment import Environment, FileSpec, ModelSpec, SecretsPolicy, Timeouts
+from seer.environment import Environment, FileSpec, Limits, ModelSpec, SecretsPolicy, Timeouts
 from seer.errors import KernelDied, SandboxError, SeerError, SessionClosed, SpecError, ToolError
 from seer.run import RunDir
 from seer.sandbox import LocalSandbox, Sandbox
@@ -18,6 +18,7 @@ __all__ = [
     "Environment",
     "FileSpec",
     "KernelDied",
+    "Limits",
     "LocalSandbox",
     "ModelSpec",
     "notebook_tools",

@@ -13,7 +13,7 @@ import anyio
 
 from seer.environment import SandboxSpec
 from seer.errors import SandboxError
-from seer.sandbox.isolation import probe
+from seer.sandbox.isolation import HOST_GUARANTEE, probe
 from seer.sandbox.jupyter_api import JupyterServer
 
 __all__ = ["check_provider", "run_checks"]
@@ -86,9 +86,10 @@ async def run_checks(echo: Callable[[str], None] = print) -> bool:
             echo(f"  ✓ {module} {metadata.version(module)} ({purpose})")
     reason = probe()
     if reason is None:
-        echo("  ✓ bubblewrap isolates notebook kernels from scope servers")
+        echo(f"  ✓ kernels are confined by bubblewrap ({HOST_GUARANTEE.removeprefix('bubblewrap: ')})")
     else:
-        echo(f"  · kernel isolation unavailable ({reason}); scoped notebook sessions run without it, and say so")
+        echo(f"  · kernels are NOT confined ({reason}): code in a notebook can read what your user can; "
+             "sessions say so at start, and `[sandbox] isolation = \"required\"` refuses to run without it")
     echo("All required checks passed." if ok else "Some required checks failed; fix them and run `seer doctor` again.")
     return ok
 

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator, model_v
 
 from seer.errors import SpecError
 
-__all__ = ["Environment", "FileSpec", "ModelSpec", "ScopeSpec", "SecretsPolicy", "Timeouts"]
+__all__ = ["Environment", "FileSpec", "Limits", "ModelSpec", "ScopeSpec", "SecretsPolicy", "Timeouts"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*([<>=!~]=?.*)?$")
@@ -112,6 +112,22 @@ class Timeouts(_Spec):
     """Limit for the hidden set-up (init code, model loading)."""
 
 
+class Limits(_Spec):
+    """How much of a cell's output the notebook keeps, and how much memory the kernel may use."""
+
+    stream_kib: int = Field(64, gt=0)
+    """Of each stream of a cell (stdout, stderr), the notebook keeps the first and the last this many KiB
+    (counted in characters); a line in between says how much was cut, and the whole stream is written to
+    `artifacts/outputs/` as it arrives."""
+    display_mib: float = Field(16.0, gt=0)
+    """The most a cell's rich outputs (images, HTML, JSON) may take in the notebook; later ones go to
+    `artifacts/outputs/` and leave a line saying so."""
+    kernel_memory_gib: float | None = Field(None, gt=0)
+    """The most memory the kernel process may allocate (`RLIMIT_DATA`, set inside it at every start); a
+    cell that needs more fails with `MemoryError` (or kills the kernel, which is restarted) and its result
+    names the limit. None: no limit."""
+
+
 class ScopeSpec(_Spec):
     """A scoped session: the agent reaches the models only through an author's `@expose` functions."""
 
@@ -127,6 +143,10 @@ class ScopeSpec(_Spec):
     isolation: Literal["auto", "required", "off"] = "auto"
     """OS isolation of the notebook kernel (`notebook` mode): `auto` uses bubblewrap where it works and says
     so plainly where it does not; `required` refuses to start without it."""
+    call_timeout_s: float = Field(300.0, gt=0, le=7 * 86400, allow_inf_nan=False)
+    """Limit for one call of an exposed function (a server started for the session; a shared server has its
+    own, from `seer scope serve`'s environment). Past it the caller gets an error; the call itself runs on,
+    since a Python thread cannot be stopped, and calls that need the models answer `Busy` until it ends."""
 
     @model_validator(mode="after")
     def _one_source(self) -> ScopeSpec:
@@ -164,6 +184,11 @@ class SandboxSpec(_Spec):
     """`modal`: where to run, e.g. 'us-east'."""
     idle_timeout_s: float = Field(3600.0, gt=0)
     """`modal`: the sandbox ends itself after this long without use, even if Seer is killed."""
+    isolation: Literal["auto", "required", "off"] = "auto"
+    """`local`: confine the notebook kernel with bubblewrap (own PID namespace, no view of the harness, its
+    environment, your home or `.env`; writable workspace only). `auto` confines wherever bubblewrap works
+    and says once where it does not; `required` refuses to start without it. A scoped session follows
+    `scope.isolation` instead."""
 
     @property
     def reserved_cpus(self) -> float:
@@ -209,6 +234,8 @@ class Environment(_Spec):
     """Which host secrets may enter the sandbox."""
     timeouts: Timeouts = Field(default_factory=Timeouts)
     """Time limits."""
+    limits: Limits = Field(default_factory=Limits)
+    """Output size and kernel memory limits."""
     sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
     """Where the session runs (default: this machine)."""
     scope: ScopeSpec | None = None

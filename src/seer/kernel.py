@@ -24,6 +24,7 @@ from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
 from seer.errors import KernelDied
+from seer.spill import OutputCap, append_stream
 
 __all__ = ["CellRun", "Handler", "Kernel", "KernelLink", "LocalKernelLink", "Status"]
 
@@ -47,6 +48,8 @@ class CellRun:
     note: str | None = None
     """What the harness did that the agent must know (timeout, restart); `None` when nothing."""
     on_output: OutputHook | None = None
+    cap: OutputCap | None = None
+    """Bounds the outputs kept (and spills the rest); `None` keeps everything."""
     _idle: asyncio.Event = field(default_factory=asyncio.Event)
     _replied: asyncio.Event = field(default_factory=asyncio.Event)
     _reply_status: str = "ok"
@@ -57,18 +60,27 @@ class CellRun:
     def done(self) -> bool:
         return self._idle.is_set() and self._replied.is_set()
 
+    def _clear(self) -> None:
+        self.outputs.clear()
+        self._clear_on_next = False
+        if self.cap is not None:
+            self.cap.clear()
+
+    def _fit(self, content: dict[str, Any], kind: str, replacing: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        data, metadata = content["data"], content.get("metadata", {})
+        return self.cap.fit(data, metadata, kind=kind, replacing=replacing) if self.cap is not None else (data, metadata)
+
     def _add(self, msg_type: str, content: dict[str, Any]) -> None:
         if self._clear_on_next and msg_type != "clear_output":
-            self.outputs.clear()
-            self._clear_on_next = False
+            self._clear()
         if msg_type == "stream":
-            last = self.outputs[-1] if self.outputs else None
-            if last and last["output_type"] == "stream" and last["name"] == content["name"]:
-                last["text"] += content["text"]
+            if self.cap is not None:
+                self.cap.stream(self.outputs, content["name"], content["text"])
             else:
-                self.outputs.append({"output_type": "stream", "name": content["name"], "text": content["text"]})
+                append_stream(self.outputs, content["name"], content["text"])
         elif msg_type in ("display_data", "execute_result"):
-            output = {"output_type": msg_type, "data": content["data"], "metadata": content.get("metadata", {})}
+            data, metadata = self._fit(content, msg_type)
+            output = {"output_type": msg_type, "data": data, "metadata": metadata}
             if msg_type == "execute_result":
                 output["execution_count"] = content.get("execution_count")
             display_id = (content.get("transient") or {}).get("display_id")
@@ -77,23 +89,22 @@ class CellRun:
             self.outputs.append(output)
         elif msg_type == "update_display_data":
             display_id = (content.get("transient") or {}).get("display_id")
-            if display_id in self._displays:
-                self._displays[display_id]["data"] = content["data"]
-                self._displays[display_id]["metadata"] = content.get("metadata", {})
+            shown = self._displays.get(display_id)
+            if shown is not None:
+                shown["data"], shown["metadata"] = self._fit(content, shown["output_type"], shown["data"])
         elif msg_type == "error":
-            self.outputs.append(
-                {
-                    "output_type": "error",
-                    "ename": content.get("ename", "Error"),
-                    "evalue": content.get("evalue", ""),
-                    "traceback": content.get("traceback", []),
-                }
-            )
+            error = {
+                "output_type": "error",
+                "ename": content.get("ename", "Error"),
+                "evalue": content.get("evalue", ""),
+                "traceback": content.get("traceback", []),
+            }
+            self.outputs.append(self.cap.error(error) if self.cap is not None else error)
         elif msg_type == "clear_output":
             if content.get("wait"):
                 self._clear_on_next = True
             else:
-                self.outputs.clear()
+                self._clear()
         else:
             return
         if self.on_output is not None:
@@ -166,6 +177,7 @@ class LocalKernelLink:
         connection_file: Where to write the connection file (default: Jupyter's runtime folder).
         interrupt_mode: `message` when `argv` wraps the kernel in another process (bubblewrap), which a
             signal would hit instead of the kernel.
+        reap: Called after the kernel process is stopped, to end whatever it left behind.
     """
 
     def __init__(
@@ -177,13 +189,21 @@ class LocalKernelLink:
         log: IO[bytes] | None = None,
         connection_file: str | None = None,
         interrupt_mode: Literal["signal", "message"] = "signal",
+        reap: Callable[[], object] | None = None,
     ) -> None:
-        self._manager = _PinnedKernelManager(argv, interrupt_mode)
-        if connection_file:
-            self._manager.connection_file = connection_file
+        self._spec = (argv, interrupt_mode, connection_file)
+        self._manager = self._new_manager()
+        self._reap = reap
         self._launch = {"cwd": cwd, "env": env, "stdout": log, "stderr": log}
         self._client: AsyncKernelClient | None = None
         self._readers: list[asyncio.Task[None]] = []
+
+    def _new_manager(self) -> _PinnedKernelManager:
+        argv, interrupt_mode, connection_file = self._spec
+        manager = _PinnedKernelManager(argv, interrupt_mode)
+        if connection_file:
+            manager.connection_file = connection_file
+        return manager
 
     @property
     def pid(self) -> int | None:  # type: ignore[override]
@@ -232,7 +252,11 @@ class LocalKernelLink:
         await self._manager.interrupt_kernel()
 
     async def restart(self) -> None:
-        await self._manager.restart_kernel(now=True, **self._launch)
+        """Stop the kernel and all it left behind, then start it afresh on new ports (a stray child may
+        still hold the old ones for an instant)."""
+        await self.shutdown()
+        self._manager = self._new_manager()
+        await self._manager.start_kernel(**self._launch)
 
     async def is_alive(self) -> bool:
         return await self._manager.is_alive()
@@ -243,6 +267,8 @@ class LocalKernelLink:
     async def shutdown(self) -> None:
         if self._manager.has_kernel:
             await self._manager.shutdown_kernel(now=True)
+        if self._reap is not None:
+            await asyncio.to_thread(self._reap)
 
 
 class Kernel:
@@ -311,9 +337,15 @@ class Kernel:
         run._replied.set()
 
     async def execute(
-        self, code: str, *, timeout_s: float, on_output: OutputHook | None = None, store_history: bool = True
+        self,
+        code: str,
+        *,
+        timeout_s: float,
+        on_output: OutputHook | None = None,
+        store_history: bool = True,
+        cap: OutputCap | None = None,
     ) -> CellRun:
-        """Run `code` and return when it is done, timed out, or the kernel died.
+        """Run `code` and return when it is done, timed out, or the kernel died; `cap` bounds the outputs kept.
 
         Never raises for what the code does; the outcome is in `CellRun.status` and `CellRun.note`.
 
@@ -321,14 +353,14 @@ class Kernel:
             KernelDied: The kernel died and could not be restarted.
         """
         async with self._lock:
-            return await self._execute(code, timeout_s=timeout_s, on_output=on_output, store_history=store_history)
+            return await self._execute(code, timeout_s=timeout_s, on_output=on_output, store_history=store_history, cap=cap)
 
     async def _execute(
-        self, code: str, *, timeout_s: float, on_output: OutputHook | None, store_history: bool
+        self, code: str, *, timeout_s: float, on_output: OutputHook | None, store_history: bool, cap: OutputCap | None = None
     ) -> CellRun:
         if not self._connected:
             raise KernelDied("the kernel is not running; start or restart the session")
-        run = CellRun(code=code, on_output=on_output)
+        run = CellRun(code=code, on_output=on_output, cap=cap)
         msg_id = await self._link.execute(code, store_history=store_history)
         self._pending[msg_id] = run
         try:
@@ -337,6 +369,8 @@ class Kernel:
             self._pending.pop(msg_id, None)
             self._interrupted.discard(msg_id)
             run.duration_s = time.time() - run.started
+            if cap is not None:
+                cap.close()
         return run
 
     async def _wait(self, run: CellRun, msg_id: str, timeout_s: float) -> None:
@@ -405,9 +439,9 @@ class Kernel:
         if self.on_restart is not None:
             await self.on_restart()
 
-    async def execute_hidden(self, code: str, *, timeout_s: float) -> CellRun:
+    async def execute_hidden(self, code: str, *, timeout_s: float, cap: OutputCap | None = None) -> CellRun:
         """Run set-up code without touching the execution count; for use inside `on_restart`."""
-        return await self._execute(code, timeout_s=timeout_s, on_output=None, store_history=False)
+        return await self._execute(code, timeout_s=timeout_s, on_output=None, store_history=False, cap=cap)
 
     async def interrupt(self) -> bool:
         """Interrupt the running cell, if any.

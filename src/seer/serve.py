@@ -56,7 +56,8 @@ async def serve_session(env: Environment, runs_dir: Path, transport: str, host: 
             ready.set()
             return
         try:
-            holder["session"] = await Session.start(env, runs_dir=runs_dir)
+            with anyio.CancelScope(shield=True):  # a client that leaves early gets a run closed whole, not failed
+                holder["session"] = await Session.start(env, runs_dir=runs_dir)
             _say(f"session ready: {holder['session'].run.notebook_path}")
         except Exception as exc:  # every start failure must reach the client as a result, not a dead pipe
             problem.append(exc if isinstance(exc, SeerError) else SeerError(f"unexpected error: {exc!r}"))

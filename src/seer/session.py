@@ -17,7 +17,9 @@ client module and no model, and runs isolated where the machine allows (`seer.sc
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
+import logging
 import os
 import shutil
 import time
@@ -28,13 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from seer.environment import Environment
-from seer.errors import SandboxError, SeerError, SessionClosed, ToolError
+from seer.errors import KernelDied, SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
 from seer.notebook import Notebook
 from seer.placement import load_arguments, place_adapters
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
+from seer.sandbox.isolation import HOST_GUARANTEE, host_confinement
 from seer.sandbox.local import LocalSandbox
 from seer.sandbox.providers import make_sandbox
 from seer.sandbox.threads import ThreadAllowance, thread_allowance
@@ -42,9 +45,12 @@ from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
 from seer.scope.setup import install_client, kernel_isolation, start_scope, weight_confinement
 from seer.skills import Skill, read_skills
+from seer.spill import SPILL_FOLDER, OutputCap
 from seer.version import check_version, read_shipped_version
 
 __all__ = ["Cell", "Session"]
+
+log = logging.getLogger("seer")
 
 _LIBS = "libs"
 TOOLKIT = "seer_interp"
@@ -58,6 +64,42 @@ _FIND_TOOLKIT = (
 _LOADER = "loader"
 """Where the toolkit goes, in the sandbox's private folder, when the environment does not offer it: the
 hidden set-up still loads the models with it."""
+_BOUNDED_STREAMS = """\
+def _seer_bound(stream, most=1 << 20):
+    base, pending = type(stream), [0]
+
+    class BoundedStream(base):
+        def _seer_write(self, text):
+            for start in range(0, len(text), most):
+                pending[0] += base.write(self, text[start:start + most]) or 0
+                if pending[0] >= most:
+                    pending[0] = 0
+                    self.flush()
+            return len(text)
+
+        # IPython wraps `write` around every cell, then puts back what it found: stay beneath its wrapper
+        write = property(
+            lambda self: self.__dict__.get("_seer_outer") or self._seer_write,
+            lambda self, outer: self.__dict__.update(_seer_outer=None if getattr(outer, "__func__", None) is base.write else outer),
+        )
+
+    stream.__class__ = BoundedStream
+import sys as _sys
+for _stream in (_sys.stdout, _sys.stderr):
+    if type(_stream).__name__ == "OutStream":
+        _seer_bound(_stream)
+del _seer_bound, _sys, _stream
+if hasattr(get_ipython().history_manager, "outputs"):
+    get_ipython().events.register("post_run_cell", lambda result: get_ipython().history_manager.outputs.clear())
+"""
+"""ipykernel sends what a stream buffered every 0.2 s, whatever its size, so a print flood would reach the
+harness as one message of hundreds of MB; with this, a stream's messages carry at most 1 MiB. IPython 9
+also keeps every cell's printed text and displays in the kernel (for `%notebook`): dropped after each cell."""
+_MEMORY_LIMIT = """\
+import resource as _resource
+_resource.setrlimit(_resource.RLIMIT_DATA, ({limit}, {limit}))
+del _resource
+"""
 _SEEDING = """\
 import random as _random
 _random.seed({seed})
@@ -98,9 +140,9 @@ class Cell:
 
     def render(self, *, max_chars: int = 20_000, max_images: int = 8) -> tuple[str, list[bytes]]:
         """The text and images the agent is shown for this cell."""
-        shown = render_outputs(
-            self.run.outputs, max_chars=max_chars, max_images=max_images, where=f"cell {self.index} of notebook.ipynb"
-        )
+        spilled = self.run.cap.files if self.run.cap is not None else []
+        where = f"cell {self.index} of notebook.ipynb" + (f" and {', '.join(spilled)} in the run folder" if spilled else "")
+        shown = render_outputs(self.run.outputs, max_chars=max_chars, max_images=max_images, where=where)
         head = f"[cell {self.index} · {self.run.status} · {self.run.duration_s:.2f} s]\n"
         note = f"\n[{self.run.note}]" if self.run.note else ""
         return head + (shown.text or "(no output)\n") + note, shown.images
@@ -237,7 +279,7 @@ class Session:
         for index, cell in enumerate(self.notebook.cells):
             if cell["cell_type"] != "code" or cell["metadata"].get("seer", {}).get("status") not in ("ok", "error"):
                 continue
-            result = await self.kernel.execute_hidden(cell["source"], timeout_s=self.env.timeouts.cell_s)
+            result = await self.kernel.execute_hidden(cell["source"], timeout_s=self.env.timeouts.cell_s, cap=self._cap())
             replayed += 1
             if result.status != cell["metadata"]["seer"]["status"]:
                 failed.append(index)
@@ -263,13 +305,14 @@ class Session:
     async def _setup(self, reason: str) -> None:
         """Run the hidden set-up (seeding, model loading, init code) and record it in `run.json`, not in
         the notebook."""
-        code = (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "") + _loading_code(self.env, self.sandbox)
+        memory = self.env.limits.kernel_memory_gib
+        code = _MEMORY_LIMIT.format(limit=int(memory * 2**30)) if memory is not None else ""
+        code += _BOUNDED_STREAMS + (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "")
+        code += _loading_code(self.env, self.sandbox)
         if self.env.scope is not None:
             code += f"import {SCOPE_MODULE}\n"
         code += self.env.init_code
-        if not code.strip():
-            return
-        result = await self.kernel.execute_hidden(code, timeout_s=self.env.timeouts.setup_s)
+        result = await self.kernel.execute_hidden(code, timeout_s=self.env.timeouts.setup_s, cap=self._cap())
         shown = render_outputs(result.outputs, max_chars=20_000, max_images=0, where="run.json")
         record = self.run.read_record()
         record["setup"].append(
@@ -288,6 +331,13 @@ class Session:
 
     async def _after_restart(self) -> None:
         await self._setup("restart")
+
+    def _cap(self, cell_id: str | None = None) -> OutputCap:
+        """Output bounds from the environment's limits; a notebook cell's (`cell_id`) spill to the run folder."""
+        limits = self.env.limits
+        run_dir = self.run.path if cell_id is not None else None
+        return OutputCap(stream_chars=limits.stream_kib * 1024, display_bytes=int(limits.display_mib * 2**20),
+                         run_dir=run_dir, stem=f"cell-{cell_id}")  # fmt: skip
 
     def _check_open(self) -> None:
         if self._closed:
@@ -320,6 +370,8 @@ class Session:
             cell["source"] = source
             cell["outputs"] = []
             cell["metadata"]["seer"] = {"tool_call_id": call_id, "status": "running", "edited": True}
+            for old in (self.run.path / SPILL_FOLDER).glob(f"cell-{cell['id']}-*"):
+                old.unlink()
             return await self._run_cell(index, source, timeout_s)
 
     async def _run_cell(self, index: int, code: str, timeout_s: float | None) -> Cell:
@@ -334,7 +386,16 @@ class Session:
             self.notebook.changed(self.notebook.index_of(cell_id))
 
         started = time.perf_counter()
-        run = await self.kernel.execute(code, timeout_s=timeout_s or self.env.timeouts.cell_s, on_output=on_output)
+        try:
+            run = await self.kernel.execute(
+                code, timeout_s=timeout_s or self.env.timeouts.cell_s, on_output=on_output, cap=self._cap(cell_id)
+            )
+        except KernelDied as exc:  # the cell must not stay `running` in the notebook
+            meta.update(status="died", note=str(exc), duration_s=round(time.perf_counter() - started, 4))
+            self.notebook.changed(self.notebook.index_of(cell_id))
+            await self.notebook.save()
+            raise
+        _name_memory_limit(run, self.env.limits.kernel_memory_gib)
         cell["outputs"] = run.outputs
         cell["execution_count"] = run.execution_count
         meta.update(status=run.status, duration_s=round(time.perf_counter() - started, 4))
@@ -428,6 +489,8 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel
                                                       "functions": functions, "log": scope.log})  # fmt: skip
         if env.scope.mode == "notebook":
             kernel_env |= await install_client(sandbox, scope, _LIBS)
+    else:
+        run.update_record(isolation=await _confine_kernel(env, sandbox))
     if env.scope is not None and env.scope.mode == "tools":
         return None, scope
     try:
@@ -437,6 +500,58 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel
             await scope.close()
         raise
     return kernel, scope
+
+
+async def _confine_kernel(env: Environment, sandbox: Sandbox) -> dict[str, str]:
+    """Confine an ordinary session's local kernel where `sandbox.isolation` allows and bubblewrap works;
+    what the run record says about it.
+
+    Raises:
+        SandboxError: `isolation = "required"` and the kernel cannot be confined.
+    """
+    setting = env.sandbox.isolation
+    if env.sandbox.provider != "local":
+        return {"kernel": "none", "guarantee": f"the {env.sandbox.provider} sandbox is the boundary"}
+    reason = "sandbox.isolation is 'off'" if setting == "off" else await sandbox.isolation_problem()
+    if reason is None:
+        models = [path for spec in env.models for path in (spec.id, spec.adapter or "") if path and Path(path).is_dir()]
+        sandbox.confinement = host_confinement([*models, f"{sandbox.private}/{_LOADER}"])
+        return {"kernel": "bubblewrap", "guarantee": HOST_GUARANTEE}
+    if setting == "required":
+        raise SandboxError(f"sandbox.isolation is 'required' but the kernel cannot be confined: {reason}")
+    if setting == "auto":
+        _warn_unconfined(reason)
+    return {"kernel": "none", "guarantee": "none: the kernel runs as your user and can read what you can", "reason": reason}
+
+
+@functools.cache
+def _warn_unconfined(reason: str) -> None:
+    """Say once per process that kernels run unconfined, and why."""
+    log.warning("seer: notebook kernels are not confined (%s); code in them can read what your user can", reason)
+
+
+def _name_memory_limit(run: CellRun, gib: float | None) -> None:
+    """Add the kernel's memory limit to the note of a cell that ran out of memory or killed the kernel."""
+    if gib is None:
+        return
+    if any(_out_of_memory(o) for o in run.outputs):
+        said = (
+            f"The cell ran out of memory: the kernel may use {gib:g} GiB (limits.kernel_memory_gib). It is alive "
+            "and keeps its variables; free what you no longer need (del, gc.collect()) or work in smaller pieces."
+        )
+    elif run.status == "died":
+        said = f"The kernel may use {gib:g} GiB of memory (limits.kernel_memory_gib); passing it is a likely cause."
+    else:
+        return
+    run.note = f"{run.note} {said}" if run.note else said
+
+
+def _out_of_memory(output: dict[str, Any]) -> bool:
+    """A MemoryError (numpy's subclasses too) or an allocator's ENOMEM (torch on the CPU); not CUDA's."""
+    if output["output_type"] != "error":
+        return False
+    ename = output["ename"]
+    return (ename.endswith("MemoryError") and ename != "OutOfMemoryError") or "Cannot allocate memory" in output["evalue"]
 
 
 def _model_root(env: Environment, sandbox: Sandbox) -> str:

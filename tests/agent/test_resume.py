@@ -161,3 +161,17 @@ async def test_a_stopped_run_resumes_in_its_own_sandbox_on_every_provider(
     notebook = read_valid_notebook(path / "notebook.ipynb")
     assert [c.metadata.seer.status for c in notebook.cells] == ["ok", "interrupted", "ok"]
     assert cell_text(notebook.cells[2]) == "42\n"  # x came back from the replay, in the provider's new kernel
+
+
+def test_a_torn_last_line_is_set_aside_before_the_next_event_is_appended(tmp_path: Path) -> None:
+    from seer.agent.transcript import Transcript, read_events
+
+    path = tmp_path / "transcript.jsonl"
+    path.write_text('{"seq": 0, "kind": "user", "text": "task"}\n{"seq": 1, "kind": "model_tu')
+    transcript = Transcript(tmp_path)
+    transcript.append("resumed", note="after a kill")
+    events = read_events(path)
+    assert [(e["seq"], e["kind"]) for e in events] == [(0, "user"), (1, "resumed")]
+    assert all(line.startswith("{") and line.endswith("}") for line in path.read_text().splitlines())
+    (kept,) = (tmp_path / "artifacts").glob("transcript-torn-*.jsonl")
+    assert kept.read_text() == '{"seq": 1, "kind": "model_tu'

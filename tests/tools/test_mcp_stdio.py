@@ -125,3 +125,13 @@ async def test_a_session_that_cannot_start_answers_every_call_with_the_reason(tm
             again = await client.call_tool("read_notebook", {})
     assert result.is_error and "cannot create a run directory" in text_of(result)
     assert again.is_error and "pass a writable folder" in text_of(again)
+
+
+async def test_a_client_that_leaves_before_the_kernel_is_up_leaves_a_closed_run(tmp_path: Path) -> None:
+    async with stdio_seer(tmp_path):
+        pass  # initialize, then gone: the session is still starting in the background
+    with anyio.fail_after(60):
+        while not list(tmp_path.glob("*/run.json")) or json.loads(only_run(tmp_path).joinpath("run.json").read_text())["status"] in ("starting", "running"):
+            await anyio.sleep(0.1)
+    record = json.loads((only_run(tmp_path) / "run.json").read_text())
+    assert record["status"] == "closed" and "error" not in record

@@ -178,3 +178,12 @@ async def test_seer_run_view_serves_the_viewer_while_the_run_runs(tmp_path: Path
     out = done.stdout.decode()
     assert done.returncode == 0, out + done.stderr.decode()
     assert re.search(r"Seer viewer: http://127\.0\.0\.1:\d+/", out) and "stopped: finished" in out
+
+
+def test_a_run_killed_during_start_up_is_listed_as_failed(tmp_path: Path) -> None:
+    from seer.run import RunDir
+    from seer.viewer.runs import summarize
+
+    run = RunDir.create(tmp_path, "dead", {})
+    run.update_record(status="starting", pid=2**22 + 1)  # no such process
+    assert summarize(run.path)["status"] == "failed"

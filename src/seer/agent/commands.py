@@ -408,7 +408,9 @@ def resume(
         record = json.loads((run_dir / "run.json").read_text())
     except (OSError, json.JSONDecodeError):
         raise _fail(SeerError(f"{run_dir}: not a run directory (no readable run.json)")) from None
-    agent = record.get("agent", {})
+    agent = record.get("agent")
+    if not agent:
+        raise _fail(SeerError(_unresumable(run_dir, record)))
     plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
     try:
         chosen = _provider(
@@ -424,6 +426,16 @@ def resume(
     except SeerError as exc:
         raise _fail(exc) from None
     _report(run_dir.resolve(), outcome)
+
+
+def _unresumable(run_dir: Path, record: dict[str, Any]) -> str:
+    """Why a run with no agent in its record cannot be resumed, and what to do instead."""
+    if "mcp" in record.get("argv", [])[1:2]:
+        return (f"{run_dir} was a `seer mcp` session: its agent was the MCP client, which Seer cannot restart; "
+                "open its notebook, or start a new session with `seer mcp`")  # fmt: skip
+    return (f"{run_dir} stopped during start-up (status {record.get('status', 'unknown')!r}"
+            + (f": {record['error']}" if record.get("error") else "")
+            + ") before its agent began, so there is nothing to resume; start it again with `seer run`")
 
 
 def prompt(

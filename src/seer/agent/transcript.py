@@ -36,6 +36,7 @@ class Transcript:
         self.observer = observer
         """Called with each event after it is written (a terminal printer, a progress bar)."""
         self._artifacts = run_path / "artifacts"
+        _repair(self.path, self._artifacts)
         existing = read_events(self.path)
         self._seq = existing[-1]["seq"] + 1 if existing else 0
         self._images = len(list(self._artifacts.glob("image-*.png"))) if self._artifacts.exists() else 0
@@ -59,6 +60,19 @@ class Transcript:
         self._images += 1
         (self._artifacts / name).write_bytes(png)
         return f"artifacts/{name}"
+
+
+def _repair(path: Path, artifacts: Path) -> None:
+    """Cut a torn last line (the writer was killed mid-line) off `path` before anything is appended, so the
+    next event starts on a line of its own; the torn bytes are kept in `artifacts/`."""
+    data = path.read_bytes() if path.exists() else b""
+    if not data or data.endswith(b"\n"):
+        return
+    keep = data.rfind(b"\n") + 1
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / f"transcript-torn-{keep}.jsonl").write_bytes(data[keep:])
+    with path.open("rb+") as handle:
+        handle.truncate(keep)
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

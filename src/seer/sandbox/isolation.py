@@ -8,15 +8,17 @@ identity in a notebook-plus-scope session. Where bubblewrap is missing or cannot
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
+import os
 import shutil
 import subprocess
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-__all__ = ["GUARANTEE", "Confinement", "confine", "probe", "python_roots"]
+__all__ = ["GUARANTEE", "HOST_GUARANTEE", "Confinement", "confine", "host_confinement", "probe", "python_roots"]
 
 GUARANTEE = (
     "bubblewrap: the kernel runs in its own PID, IPC and user namespaces with no capabilities; it sees "
@@ -24,8 +26,27 @@ GUARANTEE = (
     "environment, model cache or process"
 )
 """What an isolated kernel is promised, as recorded in `run.json`."""
+HOST_GUARANTEE = (
+    "bubblewrap: the kernel runs in its own PID, IPC and user namespaces with no capabilities; it sees the "
+    "system folders, its Python and the models it loads read-only, the workspace and the Hugging Face hub "
+    "cache writable, and not the harness's process, environment, .env, run records or your home"
+)
+"""What a confined kernel of an ordinary session is promised, as recorded in `run.json`."""
 _SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/etc")
 
+
+def host_confinement(paths: list[str]) -> Confinement:
+    """The confinement of an ordinary session's kernel: `paths` (model folders, the loader) readable, the
+    Hugging Face hub cache writable at the place this machine keeps it, caches of torch and Seer readable.
+    Never the Hugging Face home itself: its `token` file is a secret."""
+    home = Path(os.environ.get("HF_HOME") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "huggingface")
+    hub = Path(os.environ.get("HF_HUB_CACHE") or home / "hub")
+    with contextlib.suppress(OSError):
+        hub.mkdir(parents=True, exist_ok=True)
+    caches = [os.environ[name] for name in ("TORCH_HOME", "SEER_CACHE") if name in os.environ]
+    readable = tuple(str(Path(p).resolve()) for p in [*paths, *caches] if Path(p).exists())
+    env = [("HF_HUB_CACHE", str(hub))] + [(name, os.environ[name]) for name in ("TORCH_HOME", "SEER_CACHE") if name in os.environ]
+    return Confinement(readable=readable, writable=(str(hub),) if hub.is_dir() else (), env=tuple(env))
 
 @dataclass(frozen=True)
 class Confinement:
@@ -37,6 +58,12 @@ class Confinement:
     """
 
     hide: tuple[str, ...] = field(default_factory=tuple)
+    readable: tuple[str, ...] = field(default_factory=tuple)
+    """More host paths the kernel may read (a model's folder, the model loader)."""
+    writable: tuple[str, ...] = field(default_factory=tuple)
+    """More host paths the kernel may write (the Hugging Face hub cache, so downloads work)."""
+    env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    """Variables set for the kernel (where those paths are)."""
 
 
 @cache
@@ -76,9 +103,10 @@ def confine(argv: list[str], *, python: str, workspace: str, readable: list[str]
     for path in python_roots(python):
         if not any(path == s or path.startswith(s + "/") for s in _SYSTEM):
             args += ["--ro-bind", path, path]
-    for path in readable:
+    for path in [*readable, *confinement.readable]:
         args += ["--ro-bind", path, path]
-    args += ["--bind", workspace, workspace]
+    for path in [workspace, *confinement.writable]:
+        args += ["--bind", path, path]
     for device in sorted(glob.glob("/dev/nvidia*")):  # GPUs stay usable
         args += ["--dev-bind", device, device]
     for path in confinement.hide:

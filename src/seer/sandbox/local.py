@@ -21,6 +21,7 @@ from seer.errors import SandboxError
 from seer.kernel import Kernel, LocalKernelLink
 from seer.sandbox.base import ExecResult, Service
 from seer.sandbox.isolation import Confinement, confine, probe
+from seer.sandbox.reap import TAG, kill_tagged, new_tag
 from seer.sandbox.threads import SessionRegistry
 
 __all__ = ["LocalSandbox", "PASSTHROUGH"]
@@ -137,11 +138,13 @@ class LocalSandbox:
             folder.mkdir(parents=True, exist_ok=True)
             connection_file = str(folder / "connection.json")
             argv = confine(argv, python=self.python, workspace=self.workspace, readable=[str(folder)], confinement=self.confinement)
-            base = {k: v for k, v in base.items() if k not in _CACHES} | {"HOME": "/tmp/home"}
+            base = {k: v for k, v in base.items() if k not in _CACHES} | {"HOME": "/tmp/home"} | dict(self.confinement.env)
+        tag = new_tag()
         link = LocalKernelLink(
             argv,
             cwd=self.workspace,
-            env={**base, **env},
+            env={**base, **env, TAG: tag},
+            reap=lambda: kill_tagged(tag),
             log=self._log,
             connection_file=connection_file,
             interrupt_mode="signal" if self.confinement is None else "message",

@@ -2,6 +2,6 @@
 may call. `expose`, `schema` and `server` run inside the sandbox (shipped as `seer_scope`, standard
 library only); `client`, `library` and `setup` are the harness side."""
 
-from .expose import expose, models, session_state
+from .expose import expose, models, session_state, time_left
 
-__all__ = ["expose", "models", "session_state"]
+__all__ = ["expose", "models", "session_state", "time_left"]

@@ -18,16 +18,19 @@ def ask(prompt: str, max_new_tokens: int = 40) -> str:
 `models()` returns the models the scope server loaded, by name, from any module the interface imports.
 `session_state()` is a dict private to the calling session (several sessions may share one server).
 Calls run one at a time, since a model's hooks are shared; `@expose(concurrent=True)` lets a function
-that touches no shared state run alongside others.
+that touches no shared state run alongside others. A call past the server's limit answers an error but
+runs on (a Python thread cannot be stopped); a long loop can end itself when `time_left()` reaches 0.
 """
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
-__all__ = ["CONCURRENT", "EXPOSED", "expose", "models", "session_state"]
+__all__ = ["CONCURRENT", "EXPOSED", "expose", "models", "session_state", "time_left"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -66,3 +69,9 @@ def models() -> dict[str, tuple[Any, Any]]:
 def session_state() -> dict[str, Any]:
     """A dict private to the session making the current call, kept between its calls."""
     return _SESSIONS.setdefault(getattr(_CALLER, "session", "default"), {})
+
+
+def time_left() -> float:
+    """Seconds before the current call's limit (negative once past it; infinite outside a call)."""
+    deadline = getattr(_CALLER, "deadline", None)
+    return math.inf if deadline is None else deadline - time.monotonic()

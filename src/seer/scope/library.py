@@ -1,6 +1,6 @@
 """The notebook side of a scoped session: a module generated from the scope server's manifest, whose
 functions call the exposed ones. The kernel imports it as `scope`; it holds the server's URL and a
-token (from its environment), never the weights.
+session's token (from its environment; never the server's own token), never the weights.
 
 The same manifest makes the agent's tools (`seer.tools.scoped`), so both ways of handing an interface
 to the agent describe the same functions with the same words.
@@ -9,6 +9,8 @@ to the agent describe the same functions with the same words.
 from __future__ import annotations
 
 from typing import Any
+
+from seer.scope.server import MAX_BODY_BYTES
 
 __all__ = ["MODULE", "client_source"]
 
@@ -38,15 +40,14 @@ class ScopeError(Exception):
 
 
 def _call(name: str, arguments: dict[str, Any]) -> Any:
+    data = _json.dumps(arguments).encode()
+    if len(data) > {max_body}:
+        raise ScopeError(f"BadArguments: {{name}}: {{len(data)}} bytes of JSON arguments; the scope server takes at most {max_body}")
     request = _request.Request(
         f"{{_os.environ['SEER_SCOPE_URL']}}/call/{{name}}",
-        data=_json.dumps(arguments).encode(),
+        data=data,
         method="POST",
-        headers={{
-            "Authorization": f"Bearer {{_os.environ['SEER_SCOPE_TOKEN']}}",
-            "X-Seer-Session": _os.environ.get("SEER_SCOPE_SESSION", "default"),
-            "Content-Type": "application/json",
-        }},
+        headers={{"Authorization": f"Bearer {{_os.environ['SEER_SCOPE_TOKEN']}}", "Content-Type": "application/json"}},
     )
     try:
         with _OPENER.open(request) as reply:
@@ -97,4 +98,4 @@ def client_source(manifest: list[dict[str, Any]]) -> str:
     """Python source of the `scope` module for `manifest` (the scope server's `/manifest`)."""
     listing = "\n".join(f"- `{spec['name']}`: {spec['description'].splitlines()[0]}" for spec in manifest)
     names = [spec["name"] for spec in manifest]
-    return _HEADER.format(listing=listing, names=names) + "".join(_function(spec) for spec in manifest)
+    return _HEADER.format(listing=listing, names=names, max_body=MAX_BODY_BYTES) + "".join(_function(spec) for spec in manifest)

@@ -63,7 +63,8 @@ async def start_scope(
     env: Environment, sandbox: Sandbox, session: str, models: list[dict[str, Any]], server_env: dict[str, str]
 ) -> ScopeServer:
     """Start this session's scope server with `models` and `server_env` added to its environment, or
-    connect to the shared one; check it answers.
+    connect to the shared one; check its version; return a client holding a token of `session`'s own
+    (the server's token stays with the harness: this function drops it).
 
     Raises:
         SandboxError: The server did not start, or the shared one does not answer.
@@ -71,24 +72,32 @@ async def start_scope(
     assert env.scope is not None
     spec = env.scope
     if spec.interface is not None:
-        server = await ScopeServer.start(sandbox, spec.interface, models=models, start_timeout_s=env.timeouts.setup_s, env=server_env)
-        server.session = session
+        owner = await ScopeServer.start(sandbox, spec.interface, models=models, start_timeout_s=env.timeouts.setup_s,
+                                        call_timeout_s=spec.call_timeout_s, env=server_env)  # fmt: skip
     else:
         assert spec.server is not None and spec.token_file is not None
-        server = ScopeServer.connect(spec.server, spec.token_file).for_session(session)
+        owner = ScopeServer.connect(spec.server, spec.token_file)
     try:
-        state = await server.state()
-        check_version(f"the scope server at {server.url}", state.get("version", "unknown"))
-    except ToolError as exc:
-        await server.close()
-        raise SandboxError(f"scope.server: {exc}; start it with `seer scope serve` or fix the URL") from None
-    except SandboxError:
-        await server.close()
+        check_version(f"the scope server at {owner.url}", (await owner.state()).get("version", "unknown"))
+        server = await owner.for_session(session)
+    except BaseException as exc:
+        await owner.close()
+        if isinstance(exc, ToolError):
+            raise SandboxError(f"scope.server: {exc}; start it with `seer scope serve` or fix the URL") from None
         raise
+    server.service, owner.service = owner.service, None  # the session stops the server it started
+    await owner.close()
     return server
 
 
 async def install_client(sandbox: Sandbox, server: ScopeServer, libs: str) -> dict[str, str]:
-    """Write the `scope` module into the kernel's libraries; returns the variables the kernel needs."""
+    """Write the `scope` module into the kernel's libraries; returns the variables the kernel needs (the
+    URL and the session's token, never the server's own).
+
+    Raises:
+        ValueError: `server` holds the server's own token rather than a session's.
+    """
+    if server.session is None:
+        raise ValueError("the kernel gets a session's token: pass the client `ScopeServer.for_session` returned")
     await sandbox.write_file(f"{libs}/{MODULE}.py", client_source(await server.manifest()).encode())
-    return {"SEER_SCOPE_URL": server.url, "SEER_SCOPE_TOKEN": server.token, "SEER_SCOPE_SESSION": server.session}
+    return {"SEER_SCOPE_URL": server.url, "SEER_SCOPE_TOKEN": server.token}

@@ -1,7 +1,9 @@
 """`seer scope serve`: one scope server, its models loaded once, for many sessions and agents.
 
-Sessions join it with `[scope] server = URL` and `token_file = PATH` in their environment; each
-session's calls carry its run id, so an interface keeps per-session state with `session_state()`.
+Sessions join it with `[scope] server = URL` and `token_file = PATH` in their environment. The token
+file holds the server's own token, for harnesses only: each session's harness opens a session with it
+(named by the run id) and hands its agent or kernel that session's token alone, so an interface keeps
+per-session state with `session_state()` that no other session can name.
 """
 
 from __future__ import annotations
@@ -37,8 +39,9 @@ async def serve_shared(env: Environment, folder: Path, *, port: int, say: Callab
     try:
         await place_adapters(env.models, sandbox, root)
         models = [load_arguments(spec, root) for spec in env.models]
-        server = await ScopeServer.start(sandbox, env.scope.interface, models=models, port=port, start_timeout_s=env.timeouts.setup_s)
-        say(f"scope server: {server.url}\ntoken file:   {root}/token\nlog:          {server.log}")
+        server = await ScopeServer.start(sandbox, env.scope.interface, models=models, port=port, start_timeout_s=env.timeouts.setup_s,
+                                        call_timeout_s=env.scope.call_timeout_s)  # fmt: skip
+        say(f"scope server: {server.url}\ntoken file:   {root}/token (harnesses only: sessions get their own)\nlog:          {server.log}")
         say(f'join it from an environment:\n[scope]\nserver = "{server.url}"\ntoken_file = "{root}/token"')
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(stop_on_signal, tasks.cancel_scope)

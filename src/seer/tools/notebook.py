@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from seer.errors import ToolError
 from seer.outputs import render_outputs
 from seer.tools.base import ToolContext, ToolResult, Toolset
@@ -10,7 +13,22 @@ __all__ = ["notebook_tools"]
 
 notebook_tools = Toolset("notebook")
 
+_WEEK_S = 7 * 86400
+"""The longest a cell may be given."""
 _PREVIEW_CHARS = 300
+_SOURCE_CHARS = 6_000
+"""A cell source longer than this is shown by its head and tail."""
+_READ_CHARS = 60_000
+"""read_notebook stops after the cell that takes its answer past this."""
+
+
+def _cut(source: str, index: int) -> str:
+    """The source, or its head and tail with a line saying how much is not shown."""
+    if len(source) <= _SOURCE_CHARS:
+        return source
+    keep = _SOURCE_CHARS // 2
+    note = f"[... {len(source) - 2 * keep:,} characters of cell {index}'s source not shown here; notebook.ipynb has it whole ...]"
+    return f"{source[:keep]}\n{note}\n{source[-keep:]}"
 
 
 @notebook_tools.tool
@@ -24,8 +42,9 @@ async def execute_code(ctx: ToolContext, code: str, timeout_s: float | None = No
         code: Python source to run. IPython syntax (`%magic`, `!shell`) works.
         timeout_s: Seconds before the cell is interrupted; defaults to the environment's cell timeout.
     """
-    if timeout_s is not None and timeout_s <= 0:
-        raise ToolError(f"timeout_s must be positive (got {timeout_s}); leave it out to use the default")
+    if timeout_s is not None and not (math.isfinite(timeout_s) and 0 < timeout_s <= _WEEK_S):
+        raise ToolError(f"timeout_s must be a number of seconds above 0 and at most {_WEEK_S} (got {timeout_s}); "
+                        "leave it out to use the default")  # fmt: skip
     cell = await ctx.session.execute(code, timeout_s=timeout_s, call_id=ctx.call_id)
     text, images = cell.render()
     return ToolResult(text, images, is_error=cell.run.status in ("error", "died", "timeout"))
@@ -66,6 +85,7 @@ async def add_markdown(ctx: ToolContext, source: str, index: int | None = None) 
 @notebook_tools.tool
 async def read_notebook(ctx: ToolContext, start: int = 0, end: int | None = None) -> str:
     """Show the notebook compactly: each cell's number, kind, status, source and a short output preview.
+    Long sources are shortened, and a long answer stops early and says where to go on.
 
     Args:
         start: First cell to show (counting from 0).
@@ -74,22 +94,32 @@ async def read_notebook(ctx: ToolContext, start: int = 0, end: int | None = None
     cells = ctx.session.notebook.cells
     if not cells:
         return "The notebook is empty."
-    lines = [f"{len(cells)} cell(s). Showing {start} to {min(end or len(cells), len(cells)) - 1}."]
-    for index in range(max(0, start), min(end if end is not None else len(cells), len(cells))):
-        cell = cells[index]
-        if cell["cell_type"] == "markdown":
-            lines.append(f"--- [{index}] markdown\n{cell['source']}")
-            continue
-        meta = cell["metadata"].get("seer", {})
-        lines.append(f"--- [{index}] code · {meta.get('status', '?')} · exec {cell.get('execution_count')}")
-        lines.append(cell["source"])
-        images = sum(1 for o in cell["outputs"] if "image/png" in o.get("data", {}))
-        texts = [o for o in cell["outputs"] if "image/png" not in o.get("data", {})]
-        preview = render_outputs(texts, max_chars=_PREVIEW_CHARS, max_images=0, where=f"cell {index}")
-        if preview.text.strip():
-            lines.append("→ " + preview.text.strip().replace("\n", "\n  "))
-        if images:
-            lines.append(f"→ {images} image(s)")
+    stop = min(end if end is not None else len(cells), len(cells))
+    blocks: list[str] = []
+    used = 0
+    for index in range(max(0, start), stop):
+        if used > _READ_CHARS:
+            blocks.append(f"[... stopped here to keep this answer short; call read_notebook(start={index}) for the rest]")
+            stop = index
+            break
+        blocks.append(_describe(cells[index], index))
+        used += len(blocks[-1])
+    return "\n".join([f"{len(cells)} cell(s). Showing {start} to {stop - 1}.", *blocks])
+
+
+def _describe(cell: dict[str, Any], index: int) -> str:
+    """One cell for read_notebook: its header, source (shortened if long) and a preview of its outputs."""
+    if cell["cell_type"] == "markdown":
+        return f"--- [{index}] markdown\n{_cut(cell['source'], index)}"
+    meta = cell["metadata"].get("seer", {})
+    lines = [f"--- [{index}] code · {meta.get('status', '?')} · exec {cell.get('execution_count')}", _cut(cell["source"], index)]
+    images = sum(1 for o in cell["outputs"] if "image/png" in o.get("data", {}))
+    texts = [o for o in cell["outputs"] if "image/png" not in o.get("data", {})]
+    preview = render_outputs(texts, max_chars=_PREVIEW_CHARS, max_images=0, where=f"cell {index}")
+    if preview.text.strip():
+        lines.append("→ " + preview.text.strip().replace("\n", "\n  "))
+    if images:
+        lines.append(f"→ {images} image(s)")
     return "\n".join(lines)
 
 

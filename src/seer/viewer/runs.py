@@ -52,6 +52,8 @@ def summarize(run: Path) -> dict[str, Any] | None:
     status = record.get("status", "unknown")
     if status == "running" and not pid_alive(record.get("pid")):
         status = "interrupted"  # the process that ran it is gone: `seer resume` can continue it
+    elif status == "starting" and not pid_alive(record.get("pid")):
+        status = "failed"  # killed during start-up: nothing ran
     if status == "stopped":
         reason = stop.get("reason")
         status = "failed" if reason == "error" else f"stopped: {stop.get('limit') or _STOPPED_BY.get(reason, reason)}"
