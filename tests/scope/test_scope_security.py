@@ -136,10 +136,22 @@ async def test_a_session_can_neither_read_nor_write_another_sessions_state(
         remember("x" * (MAX_BODY_BYTES + 1))
 
 
+async def test_a_web_page_or_a_rebound_name_cannot_reach_the_scope_server(server: ScopeServer, join: Join) -> None:
+    one = await join("one")
+    port = server.url.rsplit(":", 1)[1]
+    async with httpx2.AsyncClient(base_url=server.url, headers=bearer(one.token)) as raw:
+        rebound = await raw.post("/call/remember", json={"note": "x"}, headers={"Host": f"attacker.example:{port}"})
+        from_page = await raw.post("/call/remember", json={"note": "x"}, headers={"Origin": "http://127.0.0.1:9"})
+        by_name = await raw.get("/state", headers={"Host": f"localhost:{port}"})
+    assert rebound.status_code == 421 and "attacker.example" in rebound.json()["error"]["message"]
+    assert from_page.status_code == 403 and "web pages are refused" in from_page.json()["error"]["message"]
+    assert by_name.status_code == 200 and by_name.json()["sessions"] == {}  # neither refused call ran
+
+
 def ask_without_body(port: int, token: str, length: int) -> bytes:
     """Send a POST's headers announcing `length` bytes but no body; the whole answer, read until the server
     closes (it would hang, and the read time out, if the server waited for the body)."""
-    head = (f"POST /call/remember HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+    head = (f"POST /call/remember HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {token}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n")  # fmt: skip
     answer = b""
     with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:

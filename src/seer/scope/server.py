@@ -16,7 +16,8 @@ the traceback on stderr. Routes:
   token sees every session's).
 - `POST /call/<name>` (JSON arguments): runs as the token's session (the server token's is `default`).
 
-Every token is checked before a body is read; a body over `MAX_BODY_BYTES` is refused unread (413). A
+Every request needs a `Host` naming this server (`127.0.0.1:PORT` or `localhost:PORT`) and no `Origin`
+(no web page may call it); every token is checked before a body is read; a body over `MAX_BODY_BYTES` is refused unread (413). A
 call that runs past `--call-timeout-s` answers `CallTimeout`, and one that cannot get the models in that
 time answers `Busy`; a Python thread cannot be stopped, so a runaway call runs on (holding the models,
 unless `concurrent`) while the server keeps answering. Every answer is scrubbed of the identity of the
@@ -122,6 +123,8 @@ def _shipped_version() -> str:
 class _State:
     token = b""
     """The server's own token (the harness's): it opens sessions and sees them all."""
+    hosts: frozenset[str] = frozenset()
+    """The `Host` values this server answers (its loopback address and port): a DNS-rebinding name is not one."""
     sessions_by_token: dict[bytes, str] = {}
     """Each session token's SHA-256, to the session it names."""
     call_timeout_s = 300.0
@@ -220,9 +223,16 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, {"error": {"type": kind, "message": message}})
 
     def _authorised(self) -> bool:
-        """Whether the request carries the server's token or a session's (setting `master` and `session`);
-        answers 401 if not. Nothing of the body has been read yet."""
+        """Whether the request names this server in `Host`, comes from no web page (no `Origin`), and
+        carries the server's token or a session's (setting `master` and `session`); answers 421, 403 or
+        401 if not. Nothing of the body has been read yet."""
         self.unread = self.headers.get("Content-Length", "0").strip() != "0" or "Transfer-Encoding" in self.headers
+        if self.headers.get("Host", "").lower() not in _State.hosts:
+            self._error(421, "MisdirectedRequest", f"this server answers to {' or '.join(sorted(_State.hosts))}, not Host {self.headers.get('Host')!r}")
+            return False
+        if "Origin" in self.headers:
+            self._error(403, "Forbidden", "requests from web pages are refused: the scope server serves its harness and kernels only")
+            return False
         scheme, _, token = self.headers.get("Authorization", "").partition(" ")
         given = token.strip().encode()
         if scheme == "Bearer" and given:
@@ -388,7 +398,9 @@ def main() -> None:
     except BaseException:
         traceback.print_exc()  # through the scrubbed stderr
         sys.exit(1)
-    args.port_file.write_text(str(server.server_address[1]))
+    port = server.server_address[1]
+    _State.hosts = frozenset({f"127.0.0.1:{port}", f"localhost:{port}"})
+    args.port_file.write_text(str(port))
     server.serve_forever()
 
 
