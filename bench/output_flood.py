@@ -30,7 +30,7 @@ from typing import Any
 import psutil
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
-from tool_latency import machine  # noqa: E402
+from tool_latency import machine, save_and_print  # noqa: E402
 
 from seer.environment import Environment  # noqa: E402
 from seer.session import Session  # noqa: E402
@@ -105,9 +105,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         report = asyncio.run(measure(args.mb, args.baseline_mb, args.repeats, Path(folder)))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(format_table(report))
+    save_and_print(args.out, report, format_table)
     return 0
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import secrets
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[1])]
-from tool_latency import machine, summary_ms  # noqa: E402
+from tool_latency import machine, save_and_print, summary_ms  # noqa: E402
 
 from seer.environment import Environment  # noqa: E402
 from seer.kernel import Kernel  # noqa: E402
@@ -93,9 +92,7 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         report = asyncio.run(measure(args.calls, Path(folder)))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(format_table(report))
+    save_and_print(args.out, report, format_table)
     return 0
 
 

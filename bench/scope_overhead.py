@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from tool_latency import machine, percentile, summary_ms  # noqa: E402
+from tool_latency import machine, save_and_print, percentile, summary_ms  # noqa: E402
 
 from seer.environment import Environment  # noqa: E402
 from seer.session import Session  # noqa: E402
@@ -187,9 +187,7 @@ def main() -> int:
     jupyter = {"url": args.jupyter_url, "token_env": args.token_env} if args.jupyter_url else None
     with tempfile.TemporaryDirectory() as folder:
         report = asyncio.run(measure(args.calls, Path(folder), jupyter))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2))
-    print(format_table(report))
+    save_and_print(args.out, report, format_table)
     return 0
 
 

@@ -35,7 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -320,6 +320,13 @@ async def measure_seer(calls: int, root: Path) -> dict[str, Any]:
 
 
 # --- report ------------------------------------------------------------------------------------------
+
+
+def save_and_print(out: Path, report: dict[str, Any], table: Callable[[dict[str, Any]], str]) -> None:
+    """Write `report` as JSON to `out` and print its table for bench/RESULTS.md."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2))
+    print(table(report))
 
 
 def machine() -> dict[str, Any]:
