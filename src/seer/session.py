@@ -17,9 +17,7 @@ client module and no model, and runs isolated where the machine allows (`seer.sc
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
-import logging
 import os
 import shutil
 import time
@@ -37,7 +35,7 @@ from seer.placement import load_arguments, place_adapters
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
-from seer.sandbox.isolation import HOST_GUARANTEE, host_confinement
+from seer.sandbox.isolation import HOST_GUARANTEE, decide, host_confinement
 from seer.sandbox.local import LocalSandbox
 from seer.sandbox.providers import make_sandbox
 from seer.sandbox.threads import ThreadAllowance, thread_allowance
@@ -49,8 +47,6 @@ from seer.spill import SPILL_FOLDER, OutputCap
 from seer.version import check_version, read_shipped_version
 
 __all__ = ["Cell", "Session"]
-
-log = logging.getLogger("seer")
 
 _LIBS = "libs"
 TOOLKIT = "seer_interp"
@@ -509,25 +505,14 @@ async def _confine_kernel(env: Environment, sandbox: Sandbox) -> dict[str, str]:
     Raises:
         SandboxError: `isolation = "required"` and the kernel cannot be confined.
     """
-    setting = env.sandbox.isolation
     if env.sandbox.provider != "local":
         return {"kernel": "none", "guarantee": f"the {env.sandbox.provider} sandbox is the boundary"}
-    reason = "sandbox.isolation is 'off'" if setting == "off" else await sandbox.isolation_problem()
-    if reason is None:
+    confine, record = await decide(env.sandbox.isolation, "sandbox.isolation", sandbox.isolation_problem, HOST_GUARANTEE,
+                                   "none: the kernel runs as your user and can read what you can")  # fmt: skip
+    if confine:
         models = [path for spec in env.models for path in (spec.id, spec.adapter or "") if path and Path(path).is_dir()]
         sandbox.confinement = host_confinement([*models, f"{sandbox.private}/{_LOADER}"])
-        return {"kernel": "bubblewrap", "guarantee": HOST_GUARANTEE}
-    if setting == "required":
-        raise SandboxError(f"sandbox.isolation is 'required' but the kernel cannot be confined: {reason}")
-    if setting == "auto":
-        _warn_unconfined(reason)
-    return {"kernel": "none", "guarantee": "none: the kernel runs as your user and can read what you can", "reason": reason}
-
-
-@functools.cache
-def _warn_unconfined(reason: str) -> None:
-    """Say once per process that kernels run unconfined, and why."""
-    log.warning("seer: notebook kernels are not confined (%s); code in them can read what your user can", reason)
+    return record
 
 
 def _name_memory_limit(run: CellRun, gib: float | None) -> None:

@@ -11,14 +11,20 @@ from __future__ import annotations
 import contextlib
 import glob
 import json
+import logging
 import os
 import shutil
 import subprocess
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-__all__ = ["GUARANTEE", "HOST_GUARANTEE", "Confinement", "confine", "host_confinement", "probe", "python_roots"]
+from seer.errors import SandboxError
+
+__all__ = ["GUARANTEE", "HOST_GUARANTEE", "Confinement", "confine", "decide", "host_confinement", "probe", "python_roots"]
+
+log = logging.getLogger("seer")
 
 GUARANTEE = (
     "bubblewrap: the kernel runs in its own PID, IPC and user namespaces with no capabilities; it sees "
@@ -64,6 +70,25 @@ class Confinement:
     """More host paths the kernel may write (the Hugging Face hub cache, so downloads work)."""
     env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     """Variables set for the kernel (where those paths are)."""
+
+
+async def decide(
+    setting: str, field: str, problem: Callable[[], Awaitable[str | None]], guarantee: str, unconfined: str
+) -> tuple[bool, dict[str, str]]:
+    """Whether to confine a kernel under `setting` (`auto`, `required` or `off`, the value of `field`),
+    given `problem` (the sandbox's `isolation_problem`); and what `run.json` records. An unconfined kernel
+    is announced in the log, once per session start.
+
+    Raises:
+        SandboxError: `setting` is `required` and the kernel cannot be confined.
+    """
+    reason = f"{field} is 'off'" if setting == "off" else await problem()
+    if reason is None:
+        return True, {"kernel": "bubblewrap", "guarantee": guarantee}
+    if setting == "required":
+        raise SandboxError(f"{field} is 'required' but the kernel cannot be isolated: {reason}")
+    log.warning("seer: the notebook kernel is NOT isolated (%s). %s", reason, unconfined)
+    return False, {"kernel": "none", "guarantee": unconfined, "reason": reason}
 
 
 @cache

