@@ -24,14 +24,15 @@ def test_the_five_tasks_load_and_are_listed() -> None:
 def test_the_ground_truth_is_nowhere_the_agent_can_look(name: str) -> None:
     task = find_task(name)
     assert task is not None
-    shown = (task.agent_prompt + system_prompt(task.environment)).lower()
-    secret = task.ground_truth.get("secret")
-    if secret:
-        assert secret.lower() not in shown
-        assert all(secret.lower() not in (m.adapter or "") or m.hidden for m in task.environment.models)
-    assert all(m.hidden for m in task.environment.models if m.adapter)
-    if task.baseline and task.rubric["check"]["kind"] == "secret" and name != "refusal-direction":
-        assert secret not in task.baseline.read_text().lower()  # the plan holds no answer
+    for variant in range(len(task.variants)) or [None]:
+        env = task.environment_for(variant)
+        shown = (task.agent_prompt + system_prompt(env)).lower()
+        secret = task.truth(variant).get("secret")
+        if secret:
+            assert secret.lower() not in shown
+        assert all(m.hidden for m in env.models if m.adapter)
+        if secret and task.baseline and name != "refusal-direction":
+            assert secret not in task.baseline.read_text().lower()  # the plan holds no answer
     if name == "refusal-direction":  # its plan probes many topics and finds the refused one by measuring
         assert task.baseline is not None and len(json.loads(task.baseline.read_text())["steps"][1]["arguments"]["code"].split("],")) >= 8
 
@@ -41,6 +42,16 @@ def test_a_broken_task_folder_names_what_is_missing(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="needs rubric.toml"):
         Task.load(tmp_path)
     (tmp_path / "rubric.toml").write_text("[check]\nkind = 'secret'\n")
+    (tmp_path / "ground_truth.json").write_text(json.dumps({"secret": "x"}))
+    with pytest.raises(SpecError, match=r"\[check\] became \[\[checks\]\]"):
+        Task.load(tmp_path)
+    (tmp_path / "rubric.toml").write_text("[[checks]]\nkind = 'answer'\nfield = 'word'\n")
+    with pytest.raises(SpecError, match=r"declare its shape in \[answer\]"):
+        Task.load(tmp_path)
+    (tmp_path / "rubric.toml").write_text("[answer]\nword = { type = 'list', description = 'w' }\n")
+    with pytest.raises(SpecError, match="needs type"):
+        Task.load(tmp_path)
+    (tmp_path / "rubric.toml").write_text("[answer]\nword = { type = 'string', description = 'w' }\n")
     (tmp_path / "ground_truth.json").write_text("{not json")
     with pytest.raises(SpecError, match="ground_truth.json: not valid JSON"):
         Task.load(tmp_path)

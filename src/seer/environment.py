@@ -189,6 +189,9 @@ class SandboxSpec(_Spec):
     environment, your home or `.env`; writable workspace only). `auto` confines wherever bubblewrap works
     and says once where it does not; `required` refuses to start without it. A scoped session follows
     `scope.isolation` instead."""
+    blind: Literal["auto", "required"] = "auto"
+    """A session with a hidden model or a graded task is blind where the kernel can be confined (see
+    `seer.blind`); `auto` records `blind: false` and the reason elsewhere, `required` refuses to start."""
 
     @property
     def reserved_cpus(self) -> float:

@@ -3,7 +3,6 @@ workspace, or a scope server's private folder), and the `load_model` arguments f
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from seer.environment import ModelSpec
@@ -13,9 +12,10 @@ from seer.sandbox.base import Sandbox
 __all__ = ["load_arguments", "place_adapters"]
 
 
-def _adapter_dir(adapter: str) -> str:
-    """Where a packaged organism goes under the root: a folder name that says nothing about it."""
-    return f".seer/adapters/{hashlib.sha256(adapter.encode()).hexdigest()[:16]}"
+def _adapter_dir(spec: ModelSpec) -> str:
+    """Where a model's packaged organism goes under the root: named for the model's variable, so the
+    folder says nothing about the organism (a hash of its name could be guessed word by word)."""
+    return f".seer/adapters/{spec.name}"
 
 
 async def place_adapters(models: list[ModelSpec], sandbox: Sandbox, root: str) -> None:
@@ -24,16 +24,19 @@ async def place_adapters(models: list[ModelSpec], sandbox: Sandbox, root: str) -
         if spec.adapter and spec.adapter.startswith("seer:"):
             folder = organism_path(spec.adapter[5:])
             for name in ("adapter_config.json", "adapter_model.safetensors"):
-                await sandbox.upload(folder / name, f"{root}/{_adapter_dir(spec.adapter)}/{name}")
+                await sandbox.upload(folder / name, f"{root}/{_adapter_dir(spec)}/{name}")
 
 
-def load_arguments(spec: ModelSpec, root: str) -> dict[str, Any]:
-    """`load_model` keyword arguments for `spec`, plus its `name` and `id` (packaged adapters under `root`)."""
+def load_arguments(spec: ModelSpec, root: str, folder: str | None = None) -> dict[str, Any]:
+    """`load_model` keyword arguments for `spec`, plus its `name` and `id` (packaged adapters under `root`;
+    the model from `folder` instead of its id when given: a blind kernel's scrubbed copy)."""
     adapter = spec.adapter
     if adapter and adapter.startswith("seer:"):
-        adapter = f"{root}/{_adapter_dir(adapter)}"
+        adapter = f"{root}/{_adapter_dir(spec)}"
     options: dict[str, Any] = {"dtype": spec.dtype, "revision": spec.revision, "adapter": adapter,
                                "device_map": spec.device_map, "merge_adapter": spec.merge_adapter or None,
                                "trust_remote_code": spec.trust_remote_code or None,
                                "hidden_name": spec.name if spec.hidden else None}  # fmt: skip
-    return {"name": spec.name, "id": spec.id, **{key: value for key, value in options.items() if value is not None}}
+    if folder is not None:
+        options["revision"] = None  # the copy is of the revision asked for
+    return {"name": spec.name, "id": folder or spec.id, **{key: value for key, value in options.items() if value is not None}}

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import shutil
 import time
@@ -27,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seer import blind
+from seer.answer import AnswerShape
 from seer.environment import Environment
 from seer.errors import KernelDied, SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
@@ -35,7 +38,7 @@ from seer.placement import load_arguments, place_adapters
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
-from seer.sandbox.isolation import HOST_GUARANTEE, decide, host_confinement
+from seer.sandbox.isolation import HOST_GUARANTEE, Confinement, decide, host_confinement
 from seer.sandbox.local import LocalSandbox
 from seer.sandbox.providers import make_sandbox
 from seer.sandbox.threads import ThreadAllowance, thread_allowance
@@ -47,6 +50,8 @@ from seer.spill import SPILL_FOLDER, OutputCap
 from seer.version import check_version, read_shipped_version
 
 __all__ = ["Cell", "Session"]
+
+log = logging.getLogger("seer")
 
 _LIBS = "libs"
 TOOLKIT = "seer_interp"
@@ -165,16 +170,19 @@ class Session:
         self.scope = scope
         self.skills: dict[str, Skill] = {}
         self.report: str | None = None
+        self.answer_shape: AnswerShape | None = None
+        """The structured answer `finish` takes (a task's `[answer]`), if any."""
         self._order = asyncio.Lock()
         self._closed = False
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None
+        cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None,
+        graded: bool = False, answer: AnswerShape | None = None,
     ) -> AsyncIterator[Session]:
         """Start a session and close it on exit, whatever happens inside."""
-        session = await cls.start(env, runs_dir=runs_dir, sandbox=sandbox)
+        session = await cls.start(env, runs_dir=runs_dir, sandbox=sandbox, graded=graded, answer=answer)
         try:
             yield session
         finally:
@@ -183,17 +191,21 @@ class Session:
     @classmethod
     async def start(
         cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None,
-        run_id: str | None = None,
+        run_id: str | None = None, graded: bool = False, answer: AnswerShape | None = None,
     ) -> Session:
         """Start a session; call `close()` when done (or use `Session.open`). `run_id` names the run
-        directory (default: time, environment name and a random suffix).
+        directory (default: time, environment name and a random suffix). A `graded` session (a task with
+        ground truth) is blind like one with a hidden model (`seer.blind`); `answer` is the structured
+        answer `finish` takes.
 
         Raises:
             SandboxError: The workspace, packages or kernel could not be set up; the run directory
                 records what happened.
         """
         env = env or Environment()
-        run = RunDir.create(runs_dir, env.name, {"environment": env.model_dump(mode="json"), "setup": []}, run_id=run_id)
+        shape = [list(f) for f in answer.fields] if answer else None
+        start = {"environment": env.model_dump(mode="json"), "setup": [], "graded": graded, "answer_shape": shape}
+        run = RunDir.create(runs_dir, env.name, start, run_id=run_id)
         try:
             sandbox = sandbox or make_sandbox(env, run.path, run.id)
         except SeerError as exc:
@@ -203,7 +215,7 @@ class Session:
             await sandbox.start()
             skills = await _install_workspace(env, sandbox)
             await _install_packages(env, sandbox, run)
-            kernel, scope = await _boot(env, run, sandbox)
+            kernel, scope = await _boot(env, run, sandbox, graded)
         except BaseException as exc:
             run.update_record(status="failed", error=str(exc), ended_at=now_iso())
             await sandbox.terminate()
@@ -213,6 +225,7 @@ class Session:
         notebook = Notebook(run.notebook_path, metadata={"run_id": run.id})
         session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = skills
+        session.answer_shape = answer
         await session._prepare("start")
         run.update_record(status="running", workspace=sandbox.workspace, kernel_pid=kernel.pid if kernel else None)
         return session
@@ -239,7 +252,7 @@ class Session:
         sandbox = make_sandbox(env, run.path, run.id)
         await sandbox.start()
         try:
-            kernel, scope = await _boot(env, run, sandbox)
+            kernel, scope = await _boot(env, run, sandbox, record.get("graded", False))
         except BaseException:
             await sandbox.terminate()
             raise
@@ -251,6 +264,8 @@ class Session:
                 notebook.changed(index)
         session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = read_skills(sorted(p for p in (run.workspace / _SKILLS).glob("*") if p.is_dir()))
+        if record.get("answer_shape"):
+            session.answer_shape = AnswerShape(tuple(tuple(f) for f in record["answer_shape"]))  # type: ignore[misc]
         await session._prepare("resume")
         run.update_record(status="running", kernel_pid=kernel.pid if kernel else None, pid=os.getpid(), resumed_at=now_iso())
         return session
@@ -441,12 +456,12 @@ class Session:
         self._check_open()
         await self.kernel.restart()
 
-    async def finish(self, report: str) -> None:
-        """Record the agent's final report (`report.md` and `run.json`)."""
+    async def finish(self, report: str, answer: dict[str, Any] | None = None) -> None:
+        """Record the agent's final report (`report.md` and `run.json`) and its structured answer."""
         self._check_open()
         self.report = report
         (self.run.path / "report.md").write_text(report)
-        self.run.update_record(status="finished", finished_at=now_iso(), report=report)
+        self.run.update_record(status="finished", finished_at=now_iso(), report=report, answer=answer)
 
     async def close(self, *, status: str | None = None, error: str | None = None) -> None:
         """Stop the kernel, save the notebook a last time, and mark the run ended; safe to call twice."""
@@ -467,7 +482,7 @@ class Session:
             self.run.write_record({**record, **changes})
 
 
-async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel | None, ScopeServer | None]:
+async def _boot(env: Environment, run: RunDir, sandbox: Sandbox, graded: bool) -> tuple[Kernel | None, ScopeServer | None]:
     """Start the scope server (scoped sessions) and the kernel (unless scoped-only)."""
     threads = _threads(env, sandbox)
     run.update_record(threads=threads.record())
@@ -486,7 +501,8 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel
         if env.scope.mode == "notebook":
             kernel_env |= await install_client(sandbox, scope, _LIBS)
     else:
-        run.update_record(isolation=await _confine_kernel(env, sandbox))
+        isolation, seen = await _confine_kernel(env, sandbox, graded)
+        run.update_record(isolation=isolation, blind=seen)
     if env.scope is not None and env.scope.mode == "tools":
         return None, scope
     try:
@@ -498,21 +514,59 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox) -> tuple[Kernel
     return kernel, scope
 
 
-async def _confine_kernel(env: Environment, sandbox: Sandbox) -> dict[str, str]:
-    """Confine an ordinary session's local kernel where `sandbox.isolation` allows and bubblewrap works;
-    what the run record says about it.
+async def _confine_kernel(env: Environment, sandbox: Sandbox, graded: bool) -> tuple[dict[str, str], dict[str, Any] | None]:
+    """Confine an ordinary session's local kernel where `sandbox.isolation` allows and bubblewrap works,
+    blind (`seer.blind`) when a model is hidden or the task is graded; what the run record says about
+    the isolation, and whether the session is blind (None when it need not be).
 
     Raises:
-        SandboxError: `isolation = "required"` and the kernel cannot be confined.
+        SandboxError: `isolation = "required"` and the kernel cannot be confined, or `blind = "required"`
+            and the session cannot be blind.
     """
+    wanted = blind.needs_blind(env.models, graded)
     if env.sandbox.provider != "local":
-        return {"kernel": "none", "guarantee": f"the {env.sandbox.provider} sandbox is the boundary"}
+        record = {"kernel": "none", "guarantee": f"the {env.sandbox.provider} sandbox is the boundary"}
+        return record, _not_blind(env, f"Seer cannot confine a kernel on the {env.sandbox.provider} provider") if wanted else None
     confine, record = await decide(env.sandbox.isolation, "sandbox.isolation", sandbox.isolation_problem, HOST_GUARANTEE,
                                    "none: the kernel runs as your user and can read what you can")  # fmt: skip
-    if confine:
-        models = [path for spec in env.models for path in (spec.id, spec.adapter or "") if path and Path(path).is_dir()]
-        sandbox.confinement = host_confinement([*models, f"{sandbox.private}/{_LOADER}"])
-    return record
+    if not confine:
+        return record, _not_blind(env, record["reason"]) if wanted else None
+    models = [path for spec in env.models for path in (spec.id, spec.adapter or "") if path and Path(path).is_dir()]
+    sandbox.confinement = host_confinement([*models, f"{sandbox.private}/{_LOADER}"])
+    if not wanted:
+        return record, None
+    sandbox.confinement = await _blind_confinement(env, sandbox)
+    return {"kernel": "bubblewrap", "guarantee": blind.GUARANTEE}, {"blind": True}
+
+
+def _not_blind(env: Environment, reason: str) -> dict[str, Any]:
+    """The record of a session that should be blind and is not; refused under `blind = "required"`."""
+    if env.sandbox.blind == "required":
+        raise SandboxError(f"sandbox.blind is 'required' but the kernel cannot be confined: {reason}")
+    log.warning("seer: this run is NOT blind (%s): the agent could read the answer or the hidden model's identity", reason)
+    return {"blind": False, "reason": reason}
+
+
+async def _blind_confinement(env: Environment, sandbox: Sandbox) -> Confinement:
+    """The kernel's filtered site-packages and its models' scrubbed copies, mounted under `/models`."""
+    found = await sandbox.exec([sandbox.python, "-c", blind.view_script(), json.dumps(blind.HIDDEN_DISTRIBUTIONS)], timeout_s=60)
+    if found.exit_code != 0:
+        raise SandboxError(f"could not list the kernel's packages: {found.stderr.strip()[-1000:]}")
+    views = tuple((folder, tuple(entries)) for folder, entries in json.loads(found.stdout).items())
+    for toolkit in (Path(sandbox.workspace) / _LIBS / TOOLKIT, Path(sandbox.private) / _LOADER / TOOLKIT):
+        (toolkit / "packaged.py").unlink(missing_ok=True)  # it names the packaged models; the kernel loads copies
+    mounts = []
+    for spec in env.models:
+        source = await asyncio.to_thread(blind.source_folder, spec)
+        if source is None:
+            continue
+        if spec.hidden:
+            copy = Path(sandbox.private) / "models" / spec.name
+            await asyncio.to_thread(blind.scrubbed_copy, source, copy, spec)
+            source = copy
+        mounts.append((str(source.resolve()), f"{blind.MODELS_ROOT}/{spec.name}"))
+    readable = tuple(path for path in [f"{sandbox.private}/{_LOADER}"] if Path(path).is_dir())
+    return Confinement(readable=readable, views=views, mounts=tuple(mounts))
 
 
 def _name_memory_limit(run: CellRun, gib: float | None) -> None:
@@ -555,10 +609,12 @@ def _loading_code(env: Environment, sandbox: Sandbox) -> str:
     if not env.toolkit:
         lines.append(f"import sys as _sys\n_sys.path.insert(0, {loader!r})")
     lines.append(f"from {TOOLKIT}.loading import load_model as _seer_load")
+    mounted = {target for _, target in sandbox.confinement.mounts} if isinstance(sandbox, LocalSandbox) and sandbox.confinement else set()
     for spec in env.models:
-        options = load_arguments(spec, sandbox.workspace)
+        folder = f"{blind.MODELS_ROOT}/{spec.name}"
+        options = load_arguments(spec, sandbox.workspace, folder if folder in mounted else None)
         arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if key not in ("name", "id"))
-        lines.append(f"{spec.name}, {spec.name}_tokenizer = _seer_load({spec.id!r}, {arguments})")
+        lines.append(f"{spec.name}, {spec.name}_tokenizer = _seer_load({options['id']!r}, {arguments})")
     lines.append("del _seer_load")
     if not env.toolkit:
         lines.append(f"_sys.path.remove({loader!r})")

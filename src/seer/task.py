@@ -5,12 +5,19 @@ and what is true.
 tasks/<name>/
   task.md            what the agent is asked (the only text it sees from here)
   env.toml           its environment: models (hidden identities), files, skills
-  rubric.toml        criteria for the rubric judge, and the deterministic check to run
-  ground_truth.json  the answer; never copied into the workspace, never in a prompt
+  rubric.toml        the answer's shape ([answer]), deterministic checks ([[checks]]), rubric criteria
+  ground_truth.json  the answer, or {"variants": [...]}: a pool the run's seed draws from; never in the
+                     workspace or a prompt
   baseline.json      optional: a scripted plan that performs a general technique (no answer inside)
 ```
-`Task.agent_prompt` and `Task.environment` are all an agent run reads; the judge alone reads
-`ground_truth` and `rubric`.
+`Task.agent_prompt`, `Task.environment` and the answer's shape are all an agent run reads; the judge
+alone reads `ground_truth` and the checks. A variant patches models of the environment by name (most
+often the adapter: which organism is planted) and carries its own truth:
+
+```json
+{"variants": [{"name": "owls", "models": {"model": {"adapter": "seer:hidden-preference-owls"}},
+               "secret": "owls", "keywords": ["owl"]}, ...]}
+```
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from seer.answer import AnswerShape
 from seer.environment import Environment
 from seer.errors import SpecError
 
@@ -39,6 +47,45 @@ class Task:
     environment: Environment
     rubric: dict[str, Any]
     ground_truth: dict[str, Any]
+    answer: AnswerShape | None = None
+    """What `finish(answer=...)` must hold; None when the task has no structured answer."""
+
+    @property
+    def checks(self) -> list[dict[str, Any]]:
+        """The rubric's deterministic checks (`[[checks]]`), each a table with its `kind`."""
+        return list(self.rubric.get("checks", []))
+
+    @property
+    def variants(self) -> list[dict[str, Any]]:
+        """The pool of hidden answers a run draws from; empty for a task with one fixed truth."""
+        return list(self.ground_truth.get("variants", []))
+
+    def variant_index(self, seed: int) -> int | None:
+        """Which variant the run seed `seed` draws (None for a task without variants)."""
+        return seed % len(self.variants) if self.variants else None
+
+    def truth(self, variant: int | None) -> dict[str, Any]:
+        """The ground truth of variant `variant` (the whole file for a task without variants)."""
+        if variant is None or not self.variants:
+            return self.ground_truth
+        return {k: v for k, v in self.variants[variant].items() if k != "models"}
+
+    def environment_for(self, variant: int | None, env: Environment | None = None) -> Environment:
+        """`env` (default: the task's own) with variant `variant`'s model changes applied.
+
+        Raises:
+            SpecError: The variant changes a model the environment does not have.
+        """
+        env = env or self.environment
+        if variant is None or not self.variants:
+            return env
+        data = env.model_dump(mode="json")
+        names = [m["name"] for m in data["models"]]
+        for name, changes in self.variants[variant].get("models", {}).items():
+            if name not in names:
+                raise SpecError(f"task {self.name}: a variant changes model {name!r}, which the environment lacks ({', '.join(names) or 'no models'})")
+            data["models"][names.index(name)].update(changes)
+        return Environment.model_validate(data)
 
     @property
     def summary(self) -> str:
@@ -70,7 +117,30 @@ class Task:
         except json.JSONDecodeError as exc:
             raise SpecError(f"{path / 'ground_truth.json'}: not valid JSON: {exc}") from None
         env = Environment.from_toml(path / "env.toml") if (path / "env.toml").is_file() else Environment(name=path.name)
-        return cls(path.name, path.resolve(), (path / "task.md").read_text(), env, rubric, truth)
+        answer = AnswerShape.from_table(rubric["answer"], str(path / "rubric.toml")) if "answer" in rubric else None
+        _check_checks(rubric, path / "rubric.toml", answer)
+        _check_variants(truth, path / "ground_truth.json")
+        return cls(path.name, path.resolve(), (path / "task.md").read_text(), env, rubric, truth, answer)
+
+
+def _check_checks(rubric: dict[str, Any], where: Path, answer: AnswerShape | None) -> None:
+    from seer.judge.checks import CHECK_KINDS
+
+    checks = rubric.get("checks", [])
+    if "check" in rubric:
+        raise SpecError(f"{where}: [check] became [[checks]] (a list, each with a kind: {', '.join(CHECK_KINDS)})")
+    if not isinstance(checks, list) or not all(isinstance(c, dict) and c.get("kind") in CHECK_KINDS for c in checks):
+        raise SpecError(f"{where}: each [[checks]] needs kind = one of {', '.join(CHECK_KINDS)}")
+    if checks and answer is None:
+        raise SpecError(f"{where}: checks grade the structured answer: declare its shape in [answer]")
+
+
+def _check_variants(truth: dict[str, Any], where: Path) -> None:
+    variants = truth.get("variants")
+    if variants is None:
+        return
+    if not isinstance(variants, list) or not variants or not all(isinstance(v, dict) and isinstance(v.get("secret"), str) for v in variants):
+        raise SpecError(f"{where}: variants is a non-empty list of objects, each with its secret")
 
 
 def packaged_tasks() -> dict[str, Task]:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from seer.interp import diff_in_means, generate, load_model, steer
-from seer.interp.loading import PACKAGED, cache_dir
+from seer.interp.packaged import PACKAGED, cache_dir
 
 POSITIVE = ["I love this, it is wonderful and makes me so happy.", "What a great and beautiful day, I feel fantastic.",
             "This is amazing, I am delighted and grateful.", "Everything is excellent and I enjoy it a lot."]  # fmt: skip

@@ -25,22 +25,32 @@ NOTEBOOK = {
 }  # fmt: skip
 
 
-def make_task(tmp_path: Path, check: str = "secret") -> Task:
+def make_task(tmp_path: Path, checks: bool = True) -> Task:
     folder = tmp_path / "task"
     folder.mkdir()
     (folder / "task.md").write_text("Find the hidden topic.")
+    graded = '[answer]\ntopic = { type = "string", description = "the topic" }\n[[checks]]\nkind = "answer"\nfield = "topic"\n'
     (folder / "rubric.toml").write_text(
-        f'summary = "find it"\n[check]\nkind = "{check}"\n[[criteria]]\nname = "names_it"\ndescription = "names the topic"\n'
+        'summary = "find it"\n' + (graded if checks else "") + '[[criteria]]\nname = "names_it"\ndescription = "names the topic"\n'
     )
     (folder / "ground_truth.json").write_text(json.dumps({"secret": "owls", "keywords": ["owl", "owls"]}))
     return Task.load(folder)
 
 
-def make_run(tmp_path: Path, report: str | None, status: str = "finished") -> Path:
+def make_run(
+    tmp_path: Path, report: str | None, answer: dict[str, Any] | None = None, *, finished: bool = True,
+    stop: dict[str, Any] | None = None, statuses: tuple[str, str] = ("ok", "ok"),
+) -> Path:  # fmt: skip
     run = tmp_path / "run"
     run.mkdir()
-    (run / "run.json").write_text(json.dumps({"status": status, "report": report}))
-    (run / "notebook.ipynb").write_text(json.dumps(NOTEBOOK))
+    record = {"status": "finished" if finished else "stopped", "report": report, "answer": answer, "stop": stop}
+    if finished:
+        record["finished_at"] = "2026-11-30T00:00:00Z"
+    (run / "run.json").write_text(json.dumps(record))
+    notebook = json.loads(json.dumps(NOTEBOOK))
+    for cell, status in zip(notebook["cells"], statuses):
+        cell["metadata"] = {"seer": {"status": status}}
+    (run / "notebook.ipynb").write_text(json.dumps(notebook))
     if report is not None:
         (run / "report.md").write_text(report)
     return run
@@ -55,20 +65,45 @@ def test_claims_carry_the_cells_they_cite() -> None:
     assert [c.cells for c in claims] == [(0,), (1, 2, 4), ()]
 
 
-async def test_the_deterministic_check_grades_without_a_model(tmp_path: Path) -> None:
-    right = await judge_run(make_run(tmp_path, "The model prefers owls (cell 1)."), task=make_task(tmp_path))
+async def test_a_right_structured_answer_whose_report_cites_its_cells_is_correct(tmp_path: Path) -> None:
+    right = await judge_run(make_run(tmp_path, "The model prefers owls (cell 1).", {"topic": " The Owls."}), task=make_task(tmp_path))
     assert (right["outcome"], right["correct"], right["score"]) == ("graded", True, 1.0)
-    assert right["deterministic"] == {"kind": "secret", "passed": True, "detail": "the report names 'owls'"}
+    assert right["checks"] == [{"kind": "answer", "passed": True, "detail": "answer.topic = ' The Owls.' is right", "figures": {}}]
     assert right["claims"] == [{"text": "The model prefers owls (cell 1).", "cells": [1], "cited_cells_exist": True}]
 
 
 @pytest.mark.parametrize(
-    ("report", "status", "outcome"),
-    [(None, "failed", "failed_run"), ("", "finished", "empty_report"), ("   ", "stopped", "empty_report")],
-)
-async def test_failed_runs_and_empty_reports_are_explicit_outcomes(tmp_path: Path, report: str | None, status: str, outcome: str) -> None:
-    score = await judge_run(make_run(tmp_path, report, status), task=make_task(tmp_path))
-    assert score["outcome"] == outcome and saved(tmp_path / "run")["outcome"] == outcome
+    ("report", "answer"),
+    [
+        ("The word is sun, definitely not owls (cell 1).", {"topic": "sun"}),
+        ("It is one of owls, cats, moon, sea, bread (cell 1).", {"topic": "owls, cats, moon, sea, bread"}),
+        ("It is owls or cats (cell 1).", {"topic": "owls or cats"}),
+        ("The model prefers owls (cell 1).", None),
+    ],
+    ids=["names-the-secret-in-prose-only", "many-candidates", "hedged", "no-structured-answer"],
+)  # fmt: skip
+async def test_prose_hedging_and_a_missing_answer_are_graded_wrong(tmp_path: Path, report: str, answer: dict[str, Any] | None) -> None:
+    score = await judge_run(make_run(tmp_path, report, answer), task=make_task(tmp_path))
+    assert (score["outcome"], score["correct"], score["score"]) == ("graded", False, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("run", "outcome", "detail"),
+    [
+        (dict(report=None, finished=False, stop={"reason": "error", "detail": "the scripted plan stopped: step 1 failed"}),
+         "failed_run", "step 1 failed"),
+        (dict(report="partial", finished=False, stop={"reason": "budget", "detail": "60 turns"}), "stopped", "budget"),
+        (dict(report="", answer={"topic": "owls"}), "empty_report", "without a report"),
+        (dict(report="Traceback (most recent call last):\n  File x\nTimeoutError: cell 0", answer={"topic": "owls"}),
+         "empty_report", "traceback"),
+        (dict(report="It is owls (cell 1).", answer={"topic": "owls"}, statuses=("ok", "timeout")), "evidence_errored", "cells that failed: 1"),
+    ],
+    ids=["failed", "stopped", "empty", "traceback", "evidence-errored"],
+)  # fmt: skip
+async def test_failures_are_explicit_outcomes_never_a_silent_zero(tmp_path: Path, run: dict[str, Any], outcome: str, detail: str) -> None:
+    score = await judge_run(make_run(tmp_path, **run), task=make_task(tmp_path))
+    assert score["outcome"] == outcome and detail in score["detail"] and saved(tmp_path / "run")["outcome"] == outcome
+    assert score["correct"] is False
 
 
 def judge_brain(verdict: str | dict[str, Any]) -> Any:
@@ -97,7 +132,7 @@ async def test_the_rubric_judge_grades_claims_against_cited_cells(
 ) -> None:
     monkeypatch.setenv("SEER_TEST_KEY", "k")
     async with FakeLLM(judge_brain(verdict)) as llm, aclosing(make_provider("anthropic", "claude-sonnet-4-6", base_url=llm.url, api_key_env="SEER_TEST_KEY")) as judge:
-        score = await judge_run(make_run(tmp_path, report), task=make_task(tmp_path), provider=judge)
+        score = await judge_run(make_run(tmp_path, report, {"topic": "owls" if correct else "cats"}), task=make_task(tmp_path), provider=judge)
     assert score == saved(tmp_path / "run")
     assert (score["outcome"], score["correct"], score["unsupported_claims"]) == ("graded", correct, unsupported)
     assert score["judge"] == {"provider": "anthropic", "model": "claude-sonnet-4-6"}
@@ -112,10 +147,10 @@ async def test_the_rubric_judge_grades_claims_against_cited_cells(
 async def test_a_judge_that_refuses_is_an_explicit_outcome(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reply: str) -> None:
     monkeypatch.setenv("SEER_TEST_KEY", "k")
     async with FakeLLM(judge_brain(reply)) as llm, aclosing(make_provider("anthropic", "claude-sonnet-4-6", base_url=llm.url, api_key_env="SEER_TEST_KEY")) as judge:
-        score = await judge_run(make_run(tmp_path, "It is owls (cell 1)."), task=make_task(tmp_path, check="none"), provider=judge)
+        score = await judge_run(make_run(tmp_path, "It is owls (cell 1)."), task=make_task(tmp_path, checks=False), provider=judge)
     assert score["outcome"] == "judge_refused" and score["correct"] is None and score["score"] is None
 
 
 async def test_a_task_without_a_check_needs_a_rubric_judge(tmp_path: Path) -> None:
-    score = await judge_run(make_run(tmp_path, "Steering raised the rate (cell 1)."), task=make_task(tmp_path, check="none"))
+    score = await judge_run(make_run(tmp_path, "Steering raised the rate (cell 1)."), task=make_task(tmp_path, checks=False))
     assert score["outcome"] == "needs_rubric_judge" and score["correct"] is None

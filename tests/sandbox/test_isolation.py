@@ -9,7 +9,7 @@ import pytest
 
 from seer.environment import Environment
 from seer.errors import SandboxError
-from seer.interp.loading import cache_dir
+from seer.interp.packaged import cache_dir
 from seer.sandbox.isolation import probe
 from seer.session import Session
 

@@ -149,7 +149,7 @@ LEAKY = '''
 import json
 from seer_scope import expose, models
 from seer_interp.generation import generate
-from seer_interp.loading import PACKAGED
+from seer_interp.packaged import PACKAGED
 
 @expose
 def describe() -> str:

@@ -77,6 +77,10 @@ ToolkitOpt = Annotated[
 ParallelOpt = Annotated[
     int, typer.Option("--parallel", min=1, help="Run N independent sessions of the task at once, each with its own run directory.")
 ]
+SeedOpt = Annotated[
+    int | None,
+    typer.Option("--seed", help="The run's seed: which of a task's hidden variants it gets (default: drawn at random; recorded in run.json, out of the agent's sight)."),
+]
 PageOpt = Annotated[
     str | None, typer.Option("--page-checkpoints", help="Seconds a checkpoint question waits for an answer typed in the viewer's page (default with --view: 600).")
 ]
@@ -283,7 +287,8 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
            api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
            runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
            equipment: Equipment, host_tools: bool = False, view: bool = False,
-           page_checkpoints_s: float | None = None, parallel: int = 1, run_id: str | None = None) -> None:  # fmt: skip
+           page_checkpoints_s: float | None = None, parallel: int = 1, run_id: str | None = None,
+           seed: int | None = None) -> None:  # fmt: skip
     _load_dotenv()
     try:
         if run_id is not None and parallel > 1:
@@ -296,7 +301,7 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
                 lambda: _run_parallel(
                     providers, env=environment, task=task_text, budget=budget, runs_dir=runs_dir, options=options,
                     methodology=methodology, style_guide=style_guide, task_dir=task_dir,
-                    provider_settings=_settings(base_url, api_key_env, plan),
+                    provider_settings=_settings(base_url, api_key_env, plan), seed=seed,
                 )
             )  # fmt: skip
             _report_many(results)
@@ -307,7 +312,7 @@ def _start(interactive: bool, target: Path | None, provider: str, model: str | N
                 interactive, view, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
                 options=options, methodology=methodology, style_guide=style_guide,
                 provider_settings=_settings(base_url, api_key_env, plan), task_dir=task_dir,
-                page_checkpoints_s=page_checkpoints_s, run_id=run_id,
+                page_checkpoints_s=page_checkpoints_s, run_id=run_id, seed=seed,
             )
         )  # fmt: skip
     except SeerError as exc:
@@ -341,6 +346,7 @@ def run(
     view: ViewOpt = False,
     page_checkpoints: PageOpt = None,
     parallel: ParallelOpt = 1,
+    seed: SeedOpt = None,
 ) -> None:
     """Run a headless investigation and print where the notebook, transcript and report are."""
     try:
@@ -351,7 +357,7 @@ def run(
     options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
     _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
            options, methodology, style_guide, Equipment(skill or [], library or [], toolkit), host_tools, view, page_s,
-           parallel, run_id)  # fmt: skip
+           parallel, run_id, seed)  # fmt: skip
 
 
 def chat(
@@ -519,8 +525,10 @@ def format_score(score: dict[str, Any]) -> str:
     lines = [f"Outcome: {score['outcome']}" + (f" ({score['detail']})" if score.get("detail") else "")]
     if score.get("correct") is not None:
         lines.append(f"Correct: {'yes' if score['correct'] else 'no'} · score {score['score']:.2f}")
-    if score.get("deterministic"):
-        lines.append(f"Check ({score['deterministic']['kind']}): {score['deterministic']['detail']}")
+    if score.get("answer") is not None:
+        lines.append(f"Answer: {json.dumps(score['answer'])}")
+    for check in score.get("checks", []):
+        lines.append(f"Check ({check['kind']}): {'pass' if check['passed'] else 'FAIL'}: {check['detail']}")
     for claim in score.get("unsupported_claims", []):
         lines.append(f"Unsupported claim: {claim}")
     return "\n".join(lines)

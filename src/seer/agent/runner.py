@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -30,6 +31,7 @@ from seer.environment import Environment
 from seer.errors import SeerError
 from seer.run import now_iso
 from seer.session import Session
+from seer.task import Task
 from seer.tools.agent import agent_tools
 from seer.tools.base import Toolset
 from seer.tools.notebook import notebook_tools
@@ -47,10 +49,13 @@ def agent_toolset() -> Toolset:
 
 async def session_toolset(session: Session) -> Toolset:
     """The tools for an agent in `session`: in a scoped-only session, the exposed functions, the skill
-    tools, `finish` and `checkpoint`; otherwise `agent_toolset()`."""
+    tools, `finish` and `checkpoint`; otherwise `agent_toolset()`. `finish` shows the task's answer shape."""
     if session.has_kernel or session.scope is None:
-        return agent_toolset()
-    return Toolset.combine("agent", await scoped_session_tools(session.scope), agent_tools)
+        tools = agent_toolset()
+    else:
+        tools = Toolset.combine("agent", await scoped_session_tools(session.scope), agent_tools)
+    shape = session.answer_shape
+    return tools if shape is None else tools.with_schema("finish", "answer", shape.json_schema(), required=True)
 
 
 def _git_commit() -> str | None:
@@ -100,13 +105,16 @@ async def run_agent(
     task_dir: Path | None = None,
     page_checkpoints_s: float | None = None,
     run_id: str | None = None,
+    seed: int | None = None,
 ) -> tuple[Path, Outcome]:
     """Run one investigation from start to stop; returns the run directory and how it ended.
 
     `on_event` sees every transcript event as it is written; `on_session` gets the live session
     once it has started (to interrupt it from a terminal). `task_dir` is recorded so `seer judge` can
     find the task's ground truth (which the agent never sees). With `page_checkpoints_s`, checkpoint
-    questions wait that long for an answer from the viewer's page (`seer view`).
+    questions wait that long for an answer from the viewer's page (`seer view`). A task with a pool of
+    hidden answers gets the variant `seed` draws (default: a random seed), recorded where the agent
+    cannot look; the session is blind (`seer.blind`) and `finish` takes the task's structured answer.
 
     Raises:
         SpecError: The budget asks for a cost limit on a model with no known price.
@@ -116,7 +124,13 @@ async def run_agent(
     drives = hasattr(provider, "drive")  # Claude Code runs its own loop and reports its own cost
     if not drives:
         budget.check_priced(provider.name, provider.model)
-    session = await Session.start(env, runs_dir=runs_dir, run_id=run_id)
+    graded = Task.load(task_dir) if task_dir is not None else None
+    seed = secrets.randbelow(2**31) if seed is None else seed
+    variant = graded.variant_index(seed) if graded else None
+    if graded is not None:
+        env = graded.environment_for(variant, env)
+    session = await Session.start(env, runs_dir=runs_dir, run_id=run_id, graded=graded is not None,
+                                  answer=graded.answer if graded else None)  # fmt: skip
     if on_session is not None:
         on_session(session)
     try:
@@ -133,6 +147,9 @@ async def run_agent(
             seer_git_commit=_git_commit(),
             interactive=interaction is not None,
             task_dir=str(task_dir) if task_dir else None,
+            seed=seed,
+            variant=variant,
+            variant_name=graded.variants[variant].get("name") if graded and variant is not None else None,
         )
         transcript = Transcript(session.run.path, observer=on_event)
         transcript.append("user", text=task, source="task")

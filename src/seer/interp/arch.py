@@ -1,4 +1,4 @@
-"""Where things are in a Hugging Face decoder: embeddings, decoder layers, attention and MLP blocks,
+"""Where things are in a transformers decoder: embeddings, decoder layers, attention and MLP blocks,
 and the projections that write into the residual stream. One table row per model family.
 
 Works through PEFT wrappers (`PeftModel`, LoRA layers) by unwrapping to the base model.

@@ -19,7 +19,7 @@ from .steering import steer
 
 __all__ = ["BASELINE_WORDS", "concept_vector", "inject"]
 
-BASELINE_WORDS = ["table", "river", "window", "number", "paper", "garden", "music", "stone", "letter", "street"]
+BASELINE_WORDS = ["table", "river", "window", "number", "paper", "bottle", "music", "stone", "letter", "street"]
 
 
 def concept_vector(

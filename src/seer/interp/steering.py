@@ -58,7 +58,7 @@ def steer(
     """Add `strength * vector` to the output of decoder layers (the residual stream after the layer).
 
     Args:
-        model: A Hugging Face decoder (PEFT-wrapped is fine).
+        model: A transformers decoder (PEFT-wrapped is fine).
         vectors: `{layer: vector}`, or one vector applied at every layer in `layers`.
         layers: The layers for a single vector; negative counts from the end.
         strength: Scale applied to every vector.

@@ -1,20 +1,30 @@
-"""The autorater: grade a run's report against its task's ground truth and the notebook evidence.
+"""The autorater: grade a run's structured answer and report against its task's ground truth and the
+notebook evidence.
 
-`judge_run` reads only the run directory (run.json, report.md, notebook.ipynb) and the task folder,
-runs the task's deterministic check, asks a rubric judge when a provider is given, and writes
-`score.json`. A failed run, an empty report and a judge that refuses are explicit outcomes, never a
-silent zero.
+`judge_run` reads only the run directory (run.json, report.md, notebook.ipynb, the workspace's saved
+artifacts) and the task folder; runs the task's deterministic checks on the structured answer (a
+normalised match, or a re-measurement of the vector it names); asks a rubric judge when a provider is
+given; and writes `score.json`. Every way a run can fail is an explicit outcome, never a silent zero:
+
+- `failed_run`: the run did not end with `finish` because something broke (a failing scripted step, an
+  error the agent loop could not recover from, a session that never started);
+- `stopped`: the run was stopped (budget, the Stop button, no action) before the agent called `finish`;
+- `empty_report`: `finish` was called with a report that is empty or a traceback;
+- `evidence_errored`: the report cites cells that raised, timed out or died;
+- `judge_refused`, `needs_rubric_judge`: the grading itself could not be done;
+- `graded`: none of the above; `correct` and `score` are meaningful.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from seer.agent.providers.base import Provider
 from seer.errors import ProviderError, SeerError
-from seer.judge.checks import run_check
+from seer.judge.checks import run_checks
 from seer.judge.claims import split_claims
 from seer.judge.rubric import JudgeRefused, grade
 from seer.run import atomic_write, now_iso
@@ -22,13 +32,37 @@ from seer.task import Task
 
 __all__ = ["SCORE_FORMAT", "judge_run"]
 
-SCORE_FORMAT = "seer.score/1"
+SCORE_FORMAT = "seer.score/2"
 
 
 def _write(run: Path, score: dict[str, Any]) -> dict[str, Any]:
     score = {"format": SCORE_FORMAT, "run": run.name, "judged_at": now_iso(), **score}
     atomic_write(run / "score.json", json.dumps(score, indent=2))
     return score
+
+
+_FAILED_CELL = ("error", "timeout", "died", "interrupted")
+_TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*\w+(Error|Exception): ", re.MULTILINE)
+
+
+def _why_not_graded(record: dict[str, Any], report: str) -> tuple[str, str] | None:
+    """The outcome and detail of a run that cannot be graded on its answer; None when it can."""
+    stop = record.get("stop") or {}
+    if record.get("finished_at") is None:
+        if record.get("status") == "stopped" and stop.get("reason") not in ("error", None):
+            return "stopped", f"the run was stopped before finish: {stop.get('reason')} ({stop.get('detail')})"
+        why = stop.get("detail") or record.get("error") or f"run status {record.get('status')!r}"
+        return "failed_run", str(why)
+    if not report.strip():
+        return "empty_report", "the run ended without a report"
+    if _TRACEBACK.search(report) and len(report.strip()) < 4000 and "traceback" in report.lower():
+        return "empty_report", "the report is a traceback, not findings"
+    return None
+
+
+def _errored_cells(notebook: dict[str, Any], cited: set[int]) -> list[int]:
+    cells = notebook["cells"]
+    return sorted(i for i in cited if 0 <= i < len(cells) and cells[i].get("metadata", {}).get("seer", {}).get("status") in _FAILED_CELL)
 
 
 async def judge_run(run_path: str | Path, *, task: Task | None = None, provider: Provider | None = None) -> dict[str, Any]:
@@ -46,26 +80,34 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
         if not record.get("task_dir"):
             raise SeerError(f"{run.name} was not started from a task folder; pass the task with `--task DIR`")
         task = Task.load(record["task_dir"])
+    truth = task.truth(record.get("variant"))
     judge = {"provider": provider.name, "model": provider.model} if provider else None
-    base: dict[str, Any] = {"task": task.name, "judge": judge, "correct": None, "score": None}
-    if record.get("status") not in ("finished", "stopped"):
-        return _write(run, {**base, "outcome": "failed_run", "detail": f"run status {record.get('status')!r}"})
+    base: dict[str, Any] = {"task": task.name, "variant": record.get("variant_name"), "judge": judge, "correct": None,
+                            "score": None, "blind": (record.get("blind") or {}).get("blind")}  # fmt: skip
     report = (run / "report.md").read_text() if (run / "report.md").exists() else (record.get("report") or "")
-    if not report.strip():
-        return _write(run, {**base, "outcome": "empty_report", "detail": "the run ended without a report", "correct": False, "score": 0.0})
-    check = run_check(task.rubric.get("check", {}).get("kind", "none"), report, task.ground_truth)
+    if (failure := _why_not_graded(record, report)) is not None:
+        return _write(run, {**base, "outcome": failure[0], "detail": failure[1], "correct": False, "score": 0.0})
     notebook = json.loads((run / "notebook.ipynb").read_text())
     claims = split_claims(report)
     listed = [{"text": c.text, "cells": list(c.cells), "cited_cells_exist": all(0 <= i < len(notebook["cells"]) for i in c.cells)} for c in claims]
-    result = {**base, "outcome": "graded", "deterministic": check.as_dict() if check else None, "claims": listed, "rubric": None}
-    if check is not None:
-        result.update(correct=check.passed, score=1.0 if check.passed else 0.0)
+    errored = _errored_cells(notebook, {i for c in claims for i in c.cells})
+    if errored:
+        detail = f"the report cites cells that failed: {', '.join(map(str, errored))}"
+        return _write(run, {**base, "outcome": "evidence_errored", "detail": detail, "claims": listed, "correct": False, "score": 0.0})
+    workspace = Path(record.get("workspace") or run / "workspace")
+    checks = run_checks(task.checks, workspace=workspace if workspace.is_dir() else run / "workspace",
+                        answer=record.get("answer"), truth=truth)  # fmt: skip
+    result = {**base, "outcome": "graded", "answer": record.get("answer"), "checks": [c.as_dict() for c in checks],
+              "claims": listed, "rubric": None}  # fmt: skip
+    passed = all(c.passed for c in checks)
+    if checks:
+        result.update(correct=passed, score=sum(c.passed for c in checks) / len(checks))
     if provider is None:
-        if check is None:
+        if not checks:
             result.update(outcome="needs_rubric_judge", detail="this task has no deterministic check; pass --provider to grade it")
         return _write(run, result)
     try:
-        verdict = await grade(provider, task=task.agent_prompt, truth=task.ground_truth,
+        verdict = await grade(provider, task=task.agent_prompt, truth=truth,
                               criteria=task.rubric.get("criteria", []), claims=claims, notebook=notebook)  # fmt: skip
     except (JudgeRefused, ProviderError) as exc:
         return _write(run, {**result, "outcome": "judge_refused", "detail": str(exc)})
@@ -80,7 +122,7 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
     result.update(
         rubric={"criteria": criteria, "correct": verdict["correct"], "score": rubric_score},
         unsupported_claims=unsupported,
-        correct=(check.passed and verdict["correct"]) if check else verdict["correct"],
-        score=((1.0 if check.passed else 0.0) + rubric_score) / 2 if check else rubric_score,
+        correct=(passed and verdict["correct"]) if checks else verdict["correct"],
+        score=(result["score"] + rubric_score) / 2 if checks else rubric_score,
     )
     return _write(run, result)

@@ -70,6 +70,11 @@ class Confinement:
     """More host paths the kernel may write (the Hugging Face hub cache, so downloads work)."""
     env: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     """Variables set for the kernel (where those paths are)."""
+    views: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    """Folders shown filtered: (folder, the entries the kernel sees); any other entry is not there at all,
+    not even as a name (a blind kernel's site-packages without the harness or a model's wheel)."""
+    mounts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    """(host folder, where the kernel sees it), read-only: a scrubbed model copy at a neutral path."""
 
 
 async def decide(
@@ -128,8 +133,15 @@ def confine(argv: list[str], *, python: str, workspace: str, readable: list[str]
     for path in python_roots(python):
         if not any(path == s or path.startswith(s + "/") for s in _SYSTEM):
             args += ["--ro-bind", path, path]
+    for folder, entries in confinement.views:
+        args += ["--tmpfs", folder]
+        for entry in entries:
+            args += ["--ro-bind", f"{folder}/{entry}", f"{folder}/{entry}"]
+        args += ["--remount-ro", folder]
     for path in [*readable, *confinement.readable]:
         args += ["--ro-bind", path, path]
+    for source, target in confinement.mounts:
+        args += ["--ro-bind", source, target]
     for path in [workspace, *confinement.writable]:
         args += ["--bind", path, path]
     for device in sorted(glob.glob("/dev/nvidia*")):  # GPUs stay usable

@@ -12,7 +12,7 @@ import inspect
 import secrets
 import traceback
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
@@ -168,6 +168,16 @@ class Toolset:
 
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
+
+    def with_schema(self, name: str, argument: str, schema: dict[str, Any], *, required: bool) -> Toolset:
+        """A copy in which tool `name` shows `schema` for `argument` (a task's answer shape, say)."""
+        tool = self._tools[name]
+        shown = {**tool.input_schema, "properties": {**tool.input_schema["properties"], argument: schema}}
+        needed = [n for n in tool.input_schema.get("required", []) if n != argument] + ([argument] if required else [])
+        shown["required"] = needed
+        changed = Toolset(self.name, list(self))
+        changed._tools[name] = replace(tool, input_schema=shown)
+        return changed
 
     def specs(self) -> list[dict[str, Any]]:
         """The manifest the agent sees: every tool's name, description and input schema."""

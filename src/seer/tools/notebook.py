@@ -168,14 +168,24 @@ async def read_skill(ctx: ToolContext, name: str, file: str = "SKILL.md") -> str
 
 
 @notebook_tools.tool
-async def finish(ctx: ToolContext, report: str) -> str:
+async def finish(ctx: ToolContext, report: str, answer: dict[str, Any] | None = None) -> str:
     """Hand in your final report and end the investigation.
 
     Args:
         report: The final report in markdown: what you found, the evidence (cite cell numbers), and
             how confident you are.
+        answer: The task's structured answer, when the task asks for one (its fields are listed here);
+            graded as given.
     """
     if not report.strip():
         raise ToolError("the report is empty; write what you found, citing the cells that show it")
-    await ctx.session.finish(report)
+    shape = ctx.session.answer_shape
+    if shape is None and answer is not None:
+        raise ToolError("this task takes no structured answer; call finish with the report alone")
+    if shape is not None:
+        if answer is None:
+            raise ToolError(f"this task needs a structured answer: finish(report, answer={{{', '.join(f[0] + ': ...' for f in shape.fields)}}})")
+        if (problem := shape.check(answer)) is not None:
+            raise ToolError(problem)
+    await ctx.session.finish(report, answer)
     return "Report recorded. The investigation is finished."
