@@ -1,6 +1,7 @@
 """Packaged tasks: they load, `seer tasks` lists them, and their ground truth never reaches the agent."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,20 @@ def test_a_broken_task_folder_names_what_is_missing(tmp_path: Path) -> None:
         Task.load(tmp_path)
     (tmp_path / "ground_truth.json").write_text(json.dumps({"secret": "x"}))
     assert Task.load(tmp_path).name == tmp_path.name
+
+
+def test_the_user_docs_describe_each_task_without_naming_a_secret() -> None:
+    """An agent that can read the docs learns nothing about any task's answer from them."""
+    root = Path(__file__).parents[1]
+    pages = [root / "README.md", *sorted((root / "docs").rglob("*.md")), *sorted((root / "src" / "seer" / "skills").rglob("*.md"))]
+    secrets = set()
+    for task in packaged_tasks().values():
+        for variant in range(len(task.variants)):
+            truth = task.truth(variant)
+            secrets |= {truth["secret"], *truth.get("keywords", [])}
+            secrets |= {m.adapter.removeprefix("seer:") for m in task.environment_for(variant).models if m.adapter}
+    assert len(secrets) >= 6
+    for page in pages:
+        text = page.read_text().lower()
+        named = sorted(s for s in secrets if re.search(rf"\b{re.escape(s.lower())}\b", text))
+        assert not named, f"{page.relative_to(root)} names {named}"

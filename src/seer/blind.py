@@ -11,7 +11,8 @@ be confined (bubblewrap, local provider). Then the kernel sees:
 - no run records, task folders, model caches, Hugging Face cache, home folder or other process.
 
 Elsewhere (no bubblewrap, another provider) the run records `blind: false` with the reason, and
-`[sandbox] blind = "required"` refuses to start.
+`[sandbox] blind = "required"` refuses to start. A scoped session's confined kernel gets the same
+filtered site-packages (its models live in the scope server). See docs/blind.md.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from seer.environment import ModelSpec
+from seer.errors import SandboxError
 from seer.interp.loading import identity_terms, scrub
 from seer.interp.packaged import PACKAGED, packaged_folder
+from seer.sandbox.base import Sandbox
 
-__all__ = ["GUARANTEE", "HIDDEN_DISTRIBUTIONS", "MODELS_ROOT", "needs_blind", "scrubbed_copy", "source_folder", "view_script"]
+__all__ = ["GUARANTEE", "HIDDEN_DISTRIBUTIONS", "MODELS_ROOT", "needs_blind", "scrubbed_copy", "site_view", "source_folder"]
 
 GUARANTEE = (
     "blind: the kernel is confined by bubblewrap and sees its Python without the harness or the packaged "
@@ -67,10 +70,17 @@ print(json.dumps(views))
 """
 
 
-def view_script() -> str:
-    """Python run with the kernel's interpreter, argv[1] the distributions' names as JSON: prints, for
-    each site-packages folder holding one of them, the entries to show."""
-    return _VIEW
+async def site_view(sandbox: Sandbox) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """For each site-packages folder of the kernel's Python that holds a hidden distribution: the
+    entries to show (a `Confinement.views` value).
+
+    Raises:
+        SandboxError: The kernel's Python could not be asked.
+    """
+    found = await sandbox.exec([sandbox.python, "-c", _VIEW, json.dumps(HIDDEN_DISTRIBUTIONS)], timeout_s=60)
+    if found.exit_code != 0:
+        raise SandboxError(f"could not list the kernel's packages: {found.stderr.strip()[-1000:]}")
+    return tuple((folder, tuple(entries)) for folder, entries in json.loads(found.stdout).items())
 
 
 def needs_blind(models: list[ModelSpec], graded: bool) -> bool:

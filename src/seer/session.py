@@ -44,7 +44,7 @@ from seer.sandbox.providers import make_sandbox
 from seer.sandbox.threads import ThreadAllowance, thread_allowance
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
-from seer.scope.setup import install_client, kernel_isolation, start_scope, weight_confinement
+from seer.scope.setup import install_client, kernel_isolation, start_scope
 from seer.skills import Skill, read_skills
 from seer.spill import SPILL_FOLDER, OutputCap
 from seer.version import check_version, read_shipped_version
@@ -491,13 +491,14 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox, graded: bool) -
     if env.scope is not None:
         confine, isolation = await kernel_isolation(env.scope, sandbox)
         if confine:
-            sandbox.confinement = await weight_confinement(sandbox)
+            sandbox.confinement = Confinement(views=await blind.site_view(sandbox))
         models = [load_arguments(spec, _model_root(env, sandbox)) for spec in env.models]
         scope = await start_scope(env, sandbox, run.id, models, threads.env())
         functions = [spec["name"] for spec in await scope.manifest()]
         shared = env.scope.server is not None
-        run.update_record(isolation=isolation, scope={"url": scope.url, "shared": shared, "mode": env.scope.mode,
-                                                      "functions": functions, "log": scope.log})  # fmt: skip
+        seen = _scoped_blind(env, isolation) if blind.needs_blind(env.models, graded) else None
+        run.update_record(isolation=isolation, blind=seen, scope={"url": scope.url, "shared": shared, "mode": env.scope.mode,
+                                                                  "functions": functions, "log": scope.log})  # fmt: skip
         if env.scope.mode == "notebook":
             kernel_env |= await install_client(sandbox, scope, _LIBS)
     else:
@@ -539,6 +540,14 @@ async def _confine_kernel(env: Environment, sandbox: Sandbox, graded: bool) -> t
     return {"kernel": "bubblewrap", "guarantee": blind.GUARANTEE}, {"blind": True}
 
 
+def _scoped_blind(env: Environment, isolation: dict[str, str]) -> dict[str, Any]:
+    """A scoped session is blind when its agent has no kernel, or a confined one (the models and their
+    names stay in the scope server)."""
+    if env.scope is not None and env.scope.mode == "tools" or isolation.get("kernel") == "bubblewrap":
+        return {"blind": True}
+    return _not_blind(env, isolation.get("reason", "the notebook kernel is not confined"))
+
+
 def _not_blind(env: Environment, reason: str) -> dict[str, Any]:
     """The record of a session that should be blind and is not; refused under `blind = "required"`."""
     if env.sandbox.blind == "required":
@@ -549,10 +558,7 @@ def _not_blind(env: Environment, reason: str) -> dict[str, Any]:
 
 async def _blind_confinement(env: Environment, sandbox: Sandbox) -> Confinement:
     """The kernel's filtered site-packages and its models' scrubbed copies, mounted under `/models`."""
-    found = await sandbox.exec([sandbox.python, "-c", blind.view_script(), json.dumps(blind.HIDDEN_DISTRIBUTIONS)], timeout_s=60)
-    if found.exit_code != 0:
-        raise SandboxError(f"could not list the kernel's packages: {found.stderr.strip()[-1000:]}")
-    views = tuple((folder, tuple(entries)) for folder, entries in json.loads(found.stdout).items())
+    views = await blind.site_view(sandbox)
     for toolkit in (Path(sandbox.workspace) / _LIBS / TOOLKIT, Path(sandbox.private) / _LOADER / TOOLKIT):
         (toolkit / "packaged.py").unlink(missing_ok=True)  # it names the packaged models; the kernel loads copies
     mounts = []

@@ -100,7 +100,7 @@ async def test_bad_tool_calls_get_errors_the_model_can_act_on(tmp_path: Path) ->
 
 
 async def test_arguments_that_are_not_json_get_an_error_the_model_can_act_on(tmp_path: Path) -> None:
-    from seer.agent.messages import Message, ToolCall, TurnResponse
+    from seer.agent.messages import Message, TurnResponse
     from seer.agent.providers.openai import _tool_call
 
     assert _tool_call("a", "execute_code", '{"code": "1"').malformed == '{"code": "1"'

@@ -3,7 +3,6 @@ hidden identity that nothing in the kernel gives away."""
 
 import re
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -85,7 +85,7 @@ async def test_the_notebook_cannot_reach_the_scope_servers_files_environment_mem
             "server environment": "FileNotFoundError",
             "server memory": "FileNotFoundError",
             "model cache": "FileNotFoundError",
-            "packaged weights": "EMPTY",
+            "packaged weights": "FileNotFoundError",
             "harness code": "ModuleNotFoundError",
             "server visible": False,
             "scope works": 64,

