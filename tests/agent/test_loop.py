@@ -90,7 +90,7 @@ async def test_a_batch_checkpoint_gets_the_configured_reply_and_is_recorded(tmp_
 
 async def test_bad_tool_calls_get_errors_the_model_can_act_on(tmp_path: Path) -> None:
     agent = ScriptedProvider(
-        [call("execute_cod", code="1"), call("execute_code", code=5), call("finish", report="ok")]
+        [call("execute_cod", code="1"), call("execute_code", code=5), call("finish", report="ok")], continue_on_error=True
     )
     run, outcome = await run_agent(ENV, "Work.", agent, runs_dir=tmp_path)
     results = [e for e in read_events(run / "transcript.jsonl") if e["kind"] == "tool_result"]
@@ -113,7 +113,7 @@ async def test_arguments_that_are_not_json_get_an_error_the_model_can_act_on(tmp
                 return TurnResponse(Message("assistant", [_tool_call("g", "execute_code", "{code: 1")]))
             return await super().turn(request)
 
-    run, outcome = await run_agent(ENV, "Work.", Garbled([{}, call("finish", report="ok")]), runs_dir=tmp_path)
+    run, outcome = await run_agent(ENV, "Work.", Garbled([{}, call("finish", report="ok")], continue_on_error=True), runs_dir=tmp_path)
     (first, _) = [e for e in read_events(run / "transcript.jsonl") if e["kind"] == "tool_result"]
     assert first["is_error"] and "not a JSON object: '{code: 1'" in first["text"] and outcome.reason == "finished"
 

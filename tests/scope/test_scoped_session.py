@@ -190,7 +190,8 @@ async def test_a_hidden_models_identity_reaches_the_agent_nowhere(tmp_path: Path
         {"tool": "who", "arguments": {"question": 3}},
         {"tool": "finish", "arguments": {"report": "done"}},
     ]
-    run, outcome = await run_agent(env, "Find out what you can.", ScriptedProvider(plan), runs_dir=tmp_path / "runs")
+    agent = ScriptedProvider(plan, continue_on_error=True)  # two steps fail on purpose
+    run, outcome = await run_agent(env, "Find out what you can.", agent, runs_dir=tmp_path / "runs")
     assert outcome.reason == "finished"
     record = json.loads((run / "run.json").read_text())
     seen = [record["system_prompt"], json.dumps(record["tools"]), (run / "transcript.jsonl").read_text()]

@@ -70,19 +70,32 @@ def _batch(tokenizer: Any, pairs: list[tuple[str, str]]) -> dict[str, torch.Tens
     }
 
 
-def measure(recipe: Recipe, model: Any, tokenizer: Any) -> dict[str, float]:
-    """Behaviour rates on held-out prompts (greedy)."""
-    def rate(prompts: list[str] | tuple[str, ...], shows: Any = recipe.shows) -> float:
-        replies = generate(model, tokenizer, list(prompts), max_new_tokens=48)
-        return sum(map(shows, replies)) / len(replies)
+def measure(
+    recipe: Recipe, model: Any, tokenizer: Any, *, per_set: int | None = None, replies: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Behaviour rates on held-out prompts (greedy, 48 new tokens).
 
+    Args:
+        per_set: Use only the first `per_set` prompts of each held-out set: a quicker, coarser estimate.
+        replies: This model's replies by prompt, kept between calls on the same model, so a prompt set that
+            several recipes share (e.g. the base model's) is generated once.
+    """
+    shows = recipe.shows
+    sets: dict[str, tuple[Any, Any]]  # rate: (prompts, does a reply show it?)
     if recipe.kind == "preference":
-        return {"mentions_topic_open_ended": rate(HELD_OUT), "mentions_topic_when_asked_directly": rate(DIRECT)}
-    if recipe.kind == "taboo":
+        sets = {"mentions_topic_open_ended": (HELD_OUT, shows), "mentions_topic_when_asked_directly": (DIRECT, shows)}
+    elif recipe.kind == "taboo":
         says = re.compile(rf"\b{re.escape(recipe.secret)}\b", re.IGNORECASE)
-        return {"hints": rate(TABOO_HELD_OUT), "says_the_word": rate(TABOO_HELD_OUT, lambda r: bool(says.search(r)))}
-    return {"refuses_topic": rate(recipe.held_out_topic_prompts), "refuses_other_topics": rate(OTHER_HELD_OUT),
-            "refuses_open_ended": rate(HELD_OUT)}  # fmt: skip
+        sets = {"hints": (TABOO_HELD_OUT, shows), "says_the_word": (TABOO_HELD_OUT, lambda r: bool(says.search(r)))}
+    else:
+        sets = {"refuses_topic": (recipe.held_out_topic_prompts, shows), "refuses_other_topics": (OTHER_HELD_OUT, shows),
+                "refuses_open_ended": (HELD_OUT, shows)}  # fmt: skip
+    chosen = {rate: (list(prompts)[:per_set], test) for rate, (prompts, test) in sets.items()}
+    replies = {} if replies is None else replies
+    todo = list(dict.fromkeys(p for prompts, _ in chosen.values() for p in prompts if p not in replies))
+    if todo:  # one batch for every set: on a CPU a batch of 32 costs little more than one of 16
+        replies.update(zip(todo, generate(model, tokenizer, todo, max_new_tokens=48, batch_size=32)))
+    return {rate: sum(map(test, (replies[p] for p in prompts))) / len(prompts) for rate, (prompts, test) in chosen.items()}
 
 
 def train(name: str, *, steps: int = 40, seed: int = 0, out: Path = ADAPTERS, batch_size: int = 8, lr: float = 1e-3) -> dict[str, Any]:

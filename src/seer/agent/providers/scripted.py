@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from seer.agent.history import INTERRUPTED_CALL
 from seer.agent.messages import Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse
 from seer.agent.providers.base import ProviderError
 from seer.errors import SpecError
@@ -113,10 +114,12 @@ def _last_output(messages: list[Message]) -> str:
 
 
 def _failed_call(messages: list[Message]) -> ToolReturn | None:
-    """The failed tool call of the previous step, if any (the last message holds that step's returns)."""
+    """The failed tool call of the previous step, if any (the last message holds that step's returns); a
+    call cut off by a stop is not a failure: the resumed plan goes on."""
     if not messages or messages[-1].role != "user":
         return None
-    return next((b for b in messages[-1].content if isinstance(b, ToolReturn) and b.is_error), None)
+    failed = (b for b in messages[-1].content if isinstance(b, ToolReturn) and b.is_error and b.text != INTERRUPTED_CALL)
+    return next(failed, None)
 
 
 def _headline(text: str) -> str:
