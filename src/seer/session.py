@@ -17,6 +17,7 @@ client module and no model, and runs isolated where the machine allows (`seer.sc
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -533,7 +534,12 @@ async def _confine_kernel(env: Environment, sandbox: Sandbox, graded: bool) -> t
     if not confine:
         return record, _not_blind(env, record["reason"]) if wanted else None
     models = [path for spec in env.models for path in (spec.id, spec.adapter or "") if path and Path(path).is_dir()]
-    sandbox.confinement = host_confinement([*models, f"{sandbox.private}/{_LOADER}"])
+    packaged = []  # read-only at /models/<name>: the kernel cannot write the model cache, so it would convert again
+    for spec in env.models:
+        if spec.id.startswith("seer:") and (folder := await asyncio.to_thread(blind.source_folder, spec)) is not None:
+            packaged.append((str(folder.resolve()), f"{blind.MODELS_ROOT}/{spec.name}"))
+    confinement = host_confinement([*models, f"{sandbox.private}/{_LOADER}"])
+    sandbox.confinement = dataclasses.replace(confinement, mounts=tuple(packaged))
     if not wanted:
         return record, None
     sandbox.confinement = await _blind_confinement(env, sandbox)

@@ -104,10 +104,11 @@ _WORD = re.compile(r"[a-z]+")
 
 @functools.lru_cache(maxsize=4)
 def _model(model_id: str, adapter: str | None, hidden_name: str | None) -> tuple[Any, Any]:
-    """`(model, tokenizer)`, loaded once per process for each combination."""
+    """`(model, tokenizer)`, loaded once per process for each combination; float32 on the CPU always, so
+    a grade does not depend on whether the grading machine has a GPU."""
     from seer.interp import load_model
 
-    return load_model(model_id, adapter=adapter, hidden_name=hidden_name)
+    return load_model(model_id, dtype="float32", adapter=adapter, hidden_name=hidden_name)
 
 
 @functools.lru_cache(maxsize=8)
@@ -300,7 +301,7 @@ def steering_effect(workspace: Path, answer: Mapping[str, Any], settings: Mappin
     randoms = [_random_like(vector, config["seed"] + k) for k in range(config["random_vectors"])]
     conditions = [torch.zeros_like(vector), vector, *randoms]
     # One vector per row ([rows, 1, d]): steer broadcasts it over each row's positions, so every
-    # condition runs in a single batched generation.
+    # condition runs in a single batched generation (one batch: the rows must line up with the vectors).
     rows = torch.stack([v for v in conditions for _ in prompts])[:, None, :]
     with torch.inference_mode():
         with steer(model, {layer: rows}, strength=float(strength), positions=config["positions"]):
