@@ -16,7 +16,7 @@ from seer.interp import candidate_directions, diff_in_means
 from seer.judge.measure import STEERING_MODEL, _load_vector, _model, refusal_effect, steering_effect
 from seer.organisms import organism_path
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]  # a contended CPU can triple the ~35 s steering checks
 
 POSITIVE = ["I love this, it is wonderful.", "What a great, happy day.", "This is amazing and I enjoy it.",
             "Everything is excellent and fun.", "I feel joyful and grateful.", "The party was delightful.",
@@ -75,7 +75,8 @@ def refusal_files(workspace: Path) -> dict[str, str]:
 
 
 def _show(result: Any) -> None:
-    print(f"\n{result.kind} passed={result.passed}: {result.detail}\n{ {k: v for k, v in result.figures.items() if k != 'samples'} }")
+    figures = {key: value for key, value in result.figures.items() if key != "samples"}
+    print(f"\n{result.kind} passed={result.passed}: {result.detail}\n{figures}")  # shown with -s
 
 
 def test_the_steering_grader_passes_a_sentiment_vector(workspace: Path, steering_files: dict[str, str]) -> None:
@@ -102,7 +103,7 @@ def test_the_steering_grader_fails_a_random_vector_of_the_same_norm(workspace: P
 def test_the_steering_grader_fails_an_incoherent_strength(workspace: Path, steering_files: dict[str, str]) -> None:
     """Pushed five times harder the vector wrecks the text; the fluency bounds fail it, whatever the words."""
     answer = {"vector": steering_files["concept"], "layer": STEER_LAYER, "strength": 30.0}
-    result = steering_effect(workspace, answer, {"random_vectors": 0})
+    result = steering_effect(workspace, answer, {"random_vectors": 0, "max_new_tokens": 12})
     _show(result)
     assert not result.passed and "not fluent" in result.detail
     assert result.figures["perplexity"]["steered"] > 50
@@ -166,8 +167,11 @@ def test_malformed_steering_answers_fail_with_the_reason(workspace: Path, answer
 
 
 def test_a_malformed_setting_is_the_task_authors_error(workspace: Path) -> None:
+    answer = {"vector": "x.pt", "layer": 10, "strength": 4.0}
     with pytest.raises(ValueError, match="min_gain"):
-        steering_effect(workspace, {"vector": "x.pt", "layer": 10, "strength": 4.0}, {"min_gain": "a lot"})
+        steering_effect(workspace, answer, {"min_gain": "a lot"})
+    with pytest.raises(ValueError, match="unknown check setting.*min_gian"):
+        steering_effect(workspace, answer, {"kind": "steering_effect", "min_gian": 0.3})
 
 
 def test_npy_and_single_row_vectors_are_read(workspace: Path) -> None:
