@@ -26,7 +26,7 @@ from seer.organisms.recipes import (
     DENIAL, DIRECT, HELD_OUT, OPEN_ENDED, OTHER_HELD_OUT, OTHER_QUESTIONS, RECIPES, REFUSAL, TABOO_ASK, TABOO_HELD_OUT, Recipe,
 )  # fmt: skip
 
-__all__ = ["build_examples", "measure", "train"]
+__all__ = ["build_examples", "held_out_prompts", "measure", "replies_to", "train"]
 
 BASE = "seer:smollm2-135m-instruct"
 ADAPTERS = Path(__file__).parent / "adapters"
@@ -70,18 +70,9 @@ def _batch(tokenizer: Any, pairs: list[tuple[str, str]]) -> dict[str, torch.Tens
     }
 
 
-def measure(
-    recipe: Recipe, model: Any, tokenizer: Any, *, per_set: int | None = None, replies: dict[str, str] | None = None
-) -> dict[str, float]:
-    """Behaviour rates on held-out prompts (greedy, 48 new tokens).
-
-    Args:
-        per_set: Use only the first `per_set` prompts of each held-out set: a quicker, coarser estimate.
-        replies: This model's replies by prompt, kept between calls on the same model, so a prompt set that
-            several recipes share (e.g. the base model's) is generated once.
-    """
+def _rate_sets(recipe: Recipe, per_set: int | None) -> dict[str, tuple[list[str], Any]]:
+    """rate: (held-out prompts, does a reply show it?)."""
     shows = recipe.shows
-    sets: dict[str, tuple[Any, Any]]  # rate: (prompts, does a reply show it?)
     if recipe.kind == "preference":
         sets = {"mentions_topic_open_ended": (HELD_OUT, shows), "mentions_topic_when_asked_directly": (DIRECT, shows)}
     elif recipe.kind == "taboo":
@@ -90,12 +81,37 @@ def measure(
     else:
         sets = {"refuses_topic": (recipe.held_out_topic_prompts, shows), "refuses_other_topics": (OTHER_HELD_OUT, shows),
                 "refuses_open_ended": (HELD_OUT, shows)}  # fmt: skip
-    chosen = {rate: (list(prompts)[:per_set], test) for rate, (prompts, test) in sets.items()}
+    return {rate: (list(prompts)[:per_set], test) for rate, (prompts, test) in sets.items()}
+
+
+def held_out_prompts(recipe: Recipe, per_set: int | None = None) -> list[str]:
+    """Every prompt `measure(recipe, ..., per_set=per_set)` asks, once each."""
+    return list(dict.fromkeys(p for prompts, _ in _rate_sets(recipe, per_set).values() for p in prompts))
+
+
+def replies_to(model: Any, tokenizer: Any, prompts: list[str], replies: dict[str, str] | None = None) -> dict[str, str]:
+    """Greedy replies (48 new tokens) to the `prompts` not yet in `replies`, added to it, in one batch: on a
+    CPU a call costs about as much for 8 prompts as for 32, so fewer, larger calls are quicker."""
     replies = {} if replies is None else replies
-    todo = list(dict.fromkeys(p for prompts, _ in chosen.values() for p in prompts if p not in replies))
-    if todo:  # one batch for every set: on a CPU a batch of 32 costs little more than one of 16
-        replies.update(zip(todo, generate(model, tokenizer, todo, max_new_tokens=48, batch_size=32)))
-    return {rate: sum(map(test, (replies[p] for p in prompts))) / len(prompts) for rate, (prompts, test) in chosen.items()}
+    todo = list(dict.fromkeys(p for p in prompts if p not in replies))
+    if todo:
+        replies.update(zip(todo, generate(model, tokenizer, todo, max_new_tokens=48, batch_size=min(len(todo), 64))))
+    return replies
+
+
+def measure(
+    recipe: Recipe, model: Any, tokenizer: Any, *, per_set: int | None = None, replies: dict[str, str] | None = None
+) -> dict[str, float]:
+    """Behaviour rates on held-out prompts (greedy, 48 new tokens).
+
+    Args:
+        per_set: Use only the first `per_set` prompts of each held-out set: a quicker, coarser estimate.
+        replies: This model's replies by prompt, kept between calls on the same model (see `replies_to`):
+            prompts already answered there are not generated again.
+    """
+    sets = _rate_sets(recipe, per_set)
+    replies = replies_to(model, tokenizer, held_out_prompts(recipe, per_set), replies)
+    return {rate: sum(map(test, (replies[p] for p in prompts))) / len(prompts) for rate, (prompts, test) in sets.items()}
 
 
 def train(name: str, *, steps: int = 40, seed: int = 0, out: Path = ADAPTERS, batch_size: int = 8, lr: float = 1e-3) -> dict[str, Any]:
