@@ -5,12 +5,14 @@ exits non-zero."""
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from seer.cli import app
 from seer.task import find_task
 
 
+@pytest.mark.timeout(600)  # about 30 s alone; a loaded machine may take several times that
 def test_the_demo_finds_the_hidden_preference_and_the_judge_agrees(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["demo", "--runs-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
@@ -26,6 +28,7 @@ def test_the_demo_finds_the_hidden_preference_and_the_judge_agrees(tmp_path: Pat
     assert record["blind"] == {"blind": True}
 
 
+@pytest.mark.timeout(600)
 def test_a_demo_whose_first_cell_fails_says_the_investigation_failed_and_exits_non_zero(tmp_path: Path) -> None:
     plan = tmp_path / "failing.json"
     plan.write_text(json.dumps({"steps": [
