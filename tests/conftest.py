@@ -12,7 +12,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # a hub call otherwise hangs ~50 s on a mach
 
 from seer.environment import Environment  # noqa: E402
 from seer.session import Session  # noqa: E402
-from tests.providers import jupyter_server, on_provider, parametrized_provider  # noqa: E402, F401
+from tests.providers import jupyter_server, on_provider, parametrized_provider, shared_jupyter_server  # noqa: E402, F401
 from tests.ray_cluster import ray_cluster  # noqa: E402, F401
 
 

@@ -55,17 +55,45 @@ def start_jupyter_server(root: Path, token: str) -> tuple[subprocess.Popen[bytes
     raise RuntimeError(f"the test's Jupyter server did not start; see {log}")
 
 
+class SharedJupyterServer:
+    """One Jupyter server for the session's tests, started again if it has exited.
+
+    The server stops itself after ten idle minutes (so a killed test run leaves no orphan), and the
+    suite has longer stretches without a Jupyter test than that.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.token = root, secrets.token_urlsafe(24)
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def running(self) -> tuple[str, str]:
+        """(url, token) of a server that answers now."""
+        if self.process is None or self.process.poll() is not None:
+            self.process, self.url = start_jupyter_server(self.root, self.token)
+        return self.url, self.token
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
 @pytest.fixture(scope="session")
-def jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """(url, token) of a Jupyter server shared by the session's tests."""
-    token = secrets.token_urlsafe(24)
-    process, url = start_jupyter_server(tmp_path_factory.mktemp("jupyter") / "root", token)
-    yield url, token
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+def shared_jupyter_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SharedJupyterServer]:
+    server = SharedJupyterServer(tmp_path_factory.mktemp("jupyter") / "root")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def jupyter_server(shared_jupyter_server: SharedJupyterServer) -> tuple[str, str]:
+    """(url, token) of the Jupyter server shared by the session's tests."""
+    return shared_jupyter_server.running()
 
 
 @pytest.fixture(params=PROVIDERS)

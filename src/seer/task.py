@@ -37,6 +37,10 @@ __all__ = ["PACKAGED_TASKS", "Task", "find_task", "packaged_tasks"]
 PACKAGED_TASKS = Path(__file__).parent / "tasks"
 
 
+CHECK_KINDS = ("answer", "steering_effect", "refusal_effect")
+"""The deterministic checks a rubric's `[[checks]]` may name; `seer.judge.checks` implements each."""
+
+
 @dataclass(frozen=True)
 class Task:
     """A task folder, read."""
@@ -124,8 +128,6 @@ class Task:
 
 
 def _check_checks(rubric: dict[str, Any], where: Path, answer: AnswerShape | None) -> None:
-    from seer.judge.checks import CHECK_KINDS
-
     checks = rubric.get("checks", [])
     if "check" in rubric:
         raise SpecError(f"{where}: [check] became [[checks]] (a list, each with a kind: {', '.join(CHECK_KINDS)})")

@@ -14,7 +14,7 @@ from seer.environment import Environment
 from seer.errors import SandboxError, SpecError
 from seer.sandbox.jupyter import JupyterSandbox
 from seer.sandbox.providers import make_sandbox
-from tests.providers import free_port
+from tests.providers import SharedJupyterServer, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -25,6 +25,21 @@ async def test_a_wrong_token_is_a_clear_error(jupyter_server: tuple[str, str]) -
     with pytest.raises(SandboxError, match=r"refused the token \(HTTP 403\); pass the token it was started with"):
         await sandbox.start()
     await sandbox.terminate()
+
+
+def test_the_suites_shared_server_comes_back_after_it_stopped_itself(tmp_path: Path) -> None:
+    """The shared server quits after ten idle minutes; a later test gets a fresh one, not a dead URL."""
+    server = SharedJupyterServer(tmp_path / "root")
+    try:
+        url, token = server.running()
+        assert server.running() == (url, token)
+        assert server.process is not None
+        server.process.terminate()
+        server.process.wait(30)
+        again, _ = server.running()
+        assert httpx2.get(f"{again}/api/status", headers={"Authorization": f"token {token}"}, timeout=10).status_code == 200
+    finally:
+        server.stop()
 
 
 async def test_an_unreachable_server_and_a_missing_token_are_clear_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

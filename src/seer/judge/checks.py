@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from seer.answer import normalise
+from seer.task import CHECK_KINDS
 
-__all__ = ["CHECK_KINDS", "CheckResult", "run_checks"]
+__all__ = ["CHECKS", "CheckResult", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -53,16 +54,18 @@ def _measure(kind: str) -> Callable[..., CheckResult]:
     return run
 
 
-CHECK_KINDS: dict[str, Callable[..., CheckResult]] = {
+CHECKS: dict[str, Callable[..., CheckResult]] = {
     "answer": _answer,
     "steering_effect": _measure("steering_effect"),
     "refusal_effect": _measure("refusal_effect"),
 }
-"""Every deterministic check a rubric may name, by kind."""
+"""The implementation of every check kind a task may name (`seer.task.CHECK_KINDS`)."""
+if set(CHECKS) != set(CHECK_KINDS):
+    raise RuntimeError(f"seer.judge.checks implements {sorted(CHECKS)} but tasks may name {sorted(CHECK_KINDS)}")
 
 
 def run_checks(checks: list[dict[str, Any]], *, workspace: Path, answer: Mapping[str, Any] | None, truth: Mapping[str, Any]) -> list[CheckResult]:
     """Run a rubric's checks on a structured answer; with no answer, each fails saying so."""
     if answer is None:
         return [CheckResult(c["kind"], False, "the run handed in no structured answer") for c in checks]
-    return [CHECK_KINDS[c["kind"]](workspace, answer, truth, c) for c in checks]
+    return [CHECKS[c["kind"]](workspace, answer, truth, c) for c in checks]
