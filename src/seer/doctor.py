@@ -12,6 +12,7 @@ from importlib import metadata
 import anyio
 
 from seer.environment import SandboxSpec
+from seer.plugins import SANDBOX_PROVIDERS
 from seer.errors import SandboxError
 from seer.sandbox.isolation import HOST_GUARANTEE, probe
 from seer.sandbox.jupyter_api import JupyterServer
@@ -112,8 +113,11 @@ async def check_provider(spec: SandboxSpec, echo: Callable[[str], None] = print)
             from seer.sandbox.ray import doctor_ray
 
             problems = await anyio.to_thread.run_sync(doctor_ray, spec.address)
-    else:
+    elif spec.provider in SANDBOX_PROVIDERS.builtin:
         problems = []
+    else:
+        plugin = SANDBOX_PROVIDERS.load(spec.provider)
+        problems = await plugin.check(spec) if getattr(plugin, "check", None) else []
     for problem in problems:
         echo(f"  ✗ {problem}")
     if not problems:

@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from seer.errors import SpecError
+from seer.plugins import SANDBOX_PROVIDERS
 
 __all__ = ["Environment", "FileSpec", "Limits", "ModelSpec", "ScopeSpec", "SecretsPolicy", "Timeouts"]
 
@@ -162,9 +163,13 @@ class ScopeSpec(_Spec):
 
 
 class SandboxSpec(_Spec):
-    """Where the session runs: this machine, any Jupyter server, a Modal GPU sandbox, or a Ray cluster."""
+    """Where the session runs: this machine, any Jupyter server, a Modal GPU sandbox, a Ray cluster, or a
+    provider an installed package registers (`seer.plugins`)."""
 
-    provider: Literal["local", "jupyter", "modal", "ray"] = "local"
+    provider: str = "local"
+    """`local`, `jupyter`, `modal`, `ray`, or the name of an installed sandbox plugin."""
+    options: dict[str, Any] = Field(default_factory=dict)
+    """A plugin provider's own settings (`[sandbox.options]`), checked by the plugin's `options` model."""
     url: str | None = None
     """`jupyter`: the server's URL, e.g. 'http://gpu-box:8888'."""
     token_env: str = "JUPYTER_TOKEN"
@@ -200,6 +205,22 @@ class SandboxSpec(_Spec):
 
     @model_validator(mode="after")
     def _needs(self) -> SandboxSpec:
+        if not SANDBOX_PROVIDERS.knows(self.provider):
+            raise ValueError(SANDBOX_PROVIDERS.unknown(self.provider))
+        if self.provider in SANDBOX_PROVIDERS.builtin:
+            if self.options:
+                raise ValueError(f"`options` are for plugin providers; provider {self.provider!r} takes its settings as fields")
+        else:
+            try:
+                plugin_options = SANDBOX_PROVIDERS.load(self.provider).options
+            except SpecError as exc:
+                raise ValueError(str(exc)) from None
+            if plugin_options is not None:
+                try:
+                    plugin_options.model_validate(self.options)
+                except ValidationError as exc:
+                    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+                    raise ValueError(f"options for provider {self.provider!r}: {problems}") from None
         if self.provider == "jupyter" and not (self.url and re.match(r"^https?://", self.url)):
             raise ValueError("provider 'jupyter' needs `url`, the server's address, e.g. 'http://gpu-box:8888'")
         if self.provider != "jupyter" and self.url is not None:

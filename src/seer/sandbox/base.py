@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx2
 
 from seer.kernel import Kernel
 from seer.sandbox.isolation import Confinement
 
-__all__ = ["ExecResult", "Sandbox", "Service"]
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from seer.environment import Environment, SandboxSpec
+
+__all__ = ["ExecResult", "Sandbox", "SandboxPlugin", "Service"]
 
 
 @dataclass(frozen=True)
@@ -95,3 +101,15 @@ class Sandbox(Protocol):
     async def terminate(self) -> None:
         """Stop every kernel and process the sandbox started; safe to call twice."""
         ...
+
+
+@dataclass(frozen=True)
+class SandboxPlugin:
+    """What a package registers under the `seer.sandbox_providers` entry-point group (see `seer.plugins`)."""
+
+    make: Callable[[Environment, Path, str], Sandbox]
+    """`(environment, run directory, run id)` → a new, unstarted sandbox for one run."""
+    options: type[BaseModel] | None = None
+    """Validates `[sandbox.options]` when the environment loads; `None` takes any."""
+    check: Callable[[SandboxSpec], Awaitable[list[str]]] | None = None
+    """For `seer doctor`: what stops sessions from reaching the provider, within seconds (empty: nothing)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from seer.agent.providers import PROVIDERS
+from seer.agent.providers import provider_names
 from seer.errors import SpecError
 from seer.run import new_run_id
 from seer.skills import find_skill, packaged_skills
@@ -63,8 +63,8 @@ class LaunchRequest(BaseModel, extra="forbid"):
     @field_validator("provider")
     @classmethod
     def _known_provider(cls, value: str) -> str:
-        if value not in PROVIDERS:
-            raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(PROVIDERS)}")
+        if value not in provider_names():
+            raise ValueError(f"unknown provider {value!r}; choose one of {', '.join(provider_names())}")
         return value
 
     @model_validator(mode="after")
@@ -79,7 +79,7 @@ def launch_options() -> dict[str, Any]:
     return {
         "tasks": {name: task.summary for name, task in packaged_tasks().items()},
         "skills": {name: skill.description for name, skill in packaged_skills().items()},
-        "providers": PROVIDERS,
+        "providers": provider_names(),
     }
 
 

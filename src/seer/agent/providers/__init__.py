@@ -9,15 +9,17 @@
 | `scripted` | a plan file (`--plan`) | none | none |
 | `claude-code` | Claude Code via the Claude Agent SDK, on our MCP server | Anthropic | `ANTHROPIC_API_KEY` (read by Claude Code) |
 
-Any OpenAI-compatible server: `--provider openai --base-url URL` (`--api-key-env NAME`, or none).
+Any OpenAI-compatible server: `--provider openai --base-url URL` (`--api-key-env NAME`, or none). An
+installed package can add a provider under the `seer.llm_providers` entry-point group (`seer.plugins`).
 """
 
 from __future__ import annotations
 
-from seer.agent.providers.base import Endpoint, Provider, ProviderError
+from seer.agent.providers.base import Endpoint, Provider, ProviderError, ProviderPlugin
 from seer.errors import SpecError
+from seer.plugins import LLM_PROVIDERS
 
-__all__ = ["PROVIDERS", "Endpoint", "Provider", "ProviderError", "make_provider"]
+__all__ = ["PROVIDERS", "Endpoint", "Provider", "ProviderError", "ProviderPlugin", "make_provider", "provider_names"]
 
 _OPENAI_LIKE = {
     "openai": (None, "OPENAI_API_KEY"),
@@ -27,6 +29,14 @@ _OPENAI_LIKE = {
     "llamacpp": ("http://127.0.0.1:8080/v1", None),
 }
 PROVIDERS = ["anthropic", *_OPENAI_LIKE, "scripted", "claude-code"]
+"""The built-in providers."""
+if tuple(PROVIDERS) != LLM_PROVIDERS.builtin:
+    raise RuntimeError(f"seer.plugins.LLM_PROVIDERS.builtin must list {PROVIDERS}")
+
+
+def provider_names() -> list[str]:
+    """The built-in providers, then those installed plugins register."""
+    return LLM_PROVIDERS.names()
 
 _UNSET = "-"
 
@@ -60,7 +70,7 @@ def make_provider(
     if host_tools:
         raise SpecError("--host-tools only applies to `--provider claude-code`")
     if name not in PROVIDERS:
-        raise SpecError(f"unknown provider {name!r}; choose one of: {', '.join(PROVIDERS)}")
+        return _plugin(name, model, base_url, api_key_env)
     if not model:
         raise SpecError(f"the {name} provider needs a model: pass `--model NAME`")
     if name == "anthropic":
@@ -73,3 +83,13 @@ def make_provider(
     default_url, default_key = _OPENAI_LIKE[name]
     key_env = default_key if api_key_env == _UNSET else api_key_env
     return OpenAIProvider(model, Endpoint(base_url=base_url or default_url, api_key_env=key_env))
+
+
+def _plugin(name: str, model: str | None, base_url: str | None, api_key_env: str | None) -> Provider:
+    plugin = LLM_PROVIDERS.load(name)
+    if not isinstance(plugin, ProviderPlugin):
+        raise SpecError(f"the LLM provider {name!r} registers a {type(plugin).__name__}, not a seer.agent.providers.ProviderPlugin")
+    if plugin.needs_model and not model:
+        raise SpecError(f"the {name} provider needs a model: pass `--model NAME`")
+    key_env = plugin.key_env if api_key_env == _UNSET else api_key_env
+    return plugin.make(model, Endpoint(base_url=base_url, api_key_env=key_env))

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from seer.agent.messages import TurnRequest, TurnResponse
 from seer.errors import ContextTooLong, MissingExtra, ProviderError
 
-__all__ = ["Endpoint", "Provider", "ProviderError", "api_key", "import_sdk", "retry_after", "sdk_client_options", "sdk_errors"]
+__all__ = ["Endpoint", "Provider", "ProviderError", "ProviderPlugin", "api_key", "import_sdk", "retry_after", "sdk_client_options", "sdk_errors"]
 
 
 @dataclass(frozen=True)
@@ -122,3 +122,15 @@ class Provider(Protocol):
             ProviderError: The call failed (retryable or not).
         """
         ...
+
+
+@dataclass(frozen=True)
+class ProviderPlugin:
+    """What a package registers under the `seer.llm_providers` entry-point group (see `seer.plugins`)."""
+
+    make: Callable[[str | None, Endpoint], Provider]
+    """`(model, endpoint)` → a provider; `endpoint` holds `--base-url` and the key variable."""
+    key_env: str | None = None
+    """The variable the key is read from unless `--api-key-env` says otherwise; `None`: keyless."""
+    needs_model: bool = True
+    """Whether `--model` is required."""

@@ -2,8 +2,7 @@
 
 TARGET is the name of a packaged task (`seer tasks`), a task folder (holding `task.md`, and `env.toml`
 if it needs one), a `task.md` file, or an environment TOML (then `--task` or `--task-file` gives the
-task). API keys come from the
-environment or from a `.env` file in the current folder.
+task). API keys come from the environment or from a `.env` file in the current folder.
 """
 
 from __future__ import annotations
@@ -23,8 +22,39 @@ from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions, Outcome
 from seer.agent.page_requests import request_stop, stop_request
 from seer.agent.prompt import system_prompt
-from seer.agent.providers import PROVIDERS, make_provider
 from seer.agent.terminal import TerminalInteraction, event_printer
+from seer.cli.options import (
+    BaseUrlOpt,
+    CostOpt,
+    HostToolsOpt,
+    KeyEnvOpt,
+    LibraryOpt,
+    MethodOpt,
+    ModelOpt,
+    PageOpt,
+    ParallelOpt,
+    PlanOpt,
+    ProviderOpt,
+    ReplyOpt,
+    RunIdOpt,
+    RunsOpt,
+    SeedOpt,
+    SkillOpt,
+    StyleOpt,
+    Target,
+    TargetEnvOpt,
+    TaskFileOpt,
+    TaskOpt,
+    TokensOpt,
+    ToolkitOpt,
+    TurnsOpt,
+    ViewOpt,
+    WallOpt,
+    build_provider,
+    fail,
+    load_dotenv,
+    load_env,
+)
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
 from seer.skills import find_skill, read_skills
@@ -33,57 +63,7 @@ from seer.task import find_task
 if TYPE_CHECKING:
     from seer.session import Session
 
-__all__ = ["Equipment", "chat", "judge", "prompt", "resume", "run", "skills", "tasks"]
-
-Target = Annotated[
-    Path | None, typer.Argument(help="Task name (`seer tasks`), task folder, task.md, or environment TOML.", show_default=False)
-]
-ProviderOpt = Annotated[str, typer.Option("--provider", help=f"One of: {', '.join(PROVIDERS)}.")]
-ModelOpt = Annotated[str | None, typer.Option("--model", help="Model name, as the provider spells it.")]
-BaseUrlOpt = Annotated[str | None, typer.Option("--base-url", help="Endpoint of an OpenAI-compatible or proxy server.")]
-KeyEnvOpt = Annotated[
-    str | None, typer.Option("--api-key-env", help="Variable holding the API key (`none` for keyless servers).")
-]
-PlanOpt = Annotated[Path | None, typer.Option("--plan", help="Plan file for `--provider scripted` (JSON).")]
-TaskOpt = Annotated[str | None, typer.Option("--task", help="The task text (instead of a task.md).")]
-TaskFileOpt = Annotated[Path | None, typer.Option("--task-file", help="A file holding the task text.")]
-EnvOpt = Annotated[Path | None, typer.Option("--env", help="Environment TOML (when TARGET is a task.md).")]
-RunsOpt = Annotated[Path, typer.Option("--runs-dir", help="Folder that receives the run directory.")]
-RunIdOpt = Annotated[str | None, typer.Option("--run-id", help="Name of the run directory (default: time, environment and a random suffix).")]
-TurnsOpt = Annotated[str, typer.Option("--max-turns", help="Model calls; `none` for no limit.")]
-TokensOpt = Annotated[str, typer.Option("--max-tokens", help="Input + output tokens over the run; `none` for no limit.")]
-CostOpt = Annotated[str, typer.Option("--max-cost", help="Dollars, from the genai-prices table; `none` for no limit.")]
-WallOpt = Annotated[str, typer.Option("--max-wall", help="Seconds of wall time; `none` for no limit.")]
-MethodOpt = Annotated[bool, typer.Option("--methodology/--no-methodology", help="Include the research-methodology section.")]
-StyleOpt = Annotated[bool, typer.Option("--style-guide/--no-style-guide", help="Include the code-style section.")]
-HostToolsOpt = Annotated[
-    bool, typer.Option("--host-tools", help="claude-code only: also give Claude Code its own Bash, file and web tools.")
-]
-ReplyOpt = Annotated[
-    str | None, typer.Option("--checkpoint-reply", help="What a batch run answers when the agent asks a question.")
-]
-ViewOpt = Annotated[
-    bool, typer.Option("--view", help="Serve the live viewer while the run runs (on 127.0.0.1:8765 or a free port); prints its URL.")
-]
-SkillOpt = Annotated[
-    list[str] | None, typer.Option("--skill", metavar="NAME|PATH", help="Equip a skill: a packaged one's name (`seer skills`) or a folder with a SKILL.md; repeatable.")
-]
-LibraryOpt = Annotated[
-    list[Path] | None, typer.Option("--library", metavar="PATH", help="Equip a Python file or package the agent can import; repeatable.")
-]
-ToolkitOpt = Annotated[
-    bool | None, typer.Option("--toolkit/--no-toolkit", help="Offer the interpretability toolkit `seer_interp` (default: as the environment says, normally on).", show_default=False)
-]
-ParallelOpt = Annotated[
-    int, typer.Option("--parallel", min=1, help="Run N independent sessions of the task at once, each with its own run directory.")
-]
-SeedOpt = Annotated[
-    int | None,
-    typer.Option("--seed", help="The run's seed: which of a task's hidden variants it gets (default: drawn at random; recorded in run.json, out of the agent's sight)."),
-]
-PageOpt = Annotated[
-    str | None, typer.Option("--page-checkpoints", help="Seconds a checkpoint question waits for an answer typed in the viewer's page (default with --view: 600).")
-]
+__all__ = ["Equipment", "RunRequest", "chat", "prompt", "resume", "run"]
 
 
 @dataclass(frozen=True)
@@ -102,6 +82,44 @@ class Equipment:
         equipped = environment.equip(skills=skills, libraries=[p.resolve() for p in self.libraries], toolkit=self.toolkit)
         read_skills(equipped.skills)  # two skills of one name are an error now, not at the session's start
         return equipped
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequest:
+    """One `seer run` or `seer chat`, its options parsed: what to investigate, which agent, under which limits."""
+
+    target: Path | None
+    task: str | None
+    task_file: Path | None
+    env: Path | None
+    equipment: Equipment
+    provider: str
+    model: str | None
+    base_url: str | None
+    api_key_env: str | None
+    plan: Path | None
+    host_tools: bool = False
+    runs_dir: Path
+    run_id: str | None = None
+    budget: Budget
+    options: LoopOptions = field(default_factory=LoopOptions)
+    methodology: bool
+    style_guide: bool
+    interactive: bool = False
+    """A conversation in this terminal (`seer chat`) rather than a batch run."""
+    view: bool = False
+    page_checkpoints_s: float | None = None
+    parallel: int = 1
+    seed: int | None = None
+
+    def make_provider(self) -> Any:
+        """A fresh provider as the options name it."""
+        return build_provider(self.provider, self.model, self.base_url, self.api_key_env, self.plan, self.host_tools)
+
+    def provider_settings(self) -> dict[str, Any]:
+        """What `seer resume` needs to rebuild the provider (never the key itself): the name chosen, which
+        can differ from the adapter's (`openrouter` and a plugin's name both name their adapter's)."""
+        return {"provider": self.provider, "base_url": self.base_url, "api_key_env": self.api_key_env, "plan": str(self.plan.resolve()) if self.plan else None}
 
 
 def _limit(value: str, name: str, cast: type[float] | type[int]) -> Any:
@@ -156,21 +174,7 @@ def _target(
         raise SpecError("no task given: pass a task name (`seer tasks`), a task folder or task.md, or `--task TEXT`")
     if task_dir is not None and not (task_dir / "ground_truth.json").is_file():
         task_dir = None  # a folder with a task.md but no ground truth: nothing for a judge
-    return (Environment.from_toml(env_path) if env_path else Environment()), task_text, task_dir
-
-
-def _provider(
-    name: str, model: str | None, base_url: str | None, key_env: str | None, plan: Path | None, host_tools: bool = False
-) -> Any:
-    kwargs: dict[str, Any] = {"base_url": base_url, "plan": str(plan) if plan else None, "host_tools": host_tools}
-    if key_env is not None:
-        kwargs["api_key_env"] = None if key_env.lower() == "none" else key_env
-    return make_provider(name, model, **kwargs)
-
-
-def _settings(base_url: str | None, key_env: str | None, plan: Path | None) -> dict[str, Any]:
-    """What `seer resume` needs to rebuild the provider (never the key itself)."""
-    return {"base_url": base_url, "api_key_env": key_env, "plan": str(plan.resolve()) if plan else None}
+    return load_env(env_path), task_text, task_dir
 
 
 def _report(run_path: Path, outcome: Outcome) -> None:
@@ -182,17 +186,6 @@ def _report(run_path: Path, outcome: Outcome) -> None:
     spent = outcome.spent
     cost = f"${spent.cost_usd:.4f}" if spent.cost_known else "unknown (model not in the price table)"
     typer.echo(f"Spent: {spent.turns} turns, {spent.tokens:,} tokens, {cost}, {spent.wall_s:.1f} s")
-
-
-def _fail(exc: SeerError) -> typer.Exit:
-    typer.secho(f"error: {exc}", err=True, fg="red")
-    return typer.Exit(2)
-
-
-def _load_dotenv() -> None:
-    from dotenv import load_dotenv
-
-    load_dotenv(Path.cwd() / ".env", override=False)
 
 
 async def _viewed(go: Any, runs_dir: Path) -> tuple[Path, Outcome]:
@@ -283,40 +276,32 @@ async def _ctrl_c_stops(sessions: list[Session], run: anyio.CancelScope) -> None
             request_stop(sessions[0].run.path, "Ctrl-C in the terminal")
 
 
-def _start(interactive: bool, target: Path | None, provider: str, model: str | None, base_url: str | None,
-           api_key_env: str | None, plan: Path | None, task: str | None, task_file: Path | None, env: Path | None,
-           runs_dir: Path, budget: Budget, options: LoopOptions, methodology: bool, style_guide: bool,
-           equipment: Equipment, host_tools: bool = False, view: bool = False,
-           page_checkpoints_s: float | None = None, parallel: int = 1, run_id: str | None = None,
-           seed: int | None = None) -> None:  # fmt: skip
-    _load_dotenv()
+def _start(request: RunRequest) -> None:
+    """Carry out `request`: one run (viewed, if asked) or several in parallel, then say where they are."""
+    load_dotenv()
     try:
-        if run_id is not None and parallel > 1:
+        if request.run_id is not None and request.parallel > 1:
             raise SpecError("--run-id names one run: it cannot be combined with --parallel")
-        environment, task_text, task_dir = _target(target, env, task, task_file)
-        environment = equipment.apply(environment)
-        if parallel > 1:
-            providers = [_provider(provider, model, base_url, api_key_env, plan, host_tools) for _ in range(parallel)]
-            results = anyio.run(
-                lambda: _run_parallel(
-                    providers, env=environment, task=task_text, budget=budget, runs_dir=runs_dir, options=options,
-                    methodology=methodology, style_guide=style_guide, task_dir=task_dir,
-                    provider_settings=_settings(base_url, api_key_env, plan), seed=seed,
-                )
-            )  # fmt: skip
-            _report_many(results)
+        environment, task_text, task_dir = _target(request.target, request.env, request.task, request.task_file)
+        environment = request.equipment.apply(environment)
+        common: dict[str, Any] = {
+            "env": environment, "task": task_text, "task_dir": task_dir, "budget": request.budget,
+            "runs_dir": request.runs_dir, "options": request.options, "methodology": request.methodology,
+            "style_guide": request.style_guide, "provider_settings": request.provider_settings(), "seed": request.seed,
+        }  # fmt: skip
+        if request.parallel > 1:
+            providers = [request.make_provider() for _ in range(request.parallel)]
+            _report_many(anyio.run(lambda: _run_parallel(providers, **common)))
             return
-        chosen = _provider(provider, model, base_url, api_key_env, plan, host_tools)
+        chosen = request.make_provider()
         run_path, outcome = anyio.run(
             lambda: _run(
-                interactive, view, env=environment, task=task_text, provider=chosen, budget=budget, runs_dir=runs_dir,
-                options=options, methodology=methodology, style_guide=style_guide,
-                provider_settings=_settings(base_url, api_key_env, plan), task_dir=task_dir,
-                page_checkpoints_s=page_checkpoints_s, run_id=run_id, seed=seed,
+                request.interactive, request.view, provider=chosen, page_checkpoints_s=request.page_checkpoints_s,
+                run_id=request.run_id, **common,
             )
         )  # fmt: skip
     except SeerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _report(run_path, outcome)
 
 
@@ -329,7 +314,7 @@ def run(
     plan: PlanOpt = None,
     task: TaskOpt = None,
     task_file: TaskFileOpt = None,
-    env: EnvOpt = None,
+    env: TargetEnvOpt = None,
     skill: SkillOpt = None,
     library: LibraryOpt = None,
     toolkit: ToolkitOpt = None,
@@ -353,11 +338,15 @@ def run(
         budget = _budget(max_turns, max_tokens, max_cost, max_wall)
         page_s = _limit(page_checkpoints or ("600" if view else "none"), "--page-checkpoints", float)
     except SeerError as exc:
-        raise _fail(exc) from None
-    options = LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions()
-    _start(False, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           options, methodology, style_guide, Equipment(skill or [], library or [], toolkit), host_tools, view, page_s,
-           parallel, run_id, seed)  # fmt: skip
+        raise fail(exc) from None
+    _start(RunRequest(
+        target=target, task=task, task_file=task_file, env=env, equipment=Equipment(skill or [], library or [], toolkit),
+        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env, plan=plan, host_tools=host_tools,
+        runs_dir=runs_dir, run_id=run_id, budget=budget,
+        options=LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions(),
+        methodology=methodology, style_guide=style_guide, view=view, page_checkpoints_s=page_s, parallel=parallel,
+        seed=seed,
+    ))  # fmt: skip
 
 
 def chat(
@@ -369,7 +358,7 @@ def chat(
     plan: PlanOpt = None,
     task: TaskOpt = None,
     task_file: TaskFileOpt = None,
-    env: EnvOpt = None,
+    env: TargetEnvOpt = None,
     skill: SkillOpt = None,
     library: LibraryOpt = None,
     toolkit: ToolkitOpt = None,
@@ -389,9 +378,12 @@ def chat(
     try:
         budget = _budget(max_turns, max_tokens, max_cost, max_wall)
     except SeerError as exc:
-        raise _fail(exc) from None
-    _start(True, target, provider, model, base_url, api_key_env, plan, task, task_file, env, runs_dir, budget,
-           LoopOptions(), methodology, style_guide, Equipment(skill or [], library or [], toolkit))  # fmt: skip
+        raise fail(exc) from None
+    _start(RunRequest(
+        target=target, task=task, task_file=task_file, env=env, equipment=Equipment(skill or [], library or [], toolkit),
+        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env, plan=plan, runs_dir=runs_dir,
+        budget=budget, methodology=methodology, style_guide=style_guide, interactive=True,
+    ))  # fmt: skip
 
 
 def resume(
@@ -409,17 +401,17 @@ def resume(
     """
     from seer.agent.runner import resume_agent
 
-    _load_dotenv()
+    load_dotenv()
     try:
         record = json.loads((run_dir / "run.json").read_text())
     except (OSError, json.JSONDecodeError):
-        raise _fail(SeerError(f"{run_dir}: not a run directory (no readable run.json)")) from None
+        raise fail(SeerError(f"{run_dir}: not a run directory (no readable run.json)")) from None
     agent = record.get("agent")
     if not agent:
-        raise _fail(SeerError(_unresumable(run_dir, record)))
+        raise fail(SeerError(_unresumable(run_dir, record)))
     plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
     try:
-        chosen = _provider(
+        chosen = build_provider(
             provider or agent.get("provider", "anthropic"), model or agent.get("model"),
             base_url or agent.get("base_url"), api_key_env or agent.get("api_key_env"), plan,
         )  # fmt: skip
@@ -430,7 +422,7 @@ def resume(
 
         outcome = anyio.run(go)
     except SeerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     _report(run_dir.resolve(), outcome)
 
 
@@ -446,7 +438,7 @@ def _unresumable(run_dir: Path, record: dict[str, Any]) -> str:
 
 def prompt(
     target: Target = None,
-    env: EnvOpt = None,
+    env: TargetEnvOpt = None,
     skill: SkillOpt = None,
     library: LibraryOpt = None,
     toolkit: ToolkitOpt = None,
@@ -460,75 +452,8 @@ def prompt(
         elif target is not None and target.is_dir() and (target / "env.toml").is_file():
             environment = Environment.from_toml(target / "env.toml")
         else:
-            environment = Environment.from_toml(env) if env else Environment()
+            environment = load_env(env)
         environment = Equipment(skill or [], library or [], toolkit).apply(environment)
     except SeerError as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     typer.echo(system_prompt(environment, methodology=methodology, style_guide=style_guide))
-
-
-def tasks() -> None:
-    """List the packaged tasks: name and what the agent must find."""
-    from seer.task import packaged_tasks
-
-    try:
-        found = packaged_tasks()
-    except SeerError as exc:
-        raise _fail(exc) from None
-    width = max(map(len, found), default=0)
-    for name, task in found.items():
-        baseline = "  [scripted baseline]" if task.baseline else ""
-        typer.echo(f"{name:{width}}  {task.summary}{baseline}")
-
-
-def skills() -> None:
-    """List the packaged skills: name and what each teaches (equip one with `seer run --skill NAME`)."""
-    from seer.skills import packaged_skills
-
-    found = packaged_skills()
-    width = max(map(len, found), default=0)
-    for name, skill in found.items():
-        typer.echo(f"{name:{width}}  {skill.description}")
-
-
-def judge(
-    run_dir: Annotated[Path, typer.Argument(help="The run directory to grade (runs/<run-id>).")],
-    provider: Annotated[str | None, typer.Option("--provider", help="Rubric judge's provider; none: deterministic checks only.")] = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key_env: KeyEnvOpt = None,
-    task: Annotated[Path | None, typer.Option("--task", help="Task folder, if the run does not record one.")] = None,
-) -> None:
-    """Grade a run against its task's ground truth and the notebook evidence; writes score.json."""
-    from seer.judge import judge_run
-    from seer.task import Task
-
-    _load_dotenv()
-    try:
-        chosen = _provider(provider, model, base_url, api_key_env, None) if provider else None
-
-        async def go() -> dict[str, Any]:
-            if chosen is None:
-                return await judge_run(run_dir, task=Task.load(task) if task else None)
-            async with aclosing(chosen):
-                return await judge_run(run_dir, task=Task.load(task) if task else None, provider=chosen)
-
-        score = anyio.run(go)
-    except SeerError as exc:
-        raise _fail(exc) from None
-    typer.echo(format_score(score))
-    typer.echo(f"Written: {run_dir.resolve() / 'score.json'}")
-
-
-def format_score(score: dict[str, Any]) -> str:
-    """A few lines a person reads: outcome, correctness, the checks."""
-    lines = [f"Outcome: {score['outcome']}" + (f" ({score['detail']})" if score.get("detail") else "")]
-    if score.get("correct") is not None:
-        lines.append(f"Correct: {'yes' if score['correct'] else 'no'} · score {score['score']:.2f}")
-    if score.get("answer") is not None:
-        lines.append(f"Answer: {json.dumps(score['answer'])}")
-    for check in score.get("checks", []):
-        lines.append(f"Check ({check['kind']}): {'pass' if check['passed'] else 'FAIL'}: {check['detail']}")
-    for claim in score.get("unsupported_claims", []):
-        lines.append(f"Unsupported claim: {claim}")
-    return "\n".join(lines)

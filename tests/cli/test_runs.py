@@ -79,7 +79,7 @@ def test_a_key_in_dot_env_is_found(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     [
         (["--max-turns", "lots"], "--max-turns 'lots' is not a number"),
         (["--max-cost", "-1"], "--max-cost must be positive"),
-        (["--provider", "gpt"], "unknown provider 'gpt'; choose one of: anthropic, openai"),
+        (["--provider", "gpt"], "unknown LLM provider 'gpt'; choose one of: anthropic, openai"),
         (["--provider", "scripted"], "pass `--plan PLAN.json`"),
     ],
 )

@@ -1,0 +1,27 @@
+"""`seer …`: the command line. Every command explains itself with `--help`.
+
+One module an area, each holding its commands as plain functions that `app` registers here: `runs`
+(run, chat, resume, prompt), `catalog` (tasks, skills), `judge`, `demo`, `doctor` (doctor, sandboxes),
+`mcp`, `view` and `scope` (the `seer scope` group); `options` holds what several of them share.
+"""
+
+import typer
+
+from seer.cli import catalog, demo, doctor, judge, mcp, runs, scope, view
+
+__all__ = ["app"]
+
+app = typer.Typer(
+    name="seer",
+    help="Seer: AI agents doing interpretability research in live notebooks, with complete run records.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for command in (
+    mcp.mcp, demo.demo, doctor.doctor, doctor.sandboxes, view.view,
+    runs.run, runs.chat, runs.resume, runs.prompt, catalog.tasks, catalog.skills, judge.judge,
+):  # fmt: skip
+    app.command()(command)
+app.add_typer(scope.app, name="scope")
