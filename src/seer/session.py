@@ -41,6 +41,7 @@ from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
 from seer.sandbox.isolation import HOST_GUARANTEE, Confinement, decide, host_confinement
 from seer.sandbox.local import LocalSandbox
+from seer.sandbox.host import secret_values
 from seer.sandbox.providers import make_sandbox
 from seer.sandbox.threads import ThreadAllowance, thread_allowance
 from seer.scope.client import ScopeServer
@@ -649,13 +650,7 @@ def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:
     """The variables the session adds to the sandbox's base: libraries on the path, env, allowed secrets."""
     added = {"PYTHONPATH": f"{sandbox.workspace}/{_LIBS}", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
     added.update(env.env)
-    missing = [name for name in env.secrets.allow if name not in os.environ]
-    if missing:
-        raise SandboxError(
-            f"secrets.allow names {', '.join(map(repr, missing))}, which the host does not set; "
-            "export them or remove them from the environment"
-        )
-    added.update({name: os.environ[name] for name in env.secrets.allow})
+    added.update(secret_values(env))
     return added
 
 

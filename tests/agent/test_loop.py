@@ -160,3 +160,21 @@ async def test_a_stop_during_a_model_call_abandons_the_call_and_a_resumed_run_go
     assert [e["kind"] for e in read_events(path / "transcript.jsonl")] == ["user", "stopped"]
     resumed = await resume_agent(path, ScriptedProvider([call("finish", report="done after all")]))
     assert (resumed.reason, resumed.report) == ("finished", "done after all")  # the old stop request is not obeyed again
+
+
+async def test_a_kernel_that_cannot_come_back_ends_the_run_as_an_error(tmp_path: Path) -> None:
+    """The agent breaks its own kernel for good (a `sitecustomize` that exits, then a crash): the restart
+    fails, the tool result says so, and the run stops with `error` instead of going on with dead tools."""
+    breaks = ("import os, signal, sys\n"
+              "os.makedirs('libs', exist_ok=True)\n"
+              "open('libs/sitecustomize.py', 'w').write('raise SystemExit(3)\\n')\n"
+              "os.kill(os.getpid(), signal.SIGKILL)")  # fmt: skip
+    steps = [call("execute_code", code=breaks), call("execute_code", code="print('still here?')"), call("finish", report="done")]
+    env = Environment(name="loop", timeouts={"cell_s": 20, "kernel_start_s": 15})
+    run, outcome = await run_agent(env, "Break things.", ScriptedProvider(steps), runs_dir=tmp_path)
+    assert outcome.reason == "error" and "the session cannot go on" in outcome.detail, outcome
+    events = read_events(run / "transcript.jsonl")
+    results = [e for e in events if e["kind"] == "tool_result"]
+    assert len(results) == 1 and results[0]["is_error"], results
+    assert events[-1]["kind"] == "stopped" and events[-1]["reason"] == "error"
+    assert json.loads((run / "run.json").read_text())["stop"]["reason"] == "error"

@@ -124,6 +124,8 @@ class AgentLoop:
         self._started = time.monotonic()
         self._stop_why: str | None = None
         self._stopping = asyncio.Event()
+        self._harness_fault: str | None = None
+        """Set by a tool result the session cannot get past (`ToolResult.fatal`); the run stops with `error`."""
 
     async def stop(self, why: str) -> None:
         """End the run from outside, as `interrupted` with `why` as the detail: the running cell is
@@ -180,6 +182,8 @@ class AgentLoop:
             nudges = 0
             returns = [await self._run_tool(call, only_finish=final_limit is not None) for call in calls]
             messages.append(Message("user", list(returns)))
+            if self._harness_fault is not None:
+                return self._stop("error", self._harness_fault)
             report = next((c.arguments.get("report") for c, r in zip(calls, returns) if c.name == "finish" and not r.is_error), None)
             if report is not None:
                 if final_limit is not None:
@@ -269,6 +273,8 @@ class AgentLoop:
             ctx = ToolContext(self.session, call_id=call.id, ask=self._ask)
             result = await self.tools.call(call.name, call.arguments, ctx)
             ret = ToolReturn(call.id, call.name, result.text, tuple(result.images), result.is_error)
+            if result.fatal:
+                self._harness_fault = f"{call.name}: {result.text}"
         self.transcript.append(
             "tool_result",
             call_id=call.id,

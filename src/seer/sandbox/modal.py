@@ -39,6 +39,7 @@ from packaging.version import Version
 
 from seer.environment import Environment, ModelSpec, SandboxSpec
 from seer.errors import MissingExtra, SandboxError
+from seer.sandbox.host import secret_values
 from seer.sandbox.hosted import HostedJupyter
 from seer.version import __version__
 
@@ -141,21 +142,6 @@ def gpu_spec(spec: SandboxSpec) -> str | None:
             raise SandboxError(f"sandbox.gpus = {spec.gpus} needs a GPU type: set `gpu`, e.g. 'A10G' or 'H100'")
         return None
     return spec.gpu if spec.gpus <= 1 else f"{spec.gpu}:{spec.gpus}"
-
-
-def secret_values(env: Environment) -> dict[str, str]:
-    """The host variables `secrets.allow` names, and no others.
-
-    Raises:
-        SandboxError: An allowed variable is not set on the host.
-    """
-    missing = [name for name in env.secrets.allow if name not in os.environ]
-    if missing:
-        raise SandboxError(
-            f"secrets.allow names {', '.join(map(repr, missing))}, which the host does not set; "
-            "export them or remove them from the environment"
-        )
-    return {name: os.environ[name] for name in env.secrets.allow}
 
 
 def jupyter_command(token: str, *, port: int = PORT, root: str = ROOT, python: str = "python") -> list[str]:

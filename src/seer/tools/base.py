@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from seer.errors import SeerError, ToolError
+from seer.errors import KernelDied, SeerError, SessionClosed, ToolError
 from seer.scope.schema import parse_docstring
 
 if TYPE_CHECKING:
@@ -45,6 +45,9 @@ class ToolResult:
     text: str
     images: list[bytes] = field(default_factory=list)
     is_error: bool = False
+    fatal: bool = False
+    """The harness can no longer serve the session (its kernel is gone for good, or it was closed): Seer's
+    loop records the result and stops the run with `error`; an MCP client gets the text."""
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,9 @@ class Toolset:
         """Validate the arguments and run the tool.
 
         A wrong name, wrong arguments or a `ToolError` becomes an error result the agent can act on;
-        a `SeerError` from the harness becomes an error result too, prefixed so it is clearly ours.
+        a `SeerError` from the harness becomes an error result too, prefixed so it is clearly ours. A
+        fault no later call can get past (`KernelDied`, `SessionClosed`) is also `fatal`: a run must end
+        as a failed run, not go on as an agent calling tools that cannot work.
         """
         tool = self._tools.get(name)
         if tool is None:
@@ -200,6 +205,8 @@ class Toolset:
             result = await tool.handler(ctx, **dict(parsed))
         except ToolError as exc:
             return ToolResult(str(exc), is_error=True)
+        except (KernelDied, SessionClosed) as exc:
+            return ToolResult(f"Seer could not do this, and the session cannot go on: {exc}", is_error=True, fatal=True)
         except SeerError as exc:
             return ToolResult(f"Seer could not do this: {exc}", is_error=True)
         except Exception:
