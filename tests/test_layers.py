@@ -13,9 +13,9 @@ SRC = Path(seer.__file__).parent
 
 LAYERS: list[tuple[str, ...]] = [
     ("interp",),
-    ("errors", "version", "plugins", "answer", "spill", "outputs", "web", "run", "organisms", "environment", "skills", "task"),
+    ("errors", "version", "plugins", "answer", "spill", "outputs", "web", "run", "record", "organisms", "environment", "skills", "task"),
     ("kernel", "notebook", "sandbox", "placement", "blind", "scope"),
-    ("session",),
+    ("session", "setup"),
     ("tools", "serve"),
     ("agent",),
     ("judge",),

@@ -1,5 +1,10 @@
 """The live notebook: an nbformat v4.5 document kept in memory and saved atomically as it grows.
 
+`Notebook` owns its cell format. A code cell's Seer metadata (`metadata.seer`) holds `tool_call_id`,
+`status` (`running`, then `ok`, `error`, `timeout`, `died` or `interrupted`), `started_at`,
+`duration_s`, `note`, and `edited` for a cell run again in place; only `Notebook` methods change it,
+and every reader goes through `cell_meta`.
+
 Saving never rewrites the notebook per output message. A running cell asks for a save; a background
 task writes at most once per `flush_interval_s`; the end of every cell writes at once. Each finished
 cell's JSON is cached, so a save re-encodes only the cells that changed. Every file on disk is a
@@ -13,11 +18,15 @@ import contextlib
 import json
 import secrets
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from seer.run import atomic_write
 
-__all__ = ["Notebook"]
+__all__ = ["COMPLETED", "Notebook", "cell_meta"]
+
+COMPLETED = ("ok", "error")
+"""The statuses of a cell that ran to its end (a resumed session replays these)."""
 
 _HEADER = {
     "kernelspec": {"display_name": "Python 3 (seer)", "language": "python", "name": "python3"},
@@ -27,6 +36,11 @@ _HEADER = {
 
 def _cell_id() -> str:
     return secrets.token_hex(4)
+
+
+def cell_meta(cell: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of a cell's Seer metadata (empty for markdown cells and cells Seer did not run)."""
+    return dict(cell.get("metadata", {}).get("seer", {}))
 
 
 class Notebook:
@@ -58,22 +72,64 @@ class Notebook:
         notebook._fragments = [None] * len(notebook.cells)
         return notebook
 
-    def append_code(self, source: str, metadata: dict[str, Any]) -> int:
-        """Add a code cell with no outputs yet; returns its index."""
+    def append_code(self, source: str, *, call_id: str | None = None, status: str = "running") -> int:
+        """Add a code cell with no outputs yet, run for tool call `call_id`; returns its index."""
         cell = {
             "cell_type": "code",
             "id": _cell_id(),
-            "metadata": {"seer": metadata},
+            "metadata": {"seer": {"tool_call_id": call_id, "status": status}},
             "source": source,
             "outputs": [],
             "execution_count": None,
         }
         return self._insert(cell, len(self.cells))
 
+    def replace_code(self, index: int, source: str, *, call_id: str | None = None) -> None:
+        """Give code cell `index` new source to run again in place: outputs cleared, status `running`, `edited`."""
+        cell = self.cells[index]
+        cell.update(source=source, outputs=[])
+        cell["metadata"]["seer"] = {"tool_call_id": call_id, "status": "running", "edited": True}
+        self.changed(index)
+
+    def started(self, index: int, at: str) -> None:
+        """Cell `index` began to run at `at`."""
+        self.cells[index]["metadata"]["seer"]["started_at"] = at
+        self.changed(index)
+
+    def set_outputs(self, index: int, outputs: list[dict[str, Any]], execution_count: int | None = None) -> None:
+        """Cell `index`'s outputs so far (and its execution count once it is known)."""
+        cell = self.cells[index]
+        cell["outputs"] = outputs
+        if execution_count is not None:
+            cell["execution_count"] = execution_count
+        self.changed(index)
+
+    def ended(self, index: int, status: str, *, duration_s: float | None = None, note: str | None = None) -> None:
+        """Cell `index` stopped running, with `status` (and why, in `note`)."""
+        meta = self.cells[index]["metadata"]["seer"]
+        meta["status"] = status
+        if duration_s is not None:
+            meta["duration_s"] = duration_s
+        if note:
+            meta["note"] = note
+        self.changed(index)
+
+    def interrupt_running(self, note: str) -> list[int]:
+        """Mark every cell still `running` (its process died) `interrupted`; returns their indices."""
+        found = [i for i, cell in enumerate(self.cells) if cell_meta(cell).get("status") == "running"]
+        for index in found:
+            self.ended(index, "interrupted", note=note)
+        return found
+
     def insert_markdown(self, source: str, index: int | None = None) -> int:
         """Add a markdown cell at `index` (default: the end); returns its index."""
         cell = {"cell_type": "markdown", "id": _cell_id(), "metadata": {}, "source": source}
         return self._insert(cell, len(self.cells) if index is None else index)
+
+    def set_markdown(self, index: int, source: str) -> None:
+        """Replace the text of markdown cell `index`."""
+        self.cells[index]["source"] = source
+        self.changed(index)
 
     def _insert(self, cell: dict[str, Any], index: int) -> int:
         self.cells.insert(index, cell)

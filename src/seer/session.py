@@ -18,10 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import os
-import shutil
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -29,110 +27,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from seer import blind
+from seer import blind, setup
 from seer.answer import AnswerShape
 from seer.environment import Environment
 from seer.errors import KernelDied, SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
-from seer.notebook import Notebook
-from seer.placement import load_arguments, place_adapters
+from seer.notebook import COMPLETED, Notebook, cell_meta
+from seer.placement import load_arguments
 from seer.outputs import render_outputs
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
 from seer.sandbox.isolation import HOST_GUARANTEE, Confinement, decide, host_confinement
-from seer.sandbox.local import LocalSandbox
-from seer.sandbox.host import secret_values
 from seer.sandbox.providers import make_sandbox
-from seer.sandbox.threads import ThreadAllowance, thread_allowance
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
 from seer.scope.setup import install_client, kernel_isolation, start_scope
 from seer.skills import Skill, read_skills
 from seer.spill import SPILL_FOLDER, OutputCap
-from seer.version import check_version, read_shipped_version
 
 __all__ = ["Cell", "Session"]
 
 log = logging.getLogger("seer")
-
-_LIBS = "libs"
-TOOLKIT = "seer_interp"
-"""The toolkit's import name in the kernel (a copy of `seer.interp` placed in `libs/`)."""
-_SKILLS = "skills"
-_FIND_TOOLKIT = (
-    "import importlib.util, os, sys; sys.path[:0] = ['', sys.argv[1]]; "
-    "print(os.path.abspath(importlib.util.find_spec(sys.argv[2]).submodule_search_locations[0]))"
-)
-"""Where a kernel (the workspace first on its path, then the libraries) would import the toolkit from."""
-_LOADER = "loader"
-"""Where the toolkit goes, in the sandbox's private folder, when the environment does not offer it: the
-hidden set-up still loads the models with it."""
-_BOUNDED_STREAMS = """\
-def _seer_bound(stream, most=1 << 20):
-    base, pending = type(stream), [0]
-
-    class BoundedStream(base):
-        def _seer_write(self, text):
-            for start in range(0, len(text), most):
-                pending[0] += base.write(self, text[start:start + most]) or 0
-                if pending[0] >= most:
-                    pending[0] = 0
-                    self.flush()
-            return len(text)
-
-        # IPython wraps `write` around every cell, then puts back what it found: stay beneath its wrapper
-        write = property(
-            lambda self: self.__dict__.get("_seer_outer") or self._seer_write,
-            lambda self, outer: self.__dict__.update(_seer_outer=None if getattr(outer, "__func__", None) is base.write else outer),
-        )
-
-    stream.__class__ = BoundedStream
-import sys as _sys
-for _stream in (_sys.stdout, _sys.stderr):
-    if type(_stream).__name__ == "OutStream":
-        _seer_bound(_stream)
-del _seer_bound, _sys, _stream
-if hasattr(get_ipython().history_manager, "outputs"):
-    get_ipython().events.register("post_run_cell", lambda result: get_ipython().history_manager.outputs.clear())
-"""
-"""ipykernel sends what a stream buffered every 0.2 s, whatever its size, so a print flood would reach the
-harness as one message of hundreds of MB; with this, a stream's messages carry at most 1 MiB. IPython 9
-also keeps every cell's printed text and displays in the kernel (for `%notebook`): dropped after each cell."""
-_MEMORY_LIMIT = """\
-import resource as _resource
-_resource.setrlimit(_resource.RLIMIT_DATA, ({limit}, {limit}))
-del _resource
-"""
-_SEEDING = """\
-import random as _random
-_random.seed({seed})
-try:
-    import numpy as _np
-    _np.random.seed({seed})
-except ImportError:
-    pass
-try:
-    import torch as _torch
-    _torch.manual_seed({seed})
-except ImportError:
-    pass
-del _random
-"""
-_MISSING_PACKAGES = """
-import json, sys
-from importlib import metadata
-from packaging.requirements import Requirement
-missing = []
-for line in json.loads(sys.argv[1]):
-    req = Requirement(line)
-    try:
-        if not req.specifier.contains(metadata.version(req.name), prereleases=True):
-            missing.append(line)
-    except metadata.PackageNotFoundError:
-        missing.append(line)
-print(json.dumps(missing))
-"""
-
 
 @dataclass(frozen=True)
 class Cell:
@@ -215,15 +130,15 @@ class Session:
             raise
         try:
             await sandbox.start()
-            skills = await _install_workspace(env, sandbox)
-            await _install_packages(env, sandbox, run)
+            skills = await setup.install_workspace(env, sandbox)
+            await setup.install_packages(env, sandbox, run)
             kernel, scope = await _boot(env, run, sandbox, graded)
         except BaseException as exc:
             run.update_record(status="failed", error=str(exc), ended_at=now_iso())
             await sandbox.terminate()
             raise
         if sandbox.workspace != str(run.workspace):
-            _keep_local_copies(env, run, skills)
+            setup.keep_local_copies(env, run, skills)
         notebook = Notebook(run.notebook_path, metadata={"run_id": run.id})
         session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = skills
@@ -259,13 +174,9 @@ class Session:
             await sandbox.terminate()
             raise
         notebook = Notebook.load(run.notebook_path)
-        for index, cell in enumerate(notebook.cells):
-            meta = cell["metadata"].get("seer", {})
-            if meta.get("status") == "running":  # the process died while this cell ran
-                meta.update(status="interrupted", note="The run was stopped while this cell ran.")
-                notebook.changed(index)
+        notebook.interrupt_running("The run was stopped while this cell ran.")  # the process died while they ran
         session = cls(env, run, sandbox, kernel, notebook, scope)
-        session.skills = read_skills(sorted(p for p in (run.workspace / _SKILLS).glob("*") if p.is_dir()))
+        session.skills = read_skills(sorted(p for p in (run.workspace / setup.SKILLS).glob("*") if p.is_dir()))
         if record.get("answer_shape"):
             session.answer_shape = AnswerShape(tuple(tuple(f) for f in record["answer_shape"]))  # type: ignore[misc]
         await session._prepare("resume")
@@ -290,11 +201,12 @@ class Session:
         """Re-run the notebook's completed code cells, hidden, and record how that went."""
         replayed, failed = 0, []
         for index, cell in enumerate(self.notebook.cells):
-            if cell["cell_type"] != "code" or cell["metadata"].get("seer", {}).get("status") not in ("ok", "error"):
+            status = cell_meta(cell).get("status")
+            if cell["cell_type"] != "code" or status not in COMPLETED:
                 continue
             result = await self.kernel.execute_hidden(cell["source"], timeout_s=self.env.timeouts.cell_s, cap=self._cap())
             replayed += 1
-            if result.status != cell["metadata"]["seer"]["status"]:
+            if result.status != status:
                 failed.append(index)
         record = self.run.read_record()
         record["setup"].append({"reason": "replay", "cells_replayed": replayed, "cells_that_changed_outcome": failed, "at": now_iso()})
@@ -319,9 +231,9 @@ class Session:
         """Run the hidden set-up (seeding, model loading, init code) and record it in `run.json`, not in
         the notebook."""
         memory = self.env.limits.kernel_memory_gib
-        code = _MEMORY_LIMIT.format(limit=int(memory * 2**30)) if memory is not None else ""
-        code += _BOUNDED_STREAMS + (_SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "")
-        code += _loading_code(self.env, self.sandbox)
+        code = setup.MEMORY_LIMIT.format(limit=int(memory * 2**30)) if memory is not None else ""
+        code += setup.BOUNDED_STREAMS + (setup.SEEDING.format(seed=self.env.seed) if self.env.seed is not None else "")
+        code += setup.loading_code(self.env, self.sandbox)
         if self.env.scope is not None:
             code += f"import {SCOPE_MODULE}\n"
         code += self.env.init_code
@@ -366,7 +278,7 @@ class Session:
         self._check_open()
         _ = self.kernel  # a scoped-only session refuses before a cell is added
         async with self._order:
-            index = self.notebook.append_code(code, {"tool_call_id": call_id, "status": "running"})
+            index = self.notebook.append_code(code, call_id=call_id)
             return await self._run_cell(index, code, timeout_s)
 
     async def rerun(self, index: int, source: str, *, timeout_s: float | None = None, call_id: str | None = None) -> Cell:
@@ -380,23 +292,17 @@ class Session:
             cell = self._cell(index)
             if cell["cell_type"] != "code":
                 raise ToolError(f"cell {index} is a markdown cell; use edit_cell with run=false to change its text")
-            cell["source"] = source
-            cell["outputs"] = []
-            cell["metadata"]["seer"] = {"tool_call_id": call_id, "status": "running", "edited": True}
+            self.notebook.replace_code(index, source, call_id=call_id)
             for old in (self.run.path / SPILL_FOLDER).glob(f"cell-{cell['id']}-*"):
                 old.unlink()
             return await self._run_cell(index, source, timeout_s)
 
     async def _run_cell(self, index: int, code: str, timeout_s: float | None) -> Cell:
-        cell = self.notebook.cells[index]
-        cell_id = cell["id"]
-        meta = cell["metadata"]["seer"]
-        meta["started_at"] = now_iso()
-        self.notebook.changed(index)  # the running cell reaches disk in the background, not on this path
+        cell_id = self.notebook.cells[index]["id"]
+        self.notebook.started(index, now_iso())  # the running cell reaches disk in the background, not on this path
 
         def on_output(run: CellRun) -> None:
-            cell["outputs"] = run.outputs
-            self.notebook.changed(self.notebook.index_of(cell_id))
+            self.notebook.set_outputs(self.notebook.index_of(cell_id), run.outputs)
 
         started = time.perf_counter()
         try:
@@ -404,18 +310,13 @@ class Session:
                 code, timeout_s=timeout_s or self.env.timeouts.cell_s, on_output=on_output, cap=self._cap(cell_id)
             )
         except KernelDied as exc:  # the cell must not stay `running` in the notebook
-            meta.update(status="died", note=str(exc), duration_s=round(time.perf_counter() - started, 4))
-            self.notebook.changed(self.notebook.index_of(cell_id))
+            self.notebook.ended(self.notebook.index_of(cell_id), "died", note=str(exc), duration_s=round(time.perf_counter() - started, 4))
             await self.notebook.save()
             raise
         _name_memory_limit(run, self.env.limits.kernel_memory_gib)
-        cell["outputs"] = run.outputs
-        cell["execution_count"] = run.execution_count
-        meta.update(status=run.status, duration_s=round(time.perf_counter() - started, 4))
-        if run.note:
-            meta["note"] = run.note
         index = self.notebook.index_of(cell_id)
-        self.notebook.changed(index)
+        self.notebook.set_outputs(index, run.outputs, run.execution_count)
+        self.notebook.ended(index, run.status, duration_s=round(time.perf_counter() - started, 4), note=run.note)
         await self.notebook.save()
         return Cell(index, run)
 
@@ -433,8 +334,7 @@ class Session:
             cell = self._cell(index)
             if cell["cell_type"] != "markdown":
                 raise ToolError(f"cell {index} is a code cell; pass run=true to edit and re-run it")
-            cell["source"] = source
-            self.notebook.changed(index)
+            self.notebook.set_markdown(index, source)
             await self.notebook.save()
 
     async def add_markdown(self, source: str, index: int | None = None) -> int:
@@ -486,15 +386,15 @@ class Session:
 
 async def _boot(env: Environment, run: RunDir, sandbox: Sandbox, graded: bool) -> tuple[Kernel | None, ScopeServer | None]:
     """Start the scope server (scoped sessions) and the kernel (unless scoped-only)."""
-    threads = _threads(env, sandbox)
+    threads = setup.threads(env, sandbox)
     run.update_record(threads=threads.record())
-    kernel_env = threads.env() | _kernel_env(env, sandbox)
+    kernel_env = threads.env() | setup.kernel_env(env, sandbox)
     scope = None
     if env.scope is not None:
         confine, isolation = await kernel_isolation(env.scope, sandbox)
         if confine:
             sandbox.confinement = Confinement(views=await blind.site_view(sandbox))
-        models = [load_arguments(spec, _model_root(env, sandbox)) for spec in env.models]
+        models = [load_arguments(spec, setup.model_root(env, sandbox)) for spec in env.models]
         scope = await start_scope(env, sandbox, run.id, models, threads.env())
         functions = [spec["name"] for spec in await scope.manifest()]
         shared = env.scope.server is not None
@@ -502,7 +402,7 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox, graded: bool) -
         run.update_record(isolation=isolation, blind=seen, scope={"url": scope.url, "shared": shared, "mode": env.scope.mode,
                                                                   "functions": functions, "log": scope.log})  # fmt: skip
         if env.scope.mode == "notebook":
-            kernel_env |= await install_client(sandbox, scope, _LIBS)
+            kernel_env |= await install_client(sandbox, scope, setup.LIBS)
     else:
         isolation, seen = await _confine_kernel(env, sandbox, graded)
         run.update_record(isolation=isolation, blind=seen)
@@ -539,7 +439,7 @@ async def _confine_kernel(env: Environment, sandbox: Sandbox, graded: bool) -> t
     for spec in env.models:
         if spec.id.startswith("seer:") and (folder := await asyncio.to_thread(blind.source_folder, spec)) is not None:
             packaged.append((str(folder.resolve()), f"{blind.MODELS_ROOT}/{spec.name}"))
-    confinement = host_confinement([*models, f"{sandbox.private}/{_LOADER}"])
+    confinement = host_confinement([*models, f"{sandbox.private}/{setup.LOADER}"])
     sandbox.confinement = dataclasses.replace(confinement, mounts=tuple(packaged))
     if not wanted:
         return record, None
@@ -566,7 +466,7 @@ def _not_blind(env: Environment, reason: str) -> dict[str, Any]:
 async def _blind_confinement(env: Environment, sandbox: Sandbox) -> Confinement:
     """The kernel's filtered site-packages and its models' scrubbed copies, mounted under `/models`."""
     views = await blind.site_view(sandbox)
-    for toolkit in (Path(sandbox.workspace) / _LIBS / TOOLKIT, Path(sandbox.private) / _LOADER / TOOLKIT):
+    for toolkit in (Path(sandbox.workspace) / setup.LIBS / setup.TOOLKIT, Path(sandbox.private) / setup.LOADER / setup.TOOLKIT):
         (toolkit / "packaged.py").unlink(missing_ok=True)  # it names the packaged models; the kernel loads copies
     mounts = []
     for spec in env.models:
@@ -578,7 +478,7 @@ async def _blind_confinement(env: Environment, sandbox: Sandbox) -> Confinement:
             await asyncio.to_thread(blind.scrubbed_copy, source, copy, spec)
             source = copy
         mounts.append((str(source.resolve()), f"{blind.MODELS_ROOT}/{spec.name}"))
-    readable = tuple(path for path in [f"{sandbox.private}/{_LOADER}"] if Path(path).is_dir())
+    readable = tuple(path for path in [f"{sandbox.private}/{setup.LOADER}"] if Path(path).is_dir())
     return Confinement(readable=readable, views=views, mounts=tuple(mounts))
 
 
@@ -604,113 +504,3 @@ def _out_of_memory(output: dict[str, Any]) -> bool:
         return False
     ename = output["ename"]
     return (ename.endswith("MemoryError") and ename != "OutOfMemoryError") or "Cannot allocate memory" in output["evalue"]
-
-
-def _model_root(env: Environment, sandbox: Sandbox) -> str:
-    """Where the models' packaged adapters go: the workspace, or the scope server's private folder."""
-    return f"{sandbox.private}/scope" if env.scope is not None else sandbox.workspace
-
-
-def _loading_code(env: Environment, sandbox: Sandbox) -> str:
-    """Kernel code binding each model and its tokenizer to their variable names (none when scoped:
-    the models live in the scope server). Without the toolkit on offer, the loader is imported from the
-    private folder and forgotten afterwards."""
-    if not env.models or env.scope is not None:
-        return ""
-    loader = f"{sandbox.private}/{_LOADER}"
-    lines = []
-    if not env.toolkit:
-        lines.append(f"import sys as _sys\n_sys.path.insert(0, {loader!r})")
-    lines.append(f"from {TOOLKIT}.loading import load_model as _seer_load")
-    mounted = {target for _, target in sandbox.confinement.mounts} if isinstance(sandbox, LocalSandbox) and sandbox.confinement else set()
-    for spec in env.models:
-        folder = f"{blind.MODELS_ROOT}/{spec.name}"
-        options = load_arguments(spec, sandbox.workspace, folder if folder in mounted else None)
-        arguments = ", ".join(f"{key}={value!r}" for key, value in options.items() if key not in ("name", "id"))
-        lines.append(f"{spec.name}, {spec.name}_tokenizer = _seer_load({options['id']!r}, {arguments})")
-    lines.append("del _seer_load")
-    if not env.toolkit:
-        lines.append(f"_sys.path.remove({loader!r})")
-        lines.append(f"for _name in [n for n in _sys.modules if n == {TOOLKIT!r} or n.startswith({TOOLKIT + '.'!r})]:")
-        lines.append("    del _sys.modules[_name]")
-        lines.append("del _sys, _name")
-    return "\n".join(lines) + "\n"
-
-
-def _threads(env: Environment, sandbox: Sandbox) -> ThreadAllowance:
-    """The kernel's torch/BLAS thread count: the environment's own `env` setting, else `thread_allowance`."""
-    chosen = env.env.get("OMP_NUM_THREADS", "")
-    if chosen.isdigit() and int(chosen) > 0:
-        return ThreadAllowance(int(chosen), "OMP_NUM_THREADS in the environment's env")
-    sessions = sandbox.sessions_here() if isinstance(sandbox, LocalSandbox) else 1
-    return thread_allowance(env.sandbox, sessions=sessions)
-
-
-def _kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:
-    """The variables the session adds to the sandbox's base: libraries on the path, env, allowed secrets."""
-    added = {"PYTHONPATH": f"{sandbox.workspace}/{_LIBS}", "MPLBACKEND": "module://matplotlib_inline.backend_inline"}
-    added.update(env.env)
-    added.update(secret_values(env))
-    return added
-
-
-async def _install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Skill]:
-    """Copy files, libraries and skills into the workspace; returns the skills by name."""
-    for spec in env.files:
-        await sandbox.upload(spec.source, spec.dest or spec.source.name)
-    await sandbox.write_file(f"{_LIBS}/README.txt", b"Python files and packages the agent can import (this folder is on the kernel's path).\n")
-    for library in env.libraries:
-        await sandbox.upload(library, f"{_LIBS}/{library.name}")
-    skills = read_skills(env.skills)
-    for skill in skills.values():
-        await sandbox.upload(skill.path, f"{_SKILLS}/{skill.name}")
-    toolkit = f"{_LIBS}/{TOOLKIT}" if env.toolkit else f"{sandbox.private}/{_LOADER}/{TOOLKIT}"
-    await sandbox.upload(Path(__file__).parent / "interp", toolkit)  # the kernel needs no Seer
-    await _check_toolkit(sandbox, toolkit.rpartition("/")[0])
-    await place_adapters(env.models, sandbox, _model_root(env, sandbox))
-    return skills
-
-
-def _keep_local_copies(env: Environment, run: RunDir, skills: dict[str, Skill]) -> None:
-    """For a sandbox on another machine: keep the skills and the scope interface in the local run
-    directory too, where `reopen` (and anyone reading the record) finds them."""
-    for skill in skills.values():
-        shutil.copytree(skill.path, run.workspace / _SKILLS / skill.name, dirs_exist_ok=True)
-    if env.scope is not None and env.scope.interface is not None:
-        (run.path / "private" / "scope").mkdir(parents=True, exist_ok=True)
-        shutil.copy2(env.scope.interface, run.path / "private" / "scope" / "interface.py")
-
-
-async def _check_toolkit(sandbox: Sandbox, folder: str) -> None:
-    """The version handshake: the toolkit the kernel will import (from `folder`, unless something in the
-    workspace shadows it) must be the version of this harness."""
-    found = await sandbox.exec([sandbox.python, "-c", _FIND_TOOLKIT, folder, TOOLKIT], timeout_s=60)
-    location = found.stdout.strip()
-    if found.exit_code != 0 or not location:
-        raise SandboxError(f"the sandbox's Python cannot find the toolkit it was given: {found.stderr.strip()[-1000:]}")
-    source = (await sandbox.read_file(f"{location}/_version.py")).decode(errors="replace")
-    check_version(f"the toolkit the kernel imports ({location})", read_shipped_version(source))
-
-
-async def _install_packages(env: Environment, sandbox: Sandbox, run: RunDir) -> None:
-    """Install the environment's missing requirements into the kernel's Python, and record what was done."""
-    if not env.packages:
-        return
-    check = await sandbox.exec([sandbox.python, "-c", _MISSING_PACKAGES, json.dumps(env.packages)], timeout_s=120)
-    if check.exit_code != 0:
-        raise SandboxError(f"could not check the environment's packages: {check.stderr.strip()[-2000:]}")
-    missing = json.loads(check.stdout)
-    record: dict[str, Any] = {"requested": env.packages, "missing": missing}
-    if missing:
-        install = await sandbox.exec(
-            [sandbox.python, "-m", "pip", "install", "--disable-pip-version-check", *missing],
-            timeout_s=env.timeouts.setup_s,
-        )
-        record["install_exit_code"] = install.exit_code
-        if install.exit_code != 0:
-            run.update_record(packages=record)
-            raise SandboxError(
-                f"could not install {', '.join(missing)}:\n{install.stderr.strip()[-2000:]}\n"
-                "Fix the requirement in the environment's `packages`, or install it yourself first."
-            )
-    run.update_record(packages=record)

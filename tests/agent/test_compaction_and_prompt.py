@@ -9,7 +9,7 @@ from seer.agent.budget import Budget
 from seer.agent.messages import Message, Text, ToolCall, TurnRequest, TurnResponse
 from seer.agent.prompt import system_prompt
 from seer.agent.runner import run_agent
-from seer.agent.transcript import read_events
+from seer.record.transcript import read_events
 from seer.cli import app
 from seer.environment import Environment
 from seer.errors import ContextTooLong

@@ -10,9 +10,9 @@ import pytest
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions
 from seer.agent.providers.scripted import ScriptedProvider
-from seer.agent.page_requests import request_stop
+from seer.record.requests import request_stop
 from seer.agent.runner import resume_agent, run_agent
-from seer.agent.transcript import read_events
+from seer.record.transcript import read_events
 from seer.environment import Environment
 from seer.viewer.runs import summarize
 from tests.helpers import read_valid_notebook

@@ -14,10 +14,10 @@ import anyio
 import pytest
 
 from seer.agent.history import INTERRUPTED_CALL
-from seer.agent.page_requests import request_stop
+from seer.record.requests import request_stop
 from seer.agent.providers.scripted import ScriptedProvider
 from seer.agent.runner import resume_agent, run_agent
-from seer.agent.transcript import read_events
+from seer.record.transcript import read_events
 from seer.environment import Environment
 from tests.helpers import cell_text, only_run, read_valid_notebook
 
@@ -164,7 +164,7 @@ async def test_a_stopped_run_resumes_in_its_own_sandbox_on_every_provider(
 
 
 def test_a_torn_last_line_is_set_aside_before_the_next_event_is_appended(tmp_path: Path) -> None:
-    from seer.agent.transcript import Transcript, read_events
+    from seer.record.transcript import Transcript, read_events
 
     path = tmp_path / "transcript.jsonl"
     path.write_text('{"seq": 0, "kind": "user", "text": "task"}\n{"seq": 1, "kind": "model_tu')

@@ -9,7 +9,7 @@ import anyio
 import pytest
 from typer.testing import CliRunner
 
-from seer.agent.transcript import read_events
+from seer.record.transcript import read_events
 from seer.cli import app
 from tests.helpers import only_run
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from seer.agent.transcript import Transcript
+from seer.record.transcript import Transcript
 from seer.notebook import Notebook
 from seer.run import RunDir
 
@@ -32,7 +32,7 @@ async def make_run(runs_dir: Path, *, task: str = "Find the hidden preference.")
           "traceback": ["\x1b[31mZeroDivisionError\x1b[0m: division by zero"]}],
     ]  # fmt: skip
     for source, cell_outputs in zip(("print('hello from the kernel')", "plt.show()", "1 / 0"), outputs, strict=True):
-        index = notebook.append_code(source, {"status": "error" if "error" in str(cell_outputs) else "ok"})
+        index = notebook.append_code(source, status="error" if "error" in str(cell_outputs) else "ok")
         notebook.cells[index]["outputs"] = cell_outputs
     notebook.insert_markdown("A note on what we saw.")
     await notebook.save()
@@ -50,7 +50,7 @@ async def make_large_run(runs_dir: Path, *, cells: int = 500, transcript_mb: flo
     notebook = Notebook(run.notebook_path)
     figure = png_of_size(30_000)
     for i in range(cells):
-        index = notebook.append_code(f"result_{i} = sum(range({i}))\nprint(result_{i})", {"status": "ok"})
+        index = notebook.append_code(f"result_{i} = sum(range({i}))\nprint(result_{i})", status="ok")
         outputs: list[dict] = [{"output_type": "stream", "name": "stdout", "text": f"{i * (i - 1) // 2}\n" * 20}]
         if i % 5 == 0:
             outputs.append({"output_type": "display_data", "metadata": {}, "data": {"image/png": figure}})

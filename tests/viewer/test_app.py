@@ -16,8 +16,8 @@ import anyio
 import httpx2
 import pytest
 
-from seer.agent.page_requests import stop_request
-from seer.viewer.runs import tail_events
+from seer.record.requests import stop_request
+from seer.record.transcript import tail_events
 from seer.viewer.serve import serve_viewer
 from tests.viewer.runs import make_run
 
@@ -106,7 +106,7 @@ async def test_new_cells_and_events_are_pushed_within_two_seconds(tmp_path: Path
                     seen.append((kind, data))
                     if kind == "cells" and "hashes" in data:  # where things stand: no contents yet
                         assert data["count"] == 4 and data["changed"] == [] and data["active"] == 3
-                        index = notebook.append_code("print('new')", {"status": "running"})
+                        index = notebook.append_code("print('new')")
                         await notebook.save()
                         transcript.append("model_turn", text="One more cell.", tool_calls=[])
                         appended = time.monotonic()

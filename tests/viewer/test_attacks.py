@@ -11,7 +11,7 @@ import anyio
 import httpx2
 import pytest
 
-from seer.agent.page_requests import stop_request
+from seer.record.requests import stop_request
 from tests.viewer.runs import make_run
 from tests.viewer.test_app import api, page, split, viewer
 
@@ -105,7 +105,7 @@ async def test_a_foreign_page_cannot_stop_a_run_or_answer_for_the_researcher(tmp
 async def test_an_agent_made_svg_is_never_a_document_of_the_viewer(tmp_path: Path) -> None:
     run, notebook, _ = await make_run(tmp_path)
     svg = '<svg xmlns="http://www.w3.org/2000/svg"><script>fetch("/api/launch", {method: "POST"})</script></svg>'
-    index = notebook.append_code("display(svg)", {"status": "ok"})
+    index = notebook.append_code("display(svg)", status="ok")
     notebook.cells[index]["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg}}]
     await notebook.save()
     async with viewer(tmp_path) as url, page(url) as client:

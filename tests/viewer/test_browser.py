@@ -79,7 +79,7 @@ def test_the_pages_show_runs_cells_images_errors_and_live_updates(browser: webdr
     wait(browser, lambda d: "Let me look." in d.find_element(By.CSS_SELECTOR, ".events").text)
 
     async def append() -> None:
-        notebook.append_code("print('appended by the test')", {"status": "running"})
+        notebook.append_code("print('appended by the test')")
         await notebook.save()
         transcript.append("model_turn", text="Trying one more thing.", tool_calls=[])
 
@@ -212,7 +212,7 @@ def test_pages_elsewhere_and_agent_made_svg_cannot_launch_runs(browser: webdrive
            '.then(() => document.title = "ran")</script></svg>')  # fmt: skip
 
     async def add_svg() -> int:
-        index = notebook.append_code("display(svg)", {"status": "ok"})
+        index = notebook.append_code("display(svg)", status="ok")
         notebook.cells[index]["outputs"] = [{"output_type": "display_data", "metadata": {}, "data": {"image/svg+xml": svg}}]
         await notebook.save()
         return index

@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol
 from seer.agent.budget import Budget, Spent, price_usd
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse
 from seer.agent.providers.base import Provider
-from seer.agent.transcript import Transcript
+from seer.record.transcript import Transcript
 from seer.errors import ContextTooLong, ProviderError
 from seer.session import Session
 from seer.tools.base import ToolContext, Toolset

@@ -21,13 +21,14 @@ from typing import Any
 import anyio
 
 from seer.agent.budget import Budget
+from seer.agent.driver import Driver, LoopDriver
 from seer.agent.history import rebuild
 from seer.agent.loop import AgentLoop, Interaction, LoopOptions, Outcome
 from seer.agent.messages import Message, Text
-from seer.agent.page_requests import PageAnswers, clear_stop, wait_for_stop
+from seer.record.requests import PageAnswers, clear_stop, wait_for_stop
 from seer.agent.prompt import system_prompt
 from seer.agent.providers.base import Provider
-from seer.agent.transcript import Transcript, read_events
+from seer.record.transcript import Transcript, read_events
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
 from seer.run import now_iso
@@ -73,7 +74,7 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def _provider_record(provider: Provider) -> dict[str, Any]:
+def _provider_record(provider: Provider | Driver) -> dict[str, Any]:
     record: dict[str, Any] = {"provider": provider.name, "model": provider.model}
     if provider.name == "scripted":
         record["note"] = "scripted agent: a fixed plan replayed, no model involved"
@@ -95,7 +96,7 @@ def _finish_record(session: Session, outcome: Outcome) -> None:
 async def run_agent(
     env: Environment,
     task: str,
-    provider: Provider,
+    provider: Provider | Driver,
     *,
     budget: Budget | None = None,
     runs_dir: str | Path = "runs",
@@ -125,15 +126,14 @@ async def run_agent(
         SandboxError: The session could not start.
     """
     budget = budget or Budget()
-    drives = hasattr(provider, "drive")  # Claude Code runs its own loop and reports its own cost
-    if not drives:
+    if not isinstance(provider, Driver) or provider.prices_its_turns:  # Claude Code reports its own cost
         budget.check_priced(provider.name, provider.model)
     graded = Task.load(task_dir) if task_dir is not None else None
     seed = secrets.randbelow(2**31) if seed is None else seed
     variant = graded.variant_index(seed) if graded else None
     if graded is not None:
         env = graded.environment_for(variant, env)
-    host = "the agent has host tools (Claude Code's Bash, Read…): it can read this machine" if getattr(provider, "host_tools", False) else None
+    host = "the agent has host tools (Claude Code's Bash, Read…): it can read this machine" if isinstance(provider, Driver) and provider.host_tools else None
     if host and env.sandbox.blind == "required":
         raise SpecError(f"sandbox.blind is 'required' but {host}; drop --host-tools")
     session = await Session.start(env, runs_dir=runs_dir, run_id=run_id, graded=graded is not None,
@@ -163,15 +163,12 @@ async def run_agent(
         )
         transcript = Transcript(session.run.path, observer=on_event)
         transcript.append("user", text=task, source="task")
-        if drives:
-            outcome = await provider.drive(session, tools, task=task, system=system, budget=budget, transcript=transcript)  # type: ignore[attr-defined]
+        if isinstance(provider, Driver):
+            driver: Driver = provider
         else:
             answerer = PageAnswers(session.run.path, wait_s=page_checkpoints_s) if page_checkpoints_s else None
-            loop = AgentLoop(
-                provider, session, tools, system=system, budget=budget, transcript=transcript,
-                options=options, interaction=interaction, answerer=answerer,
-            )  # fmt: skip
-            outcome = await _run_stoppable(loop, [Message("user", [Text(task)])])
+            driver = LoopDriver(provider, options=options, interaction=interaction, answerer=answerer, run_loop=_run_stoppable)
+        outcome = await driver.drive(session, tools, task=task, system=system, budget=budget, transcript=transcript)
         _finish_record(session, outcome)
         return session.run.path, outcome
     finally:
@@ -196,14 +193,14 @@ async def _run_stoppable(loop: AgentLoop, messages: list[Message]) -> Outcome:
 
 
 async def run_many(
-    env: Environment, task: str, providers: Sequence[Provider], **options: Any
+    env: Environment, task: str, providers: Sequence[Provider | Driver], **options: Any
 ) -> list[tuple[Path, Outcome] | SeerError]:
     """Run one investigation per provider at once (the same task and environment, each in its own session
     and run directory); `options` are `run_agent`'s. Returns, in order, each run's directory and outcome,
     or the SeerError that stopped it; one failing run does not stop the others."""
     results: list[tuple[Path, Outcome] | SeerError] = [SeerError("did not run")] * len(providers)
 
-    async def one(index: int, provider: Provider) -> None:
+    async def one(index: int, provider: Provider | Driver) -> None:
         try:
             results[index] = await run_agent(env, task, provider, **options)
         except SeerError as exc:
@@ -217,7 +214,7 @@ async def run_many(
 
 async def resume_agent(
     run_path: str | Path,
-    provider: Provider,
+    provider: Provider | Driver,
     *,
     budget: Budget | None = None,
     options: LoopOptions | None = None,
@@ -231,7 +228,7 @@ async def resume_agent(
         SeerError: The run finished already, or has no transcript to resume from.
     """
     run_path = Path(run_path).resolve()
-    if hasattr(provider, "drive"):
+    if isinstance(provider, Driver):
         raise SeerError("runs driven by Claude Code cannot be resumed by Seer yet; start a new run")
     events = read_events(run_path / "transcript.jsonl")
     if not events:

@@ -7,7 +7,6 @@ task). API keys come from the environment or from a `.env` file in the current f
 
 from __future__ import annotations
 
-import json
 import signal
 import socket
 from contextlib import AsyncExitStack, aclosing
@@ -20,7 +19,7 @@ import typer
 
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions, Outcome
-from seer.agent.page_requests import request_stop, stop_request
+from seer.record.requests import request_stop, stop_request
 from seer.agent.prompt import system_prompt
 from seer.agent.terminal import TerminalInteraction, event_printer
 from seer.cli.options import (
@@ -56,6 +55,7 @@ from seer.cli.options import (
     load_env,
 )
 from seer.environment import Environment
+from seer.record.run_record import RunRecord, read_run
 from seer.errors import SeerError, SpecError
 from seer.skills import find_skill, read_skills
 from seer.task import find_task
@@ -403,10 +403,10 @@ def resume(
 
     load_dotenv()
     try:
-        record = json.loads((run_dir / "run.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        raise fail(SeerError(f"{run_dir}: not a run directory (no readable run.json)")) from None
-    agent = record.get("agent")
+        record = read_run(run_dir)
+    except SeerError as exc:
+        raise fail(exc) from None
+    agent = record.agent
     if not agent:
         raise fail(SeerError(_unresumable(run_dir, record)))
     plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
@@ -426,13 +426,13 @@ def resume(
     _report(run_dir.resolve(), outcome)
 
 
-def _unresumable(run_dir: Path, record: dict[str, Any]) -> str:
+def _unresumable(run_dir: Path, record: RunRecord) -> str:
     """Why a run with no agent in its record cannot be resumed, and what to do instead."""
-    if "mcp" in record.get("argv", [])[1:2]:
+    if "mcp" in record.argv[1:2]:
         return (f"{run_dir} was a `seer mcp` session: its agent was the MCP client, which Seer cannot restart; "
                 "open its notebook, or start a new session with `seer mcp`")  # fmt: skip
-    return (f"{run_dir} stopped during start-up (status {record.get('status', 'unknown')!r}"
-            + (f": {record['error']}" if record.get("error") else "")
+    return (f"{run_dir} stopped during start-up (status {record.status!r}"
+            + (f": {record.error}" if record.error else "")
             + ") before its agent began, so there is nothing to resume; start it again with `seer run`")
 
 

@@ -27,6 +27,8 @@ from seer.errors import ProviderError, SeerError
 from seer.judge.checks import run_checks
 from seer.judge.claims import split_claims
 from seer.judge.rubric import JudgeRefused, grade
+from seer.notebook import cell_meta
+from seer.record.run_record import RunRecord, read_run
 from seer.run import atomic_write, now_iso
 from seer.task import Task
 
@@ -45,13 +47,13 @@ _FAILED_CELL = ("error", "timeout", "died", "interrupted")
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|^\s*\w+(Error|Exception): ", re.MULTILINE)
 
 
-def _why_not_graded(record: dict[str, Any], report: str) -> tuple[str, str] | None:
+def _why_not_graded(record: RunRecord, report: str) -> tuple[str, str] | None:
     """The outcome and detail of a run that cannot be graded on its answer; None when it can."""
-    stop = record.get("stop") or {}
-    if record.get("finished_at") is None:
-        if record.get("status") == "stopped" and stop.get("reason") not in ("error", None):
+    stop = record.stop or {}
+    if record.finished_at is None:
+        if record.status == "stopped" and stop.get("reason") not in ("error", None):
             return "stopped", f"the run was stopped before finish: {stop.get('reason')} ({stop.get('detail')})"
-        why = stop.get("detail") or record.get("error") or f"run status {record.get('status')!r}"
+        why = stop.get("detail") or record.error or f"run status {record.status!r}"
         return "failed_run", str(why)
     if not report.strip():
         return "empty_report", "the run ended without a report"
@@ -62,7 +64,7 @@ def _why_not_graded(record: dict[str, Any], report: str) -> tuple[str, str] | No
 
 def _errored_cells(notebook: dict[str, Any], cited: set[int]) -> list[int]:
     cells = notebook["cells"]
-    return sorted(i for i in cited if 0 <= i < len(cells) and cells[i].get("metadata", {}).get("seer", {}).get("status") in _FAILED_CELL)
+    return sorted(i for i in cited if 0 <= i < len(cells) and cell_meta(cells[i]).get("status") in _FAILED_CELL)
 
 
 async def judge_run(run_path: str | Path, *, task: Task | None = None, provider: Provider | None = None) -> dict[str, Any]:
@@ -72,19 +74,16 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
         SeerError: The folder is not a run, or no task can be found for it.
     """
     run = Path(run_path).resolve()
-    try:
-        record = json.loads((run / "run.json").read_text())
-    except (OSError, json.JSONDecodeError):
-        raise SeerError(f"{run}: not a run directory (no readable run.json)") from None
+    record = read_run(run)
     if task is None:
-        if not record.get("task_dir"):
+        if not record.task_dir:
             raise SeerError(f"{run.name} was not started from a task folder; pass the task with `--task DIR`")
-        task = Task.load(record["task_dir"])
-    truth = task.truth(record.get("variant"))
+        task = Task.load(record.task_dir)
+    truth = task.truth(record.variant)
     judge = {"provider": provider.name, "model": provider.model} if provider else None
-    base: dict[str, Any] = {"task": task.name, "variant": record.get("variant_name"), "judge": judge, "correct": None,
-                            "score": None, "blind": (record.get("blind") or {}).get("blind")}  # fmt: skip
-    report = (run / "report.md").read_text() if (run / "report.md").exists() else (record.get("report") or "")
+    base: dict[str, Any] = {"task": task.name, "variant": record.variant_name, "judge": judge, "correct": None,
+                            "score": None, "blind": (record.blind or {}).get("blind")}  # fmt: skip
+    report = (run / "report.md").read_text() if (run / "report.md").exists() else (record.report or "")
     if (failure := _why_not_graded(record, report)) is not None:
         return _write(run, {**base, "outcome": failure[0], "detail": failure[1], "correct": False, "score": 0.0})
     notebook = json.loads((run / "notebook.ipynb").read_text())
@@ -94,10 +93,10 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
     if errored:
         detail = f"the report cites cells that failed: {', '.join(map(str, errored))}"
         return _write(run, {**base, "outcome": "evidence_errored", "detail": detail, "claims": listed, "correct": False, "score": 0.0})
-    workspace = Path(record.get("workspace") or run / "workspace")
+    workspace = Path(record.workspace or run / "workspace")
     checks = run_checks(task.checks, workspace=workspace if workspace.is_dir() else run / "workspace",
-                        answer=record.get("answer"), truth=truth)  # fmt: skip
-    result = {**base, "outcome": "graded", "answer": record.get("answer"), "checks": [c.as_dict() for c in checks],
+                        answer=record.answer, truth=truth)  # fmt: skip
+    result = {**base, "outcome": "graded", "answer": record.answer, "checks": [c.as_dict() for c in checks],
               "claims": listed, "rubric": None}  # fmt: skip
     passed = all(c.passed for c in checks)
     if checks:

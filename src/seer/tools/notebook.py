@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from seer.errors import ToolError
+from seer.notebook import cell_meta
 from seer.outputs import render_outputs
 from seer.tools.base import ToolContext, ToolResult, Toolset
 
@@ -111,7 +112,7 @@ def _describe(cell: dict[str, Any], index: int) -> str:
     """One cell for read_notebook: its header, source (shortened if long) and a preview of its outputs."""
     if cell["cell_type"] == "markdown":
         return f"--- [{index}] markdown\n{_cut(cell['source'], index)}"
-    meta = cell["metadata"].get("seer", {})
+    meta = cell_meta(cell)
     lines = [f"--- [{index}] code · {meta.get('status', '?')} · exec {cell.get('execution_count')}", _cut(cell["source"], index)]
     images = sum(1 for o in cell["outputs"] if "image/png" in o.get("data", {}))
     texts = [o for o in cell["outputs"] if "image/png" not in o.get("data", {})]

@@ -28,11 +28,12 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from seer.agent.page_requests import request_stop, write_answer
+from seer.record.requests import request_stop, write_answer
 from seer.viewer.api import openapi
 from seer.viewer.guard import Guard
 from seer.viewer.launch import LaunchRequest, Launcher, launch_options
-from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, summarize, tail_events
+from seer.record.transcript import tail_events
+from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, summarize
 
 __all__ = ["create_app"]
 

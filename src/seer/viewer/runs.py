@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from seer.agent.page_requests import pending
+from seer.errors import SeerError
+from seer.notebook import cell_meta
+from seer.record.requests import pending
+from seer.record.run_record import read_run
+from seer.record.transcript import parse_lines
 from seer.outputs import ansi_free
 from seer.run import pid_alive
 
-__all__ = ["RunWatch", "active_cell", "cell_view", "list_runs", "read_cells", "run_detail", "summarize", "tail_events"]
+__all__ = ["RunWatch", "active_cell", "cell_view", "list_runs", "read_cells", "run_detail", "summarize"]
 
 _IMAGES = ("image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml")
 
@@ -44,33 +47,33 @@ _STOPPED_BY = {"interrupted": "researcher", "no_action": "no action"}
 
 def summarize(run: Path) -> dict[str, Any] | None:
     """One row of the runs page, or None if `run` is not a run directory."""
-    record = _json(run / "run.json")
-    if not isinstance(record, dict):
+    try:
+        record = read_run(run)
+    except SeerError:
         return None
     score = _json(run / "score.json") or {}
-    agent, spent, stop = record.get("agent") or {}, record.get("spent") or {}, record.get("stop") or {}
-    status = record.get("status", "unknown")
-    if status == "running" and not pid_alive(record.get("pid")):
+    agent, spent, stop = record.agent or {}, record.spent or {}, record.stop or {}
+    status = record.status
+    if status == "running" and not pid_alive(record.pid):
         status = "interrupted"  # the process that ran it is gone: `seer resume` can continue it
-    elif status == "starting" and not pid_alive(record.get("pid")):
+    elif status == "starting" and not pid_alive(record.pid):
         status = "failed"  # killed during start-up: nothing ran
     if status == "stopped":
         reason = stop.get("reason")
         status = "failed" if reason == "error" else f"stopped: {stop.get('limit') or _STOPPED_BY.get(reason, reason)}"
     return {
         "id": run.name,
-        "task": (record.get("task") or "").strip().splitlines()[0][:200] if record.get("task") else record.get("environment", {}).get("name", ""),
+        "task": record.task.strip().splitlines()[0][:200] if record.task and record.task.strip() else (record.environment or {}).get("name", ""),
         "provider": agent.get("provider"),
         "model": agent.get("model"),
         "status": status,
-        "started_at": record.get("started_at"),
-        "duration_s": _seconds(record.get("started_at"), record.get("ended_at"))
-        if status == "running" or record.get("ended_at") else None,
+        "started_at": record.started_at,
+        "duration_s": _seconds(record.started_at, record.ended_at) if status == "running" or record.ended_at else None,
         "tokens": spent.get("tokens"),
         "cost_usd": spent.get("cost_usd"),
         "score": score.get("score"),
         "correct": score.get("correct"),
-        "cells": record.get("cells"),
+        "cells": record.cells,
     }
 
 
@@ -87,16 +90,16 @@ def run_detail(run: Path) -> dict[str, Any] | None:
     summary = summarize(run)
     if summary is None:
         return None
-    record = _json(run / "run.json") or {}
+    record = read_run(run)
     report = run / "report.md"
     return {
         **summary,
-        "budget": record.get("budget"),
-        "spent": record.get("spent"),
-        "stop": record.get("stop"),
-        "report": report.read_text() if report.exists() else record.get("report"),
+        "budget": record.budget,
+        "spent": record.spent,
+        "stop": record.stop,
+        "report": report.read_text() if report.exists() else record.report,
         "score_detail": _json(run / "score.json"),
-        "interactive": record.get("interactive", False),
+        "interactive": record.interactive,
     }
 
 
@@ -106,7 +109,7 @@ def _text(value: str | list[str]) -> str:
 
 def cell_view(index: int, cell: dict[str, Any]) -> dict[str, Any]:
     """A cell as the page draws it; images become `{"kind": "image", "output": j}` fetched separately."""
-    meta = cell.get("metadata", {}).get("seer", {})
+    meta = cell_meta(cell)
     outputs: list[dict[str, Any]] = []
     for j, output in enumerate(cell.get("outputs", [])):
         kind = output.get("output_type")
@@ -141,39 +144,6 @@ def read_cells(run: Path) -> list[dict[str, Any]]:
     """The notebook's cells as stored (an unreadable or missing notebook has none)."""
     notebook = _json(run / "notebook.ipynb")
     return notebook.get("cells", []) if isinstance(notebook, dict) else []
-
-
-def tail_events(path: Path, end: int | None = None, limit: int = 200) -> tuple[list[dict[str, Any]], int]:
-    """Up to `limit` complete events that end at or before byte `end` (default: the end of the file), and
-    the byte offset where the first of them starts; reads only as much of the file as it needs."""
-    try:
-        handle = path.open("rb")
-    except OSError:
-        return [], 0
-    with handle:
-        size = handle.seek(0, os.SEEK_END)
-        end = size if end is None else min(end, size)
-        position, chunk = end, b""
-        while position > 0 and chunk.count(b"\n") <= limit:
-            step = min(1 << 16, position)
-            position -= step
-            handle.seek(position)
-            chunk = handle.read(step) + chunk
-    chunk = chunk[: chunk.rfind(b"\n") + 1]  # drop a line still being written
-    if position > 0:  # the first piece may be the tail of a line that starts earlier
-        first = chunk.find(b"\n") + 1
-        position, chunk = position + first, chunk[first:]
-    lines = chunk.split(b"\n")[:-1]
-    if len(lines) > limit:
-        position += sum(len(line) + 1 for line in lines[:-limit])
-        lines = lines[-limit:]
-    events = []
-    for line in lines:
-        try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return events, position
 
 
 @dataclass
@@ -247,13 +217,7 @@ class RunWatch:
             return []
         complete = chunk[: chunk.rfind(b"\n") + 1]  # a line still being written waits for the next look
         self._offset = (self._offset or 0) + len(complete)
-        events = []
-        for line in complete.splitlines():
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return events
+        return parse_lines(complete)
 
 
 def active_cell(views: list[dict[str, Any]]) -> int | None:

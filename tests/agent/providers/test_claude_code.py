@@ -11,10 +11,10 @@ import anyio
 import pytest
 
 from seer.agent.budget import Budget
-from seer.agent.page_requests import request_stop
+from seer.record.requests import request_stop
 from seer.agent.providers import make_provider
 from seer.agent.runner import agent_toolset, run_agent
-from seer.agent.transcript import read_events
+from seer.record.transcript import read_events
 from seer.environment import Environment
 from tests.agent.fake_llm import FakeLLM, Reply
 from tests.helpers import cell_text, read_valid_notebook

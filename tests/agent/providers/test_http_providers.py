@@ -15,7 +15,7 @@ from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions
 from seer.agent.providers import make_provider
 from seer.agent.runner import run_agent
-from seer.agent.transcript import read_events
+from seer.record.transcript import read_events
 from seer.environment import Environment
 from seer.errors import SpecError
 from tests.agent.fake_llm import FakeLLM, Reply

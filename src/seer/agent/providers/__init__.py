@@ -15,9 +15,14 @@ installed package can add a provider under the `seer.llm_providers` entry-point 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from seer.agent.providers.base import Endpoint, Provider, ProviderError, ProviderPlugin
 from seer.errors import SpecError
 from seer.plugins import LLM_PROVIDERS
+
+if TYPE_CHECKING:
+    from seer.agent.driver import Driver
 
 __all__ = ["PROVIDERS", "Endpoint", "Provider", "ProviderError", "ProviderPlugin", "make_provider", "provider_names"]
 
@@ -49,7 +54,7 @@ def make_provider(
     api_key_env: str | None = _UNSET,
     plan: str | None = None,
     host_tools: bool = False,
-) -> Provider:
+) -> Provider | Driver:
     """The provider called `name` (see the module table).
 
     Raises:
@@ -66,7 +71,7 @@ def make_provider(
     if name == "claude-code":
         from seer.agent.providers.claude_code import ClaudeCodeAgent
 
-        return ClaudeCodeAgent(model, host_tools=host_tools)  # type: ignore[return-value]
+        return ClaudeCodeAgent(model, host_tools=host_tools)
     if host_tools:
         raise SpecError("--host-tools only applies to `--provider claude-code`")
     if name not in PROVIDERS:

@@ -1,7 +1,7 @@
 """Claude Code as the agent, through the Claude Agent SDK, pointed at our own MCP server.
 
-Claude Code runs its own loop, so this adapter drives a whole run (`drive`) instead of answering
-turns. The session's toolset is served over streamable HTTP on 127.0.0.1 with a one-run bearer
+Claude Code runs its own loop, so this adapter is a `seer.agent.driver.Driver`: it drives a whole run
+(`drive`) instead of answering turns. The session's toolset is served over streamable HTTP on 127.0.0.1 with a one-run bearer
 token; Claude Code gets that server and nothing else: its built-in host tools (Bash, file edits, web
 fetch) are removed unless `host_tools=True`, other MCP configurations are ignored, and only our tools
 are allowed. Budgets map onto the SDK's `max_turns` and `max_budget_usd`; wall time is enforced
@@ -21,8 +21,8 @@ import anyio
 from seer.agent.budget import Budget, Spent
 from seer.agent.loop import BATCH_REPLY, Outcome
 from seer.agent.messages import Usage
-from seer.agent.page_requests import wait_for_stop
-from seer.agent.transcript import Transcript
+from seer.record.requests import wait_for_stop
+from seer.record.transcript import Transcript
 from seer.errors import MissingExtra
 from seer.session import Session
 from seer.tools.base import ToolContext, Toolset
@@ -45,6 +45,8 @@ class ClaudeCodeAgent:
     """
 
     name = "claude-code"
+    prices_its_turns = False
+    """Claude Code reports what the run cost; Seer does not price its turns."""
 
     def __init__(self, model: str | None = None, *, host_tools: bool = False, cli_path: str | None = None) -> None:
         try:
