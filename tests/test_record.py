@@ -17,6 +17,7 @@ from seer.agent.runner import resume_agent
 from seer.errors import SeerError
 from seer.judge import judge_run
 from seer.record.events import ModelTurn, Stopped, ToolResult, UserMessage
+from seer.record.reference import reference
 from seer.record.run_record import read_run
 from seer.record.transcript import Transcript, parse_lines, read_events, read_typed, tail_events
 from seer.task import Task
@@ -81,3 +82,9 @@ def test_a_folder_that_is_not_a_run_is_named(tmp_path: Path) -> None:
     (tmp_path / "run.json").write_text('{"id": "x"}')
     with pytest.raises(SeerError, match=r"not a Seer run record \(started_at: Field required; status: Field required\)"):
         read_run(tmp_path)
+
+
+def test_the_record_reference_page_is_current() -> None:
+    """docs/record.md is generated from the classes: regenerate it with `python -m seer.record.reference`."""
+    page = Path(__file__).parents[1] / "docs" / "record.md"
+    assert page.read_text() == reference()

@@ -30,7 +30,7 @@ TRANSCRIPT_FORMAT = "seer.transcript/1"
 
 
 class _Event(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
 
     seq: int = Field(ge=0)
     at: str
@@ -42,10 +42,11 @@ class UserMessage(_Event):
     kind: Literal["user"] = "user"
     text: str
     source: Literal["task", "researcher", "nudge", "budget", "resume"]
+    """Who spoke: the task, the researcher, or Seer (a nudge, a budget or resume notice)."""
 
 
 class ToolCallRecord(BaseModel):
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, use_attribute_docstrings=True)
 
     id: str
     name: str
@@ -59,13 +60,19 @@ class ModelTurn(_Event):
 
     kind: Literal["model_turn"] = "model_turn"
     turn: int
+    """1 for the run's first model call."""
     text: str
+    """What the model said besides its tool calls."""
     tool_calls: list[ToolCallRecord]
     usage: dict[str, Any]
+    """Tokens of this call: `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens`."""
     cost_usd: float | None
+    """Its price; none when the model's price is unknown (or Claude Code reports the run's cost itself)."""
     duration_s: float | None
     stop_reason: str | None
+    """As the API said it (`tool_use`, `end_turn`, `max_tokens` …)."""
     attempts: int = 1
+    """How many tries the call took (see `retry` events)."""
     spent: dict[str, Any]
 
 
@@ -74,8 +81,10 @@ class ToolResult(_Event):
 
     kind: Literal["tool_result"] = "tool_result"
     call_id: str
+    """The `id` of the tool call in the `model_turn` before it."""
     name: str
     text: str
+    """Exactly what the agent read."""
     images: list[str]
     is_error: bool
     duration_s: float | None
