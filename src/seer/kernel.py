@@ -23,7 +23,7 @@ from jupyter_client.asynchronous.client import AsyncKernelClient
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.manager import AsyncKernelManager
 
-from seer.errors import KernelDied
+from seer.errors import KernelDied, SandboxError
 from seer.spill import OutputCap, append_stream
 
 __all__ = ["CellRun", "Handler", "Kernel", "KernelLink", "LocalKernelLink", "Status"]
@@ -305,6 +305,17 @@ class Kernel:
         """
         await self._link.start()
         await self._connect()
+
+    @classmethod
+    async def launch(cls, link: KernelLink, where: Callable[[Exception], str], *, start_timeout_s: float, prelude: str = "") -> Kernel:
+        """A started kernel; if it does not start, it is shut down and `SandboxError(where(exc))` raised."""
+        kernel = cls(link, start_timeout_s=start_timeout_s, prelude=prelude)
+        try:
+            await kernel.start()
+        except Exception as exc:
+            await kernel.shutdown()
+            raise SandboxError(where(exc)) from None
+        return kernel
 
     async def _connect(self) -> None:
         await self._link.connect(self._on_iopub, self._on_shell, timeout_s=self._start_timeout_s)

@@ -191,6 +191,15 @@ def _layer(answer: Mapping[str, Any], n_layers: int) -> int | str:
     return layer % n_layers
 
 
+def _answer_vector(workspace: Path, answer: Mapping[str, Any], arch: Any, field: str) -> tuple[int, torch.Tensor] | str:
+    """The answer's layer and the vector its `field` names, or why they cannot be used."""
+    layer = _layer(answer, arch.n_layers)
+    if isinstance(layer, str):
+        return layer
+    vector = _load_vector(workspace, answer.get(field), arch.d_model, field)
+    return vector if isinstance(vector, str) else (layer, vector)
+
+
 def _settings(settings: Mapping[str, Any] | None, defaults: dict[str, Any]) -> dict[str, Any]:
     """`defaults` updated by `settings` (the rubric's `[check]` table; its `kind` is not a setting).
 
@@ -300,12 +309,10 @@ def steering_effect(workspace: Path, answer: Mapping[str, Any], settings: Mappin
 
     model, tokenizer = _model(STEERING_MODEL, None, None)
     arch = arch_of(model)
-    layer = _layer(answer, arch.n_layers)
-    if isinstance(layer, str):
-        return _fail(kind, layer)
-    vector = _load_vector(workspace, answer.get("vector"), arch.d_model, "vector")
-    if isinstance(vector, str):
-        return _fail(kind, vector)
+    found = _answer_vector(workspace, answer, arch, "vector")
+    if isinstance(found, str):
+        return _fail(kind, found)
+    layer, vector = found
 
     prompts = list(HELD_OUT_PROMPTS)
     randoms = [_random_like(vector, config["seed"] + k) for k in range(config["random_vectors"])]
@@ -405,12 +412,10 @@ def refusal_effect(
     loaded = (str(truth.get("model") or STEERING_MODEL), str(organism_path(name)), str(truth.get("hidden_name") or "model"))
     model, tokenizer = _model(*loaded)
     arch = arch_of(model)
-    layer = _layer(answer, arch.n_layers)
-    if isinstance(layer, str):
-        return _fail(kind, layer)
-    direction = _load_vector(workspace, answer.get("direction"), arch.d_model, "direction")
-    if isinstance(direction, str):
-        return _fail(kind, direction)
+    found = _answer_vector(workspace, answer, arch, "direction")
+    if isinstance(found, str):
+        return _fail(kind, found)
+    layer, direction = found
 
     prompts = list(recipe.held_out_topic_prompts)
 

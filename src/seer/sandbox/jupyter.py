@@ -153,12 +153,11 @@ class JupyterSandbox:
         return {}
 
     async def start_kernel(self, *, env: dict[str, str], start_timeout_s: float) -> Kernel:
-        kernel = Kernel(RemoteKernelLink(self.server, f"{self.folder}/workspace"), start_timeout_s=start_timeout_s, prelude=_prelude(env))
-        try:
-            await kernel.start()
-        except Exception as exc:
-            await kernel.shutdown()
-            raise SandboxError(f"the kernel did not start on the Jupyter server at {self.server.url}: {exc}") from None
+        kernel = await Kernel.launch(
+            RemoteKernelLink(self.server, f"{self.folder}/workspace"),
+            lambda exc: f"the kernel did not start on the Jupyter server at {self.server.url}: {exc}",
+            start_timeout_s=start_timeout_s, prelude=_prelude(env),
+        )  # fmt: skip
         self._kernels.append(kernel)
         return kernel
 

@@ -149,12 +149,7 @@ class LocalSandbox:
             connection_file=connection_file,
             interrupt_mode="signal" if self.confinement is None else "message",
         )
-        kernel = Kernel(link, start_timeout_s=start_timeout_s)
-        try:
-            await kernel.start()
-        except Exception as exc:
-            await kernel.shutdown()
-            raise SandboxError(f"the kernel did not start ({exc}); its log is {self._log_path}") from None
+        kernel = await Kernel.launch(link, lambda exc: f"the kernel did not start ({exc}); its log is {self._log_path}", start_timeout_s=start_timeout_s)
         self._kernels.append(kernel)
         return kernel
 
