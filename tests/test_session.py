@@ -99,7 +99,9 @@ async def test_a_restart_reruns_the_hidden_setup(tmp_path: Path, on_provider: On
 
 async def test_four_parallel_sessions_write_four_separate_run_directories(tmp_path: Path, on_provider: OnProvider) -> None:
     async def one(i: int) -> Path:
-        async with Session.open(on_provider(Environment(name=f"par{i}")), runs_dir=tmp_path) as session:
+        # four kernels (on ray, four Jupyter servers too) start at once on a 2-core machine: allow them time
+        env = Environment(name=f"par{i}", timeouts={"kernel_start_s": 300})
+        async with Session.open(on_provider(env), runs_dir=tmp_path) as session:
             await session.execute(f"print('session-{i}')")
             await session.finish(f"report {i}")
             return session.run.path
