@@ -79,8 +79,8 @@ def test_every_reader_skips_a_torn_last_line_the_same_way(tmp_path: Path) -> Non
 def test_a_folder_that_is_not_a_run_is_named(tmp_path: Path) -> None:
     with pytest.raises(SeerError, match="not a run directory"):
         read_run(tmp_path)
-    (tmp_path / "run.json").write_text('{"id": "x"}')
-    with pytest.raises(SeerError, match=r"not a Seer run record \(started_at: Field required; status: Field required\)"):
+    (tmp_path / "run.json").write_text('{"id": "x", "pid": "not a number"}')
+    with pytest.raises(SeerError, match=r"not a Seer run record \(status: Field required; pid: Input should be a valid integer"):
         read_run(tmp_path)
 
 

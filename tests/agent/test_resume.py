@@ -169,9 +169,9 @@ def test_a_torn_last_line_is_set_aside_before_the_next_event_is_appended(tmp_pat
     path = tmp_path / "transcript.jsonl"
     path.write_text('{"seq": 0, "kind": "user", "text": "task"}\n{"seq": 1, "kind": "model_tu')
     transcript = Transcript(tmp_path)
-    transcript.append("resumed", note="after a kill")
+    transcript.append("user", text="after a kill", source="resume")
     events = read_events(path)
-    assert [(e["seq"], e["kind"]) for e in events] == [(0, "user"), (1, "resumed")]
+    assert [(e["seq"], e["kind"], e["text"]) for e in events] == [(0, "user", "task"), (1, "user", "after a kill")]
     assert all(line.startswith("{") and line.endswith("}") for line in path.read_text().splitlines())
     (kept,) = (tmp_path / "artifacts").glob("transcript-torn-*.jsonl")
     assert kept.read_text() == '{"seq": 1, "kind": "model_tu'

@@ -13,6 +13,21 @@ from seer.notebook import Notebook
 from seer.run import RunDir
 
 
+SPENT = {"turns": 1, "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0,
+         "tokens": 0, "cost_usd": 0.0, "cost_known": True, "wall_s": 0.0}  # fmt: skip
+
+
+def model_turn(text: str, tool_calls: list[dict[str, object]] | None = None, turn: int = 1) -> dict[str, object]:
+    """A `model_turn` event's fields, as the loop writes them."""
+    return {"turn": turn, "text": text, "tool_calls": tool_calls or [], "usage": {}, "cost_usd": 0.0, "duration_s": 0.0,
+            "stop_reason": "tool_use" if tool_calls else "end_turn", "spent": SPENT}  # fmt: skip
+
+
+def tool_result(call_id: str, text: str, *, is_error: bool = False) -> dict[str, object]:
+    """A `tool_result` event's fields (an `execute_code` call), as the loop writes them."""
+    return {"call_id": call_id, "name": "execute_code", "text": text, "images": [], "is_error": is_error, "duration_s": 0.0}
+
+
 def png() -> str:
     buffer = io.BytesIO()
     Image.new("RGB", (40, 20), (200, 30, 30)).save(buffer, format="PNG")
@@ -38,8 +53,8 @@ async def make_run(runs_dir: Path, *, task: str = "Find the hidden preference.")
     await notebook.save()
     transcript = Transcript(run.path)
     transcript.append("user", text=task, source="task")
-    transcript.append("model_turn", text="Let me look.", tool_calls=[{"id": "c1", "name": "execute_code", "arguments": {"code": "1 / 0"}}])
-    transcript.append("tool_result", call_id="c1", name="execute_code", text="ZeroDivisionError", is_error=True)
+    transcript.append("model_turn", **model_turn("Let me look.", [{"id": "c1", "name": "execute_code", "arguments": {"code": "1 / 0"}}]))
+    transcript.append("tool_result", **tool_result("c1", "ZeroDivisionError", is_error=True))
     return run, notebook, transcript
 
 
@@ -59,7 +74,7 @@ async def make_large_run(runs_dir: Path, *, cells: int = 500, transcript_mb: flo
     transcript = Transcript(run.path)
     text = "x" * 20_000
     for i in range(int(transcript_mb * 1e6 / 20_100)):
-        transcript.append("tool_result", call_id=f"c{i}", name="execute_code", text=f"{i} {text}", is_error=False)
+        transcript.append("tool_result", **tool_result(f"c{i}", f"{i} {text}"))
     return run
 
 

@@ -19,7 +19,7 @@ import pytest
 from seer.record.requests import stop_request
 from seer.record.transcript import tail_events
 from seer.viewer.serve import serve_viewer
-from tests.viewer.runs import make_run
+from tests.viewer.runs import make_run, model_turn
 
 pytestmark = pytest.mark.anyio
 
@@ -108,7 +108,7 @@ async def test_new_cells_and_events_are_pushed_within_two_seconds(tmp_path: Path
                         assert data["count"] == 4 and data["changed"] == [] and data["active"] == 3
                         index = notebook.append_code("print('new')")
                         await notebook.save()
-                        transcript.append("model_turn", text="One more cell.", tool_calls=[])
+                        transcript.append("model_turn", **model_turn("One more cell.", turn=2))
                         appended = time.monotonic()
                     elif kind == "cells":
                         assert data["count"] == 5 and data["active"] == index

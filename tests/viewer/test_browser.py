@@ -16,7 +16,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 
 from tests.viewer.browser import chrome, first_render, viewer_in_thread, wait
-from tests.viewer.runs import make_large_run, make_run
+from tests.viewer.runs import make_large_run, make_run, model_turn
 
 
 CLICK_STOP = "const stop = document.querySelector('.summary button.stop'); if (stop) stop.click(); return !!stop;"
@@ -81,7 +81,7 @@ def test_the_pages_show_runs_cells_images_errors_and_live_updates(browser: webdr
     async def append() -> None:
         notebook.append_code("print('appended by the test')")
         await notebook.save()
-        transcript.append("model_turn", text="Trying one more thing.", tool_calls=[])
+        transcript.append("model_turn", **model_turn("Trying one more thing.", turn=2))
 
     began = time.monotonic()
     anyio.run(append)

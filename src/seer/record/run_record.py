@@ -2,7 +2,7 @@
 
 `seer.run.RunDir` writes it (atomically, merging changes); every reader (the judge, the viewer's run
 list, `seer resume`) reads it through `read_run`. Fields a newer Seer adds load as extras; fields an
-older run lacks are `None`.
+older run lacks are `None`; only `status` is required.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ class RunRecord(BaseModel):
 
     format: str = "seer.run/1"
     """The version of this record's layout."""
-    id: str
+    id: str | None = None
     """The run id, which is also the folder's name."""
-    started_at: str
+    started_at: str | None = None
     """UTC, ISO 8601, like every time in the record."""
     status: str
     """`starting`, `running`, `finished`, `stopped`, `failed` or `closed`."""
