@@ -38,8 +38,8 @@ class Transcript:
         """Write one event of `kind` (see `seer.record.events`); raises `pydantic.ValidationError` for an
         unknown kind or a missing or mistyped field, before anything is written."""
         event = {"seq": self._seq, "kind": kind, "at": now_iso(), **fields}
-        parse_event(json.loads(json.dumps(event, default=str)))
         line = json.dumps(event, ensure_ascii=False, default=str) + "\n"
+        parse_event(json.loads(line))  # the event as a reader will see it
         with self.path.open("a", encoding="utf-8") as handle:
             handle.write(line)
             handle.flush()
