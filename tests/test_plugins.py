@@ -19,28 +19,27 @@ from seer.environment import Environment
 from seer.errors import SpecError
 
 PLUGIN = '''
-from pydantic import BaseModel
-
 from seer.agent.providers import ProviderPlugin
 from seer.agent.providers.scripted import ScriptedProvider
+from seer.environment import SandboxSpec
 from seer.sandbox.base import SandboxPlugin
 from seer.sandbox.local import LocalSandbox
 
 
-class Options(BaseModel, extra="forbid"):
+class TinySpec(SandboxSpec):
     greeting: str
 
 
 def make(env, run_path, run_id):
-    (run_path / "made-by-plugin.txt").write_text(env.sandbox.options["greeting"])
+    (run_path / "made-by-plugin.txt").write_text(env.sandbox.greeting)
     return LocalSandbox(run_path / "workspace", log_path=run_path / "kernel.log", private=run_path / "private")
 
 
 async def check(spec):
-    return [] if spec.options.get("greeting") else ["the tiny box wants a greeting"]
+    return [] if spec.greeting else ["the tiny box wants a greeting"]
 
 
-SANDBOX = SandboxPlugin(make=make, options=Options, check=check)
+SANDBOX = SandboxPlugin(make=make, spec=TinySpec, check=check)
 
 STEPS = [{"tool": "execute_code", "arguments": {"code": "print(6 * 7)"}},
          {"tool": "finish", "arguments": {"report": "The kernel prints 42 (cell 1)."}}]
@@ -72,7 +71,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_seer_run_uses_a_plugin_sandbox_and_a_plugin_llm(site: Path, tmp_path: Path) -> None:
     env_file = tmp_path / "env.toml"
-    env_file.write_text('[sandbox]\nprovider = "tinybox"\n[sandbox.options]\ngreeting = "hello from the plugin"\n')
+    env_file.write_text('[sandbox]\nprovider = "tinybox"\ngreeting = "hello from the plugin"\n')
     runs = tmp_path / "runs"
     environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]), "OMP_NUM_THREADS": "1"}
     done = subprocess.run(
@@ -93,17 +92,18 @@ def test_plugin_names_are_offered_and_mistakes_are_named(site: Path) -> None:
     assert provider_names()[-2:] == ["broken-llm", "tiny-llm"]
     with pytest.raises(SpecError, match=r"unknown sandbox provider 'tinybx'; did you mean 'tinybox'\?"):
         Environment.from_dict({"sandbox": {"provider": "tinybx"}})
-    with pytest.raises(SpecError, match=r"options for provider 'tinybox': greting: Extra inputs"):
-        Environment.from_dict({"sandbox": {"provider": "tinybox", "options": {"greeting": "hi", "greting": "x"}}})
-    with pytest.raises(SpecError, match="`options` are for plugin providers"):
-        Environment.from_dict({"sandbox": {"provider": "local", "options": {"greeting": "hi"}}})
+    with pytest.raises(SpecError, match=r"sandbox: greting: unknown field; did you mean 'greeting'\? known fields: blind, cpus, greeting, provider"):
+        Environment.from_dict({"sandbox": {"provider": "tinybox", "greeting": "hi", "greting": "x"}})
+    with pytest.raises(SpecError, match=r"sandbox: greeting: unknown field; known fields: blind, cpus, isolation, provider"):
+        Environment.from_dict({"sandbox": {"provider": "local", "greeting": "hi"}})
+    assert Environment.from_dict({"sandbox": {"provider": "tinybox", "greeting": "hi"}}).model_dump()["sandbox"]["greeting"] == "hi"
     with pytest.raises(SpecError, match=r"'broken-llm' \(seer_tiny_plugin:MISSING\) failed to load: AttributeError"):
         make_provider("broken-llm")
 
 
 def test_doctor_asks_the_plugin(site: Path) -> None:
     said: list[str] = []
-    spec = Environment.from_dict({"sandbox": {"provider": "tinybox", "options": {"greeting": ""}}}).sandbox
+    spec = Environment.from_dict({"sandbox": {"provider": "tinybox", "greeting": ""}}).sandbox
     assert anyio.run(check_provider, spec, said.append) is False
     assert "  ✗ the tiny box wants a greeting" in said
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import tempfile
 from collections.abc import Callable
@@ -12,10 +11,8 @@ from importlib import metadata
 import anyio
 
 from seer.environment import SandboxSpec
-from seer.plugins import SANDBOX_PROVIDERS
-from seer.errors import SandboxError
 from seer.sandbox.isolation import HOST_GUARANTEE, probe
-from seer.sandbox.jupyter_api import JupyterServer
+from seer.sandbox.providers import sandbox_plugin
 
 __all__ = ["check_provider", "run_checks"]
 
@@ -99,42 +96,10 @@ async def check_provider(spec: SandboxSpec, echo: Callable[[str], None] = print)
     """Check that sessions can reach `spec`'s provider (credentials, reachability), within seconds; print
     what to fix. True when it can."""
     echo(f"Sandbox provider: {spec.provider}")
-    problems: list[str]
-    if spec.provider == "jupyter":
-        problems = await _jupyter_problems(spec)
-    elif spec.provider == "modal":
-        from seer.sandbox.modal import doctor_modal
-
-        problems = await doctor_modal()
-    elif spec.provider == "ray":
-        if importlib.util.find_spec("ray") is None:
-            problems = ["ray is not installed: `pip install 'seer-interp[ray]'`"]
-        else:
-            from seer.sandbox.ray import doctor_ray
-
-            problems = await anyio.to_thread.run_sync(doctor_ray, spec.address)
-    elif spec.provider in SANDBOX_PROVIDERS.builtin:
-        problems = []
-    else:
-        plugin = SANDBOX_PROVIDERS.load(spec.provider)
-        problems = await plugin.check(spec) if getattr(plugin, "check", None) else []
+    check = sandbox_plugin(spec.provider).check
+    problems = await check(spec) if check is not None else []
     for problem in problems:
         echo(f"  ✗ {problem}")
     if not problems:
         echo(f"  ✓ {spec.provider} is reachable and accepts the credentials")
     return not problems
-
-
-async def _jupyter_problems(spec: SandboxSpec) -> list[str]:
-    assert spec.url is not None
-    token = os.environ.get(spec.token_env, "")
-    if not token:
-        return [f"${spec.token_env} is not set: export the server's token (`jupyter server list` on that machine shows it)"]
-    server = JupyterServer(spec.url, token, timeout_s=5)
-    try:
-        await server.version()
-    except SandboxError as exc:
-        return [str(exc)]
-    finally:
-        await server.close()
-    return []

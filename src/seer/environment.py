@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import difflib
 import re
-import tomllib
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
 from seer.errors import SpecError
 from seer.plugins import SANDBOX_PROVIDERS
+from seer.spec_files import read_spec_file
 
-__all__ = ["Environment", "FileSpec", "Limits", "ModelSpec", "ScopeSpec", "SecretsPolicy", "Timeouts"]
+__all__ = ["Environment", "FileSpec", "Limits", "ModelSpec", "SandboxSpec", "ScopeSpec", "SecretsPolicy", "Timeouts", "sandbox_spec"]
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*([<>=!~]=?.*)?$")
@@ -163,71 +163,56 @@ class ScopeSpec(_Spec):
 
 
 class SandboxSpec(_Spec):
-    """Where the session runs: this machine, any Jupyter server, a Modal GPU sandbox, a Ray cluster, or a
-    provider an installed package registers (`seer.plugins`)."""
+    """Where the session runs: the settings every provider takes. Each provider's own class (beside its
+    code: `seer.sandbox.local.LocalSpec`, `…jupyter.JupyterSpec`, `…modal.ModalSpec`, `…ray.RaySpec`, or
+    a plugin's) adds its fields; `[sandbox]` is validated by the class its `provider` registers."""
 
     provider: str = "local"
     """`local`, `jupyter`, `modal`, `ray`, or the name of an installed sandbox plugin."""
-    options: dict[str, Any] = Field(default_factory=dict)
-    """A plugin provider's own settings (`[sandbox.options]`), checked by the plugin's `options` model."""
-    url: str | None = None
-    """`jupyter`: the server's URL, e.g. 'http://gpu-box:8888'."""
-    token_env: str = "JUPYTER_TOKEN"
-    """`jupyter`: the host variable holding the server's token (the token itself never goes in a file)."""
-    address: str | None = None
-    """`ray`: the cluster's address ('auto', 'ray://head:10001', '10.0.0.5:6379'); none starts a local one."""
-    gpu: str | None = None
-    """`modal`: the GPU type ('A10G', 'A100-80GB', 'H100'); `ray`: ignored (Ray places by count)."""
-    gpus: int = Field(0, ge=0)
-    """How many GPUs the sandbox gets (`modal` with `gpu` set defaults to 1)."""
     cpus: float | None = Field(None, gt=0)
     """CPU cores for the sandbox: what `modal` and `ray` reserve (default 2), and the torch/BLAS threads of
     its kernels (default for `local`: this machine's cores divided among the Seer sessions running on it)."""
-    memory_gib: float = Field(16.0, gt=0)
-    """Memory for the sandbox (`modal`)."""
-    region: str | None = None
-    """`modal`: where to run, e.g. 'us-east'."""
-    idle_timeout_s: float = Field(3600.0, gt=0)
-    """`modal`: the sandbox ends itself after this long without use, even if Seer is killed."""
-    isolation: Literal["auto", "required", "off"] = "auto"
-    """`local`: confine the notebook kernel with bubblewrap (own PID namespace, no view of the harness, its
-    environment, your home or `.env`; writable workspace only). `auto` confines wherever bubblewrap works
-    and says once where it does not; `required` refuses to start without it. A scoped session follows
-    `scope.isolation` instead."""
     blind: Literal["auto", "required"] = "auto"
     """A session with a hidden model or a graded task is blind where the kernel can be confined (see
     `seer.blind`); `auto` records `blind: false` and the reason elsewhere, `required` refuses to start."""
 
     @property
     def reserved_cpus(self) -> float:
-        """The CPUs a `modal` or `ray` sandbox reserves."""
+        """The CPUs a sandbox that reserves them (`modal`, `ray`) asks for."""
         return 2.0 if self.cpus is None else self.cpus
 
-    @model_validator(mode="after")
-    def _needs(self) -> SandboxSpec:
-        if not SANDBOX_PROVIDERS.knows(self.provider):
-            raise ValueError(SANDBOX_PROVIDERS.unknown(self.provider))
-        if self.provider in SANDBOX_PROVIDERS.builtin:
-            if self.options:
-                raise ValueError(f"`options` are for plugin providers; provider {self.provider!r} takes its settings as fields")
-        else:
-            try:
-                plugin_options = SANDBOX_PROVIDERS.load(self.provider).options
-            except SpecError as exc:
-                raise ValueError(str(exc)) from None
-            if plugin_options is not None:
-                try:
-                    plugin_options.model_validate(self.options)
-                except ValidationError as exc:
-                    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-                    raise ValueError(f"options for provider {self.provider!r}: {problems}") from None
-        if self.provider == "jupyter" and not (self.url and re.match(r"^https?://", self.url)):
-            raise ValueError("provider 'jupyter' needs `url`, the server's address, e.g. 'http://gpu-box:8888'")
-        if self.provider != "jupyter" and self.url is not None:
-            raise ValueError(f"`url` is for provider 'jupyter', not {self.provider!r}")
-        if not _IDENTIFIER.match(self.token_env):
-            raise ValueError(f"token_env: {self.token_env!r} is not a variable name")
-        return self
+
+_FLAT_DEFAULTS: dict[str, Any] = {
+    "options": {}, "url": None, "token_env": "JUPYTER_TOKEN", "address": None, "gpu": None, "gpus": 0,
+    "memory_gib": 16.0, "region": None, "idle_timeout_s": 3600.0, "isolation": "auto",
+}  # fmt: skip
+"""Fields every provider shared before each had its own class (run records up to 0.x keep them all): one
+that still holds its default is dropped where the provider's class lacks it, so old run directories load."""
+
+
+def sandbox_spec(data: Any) -> SandboxSpec:
+    """`[sandbox]` (a mapping, or a spec already) as an instance of its provider's class.
+
+    Raises:
+        ValueError: Unknown provider, a plugin that fails to load, or settings its class rejects; the
+            message names each field and the fix.
+    """
+    if isinstance(data, SandboxSpec):
+        data = data.model_dump()
+    if not isinstance(data, dict):
+        raise ValueError(f"a table of settings, e.g. provider = 'local' (got {data!r})")
+    name = data.get("provider", "local")
+    if not isinstance(name, str) or not SANDBOX_PROVIDERS.knows(name):
+        raise ValueError(SANDBOX_PROVIDERS.unknown(str(name)))
+    try:
+        spec = SANDBOX_PROVIDERS.load(name).spec
+    except (SpecError, AttributeError) as exc:
+        raise ValueError(str(exc) if isinstance(exc, SpecError) else f"the sandbox provider {name!r} registers no settings class (`spec`)") from None
+    fields = {k: v for k, v in data.items() if k in spec.model_fields or _FLAT_DEFAULTS.get(k, ...) != v}
+    try:
+        return spec.model_validate(fields)
+    except ValidationError as exc:
+        raise ValueError("; ".join(_problem(error, spec).removeprefix("(top level): ") for error in exc.errors())) from None
 
 
 class Environment(_Spec):
@@ -260,8 +245,8 @@ class Environment(_Spec):
     """Time limits."""
     limits: Limits = Field(default_factory=Limits)
     """Output size and kernel memory limits."""
-    sandbox: SandboxSpec = Field(default_factory=SandboxSpec)
-    """Where the session runs (default: this machine)."""
+    sandbox: SerializeAsAny[SandboxSpec] = Field(default_factory=lambda: sandbox_spec({}))
+    """Where the session runs (default: this machine); an instance of the provider's own class."""
     scope: ScopeSpec | None = None
     """Scope the agent to an interface's exposed functions; the models then load in the scope server,
     never in the kernel."""
@@ -272,6 +257,11 @@ class Environment(_Spec):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", value):
             raise ValueError(f"{value!r} is not a short label; use letters, digits, '-', '_' or '.' (max 64)")
         return value
+
+    @field_validator("sandbox", mode="before")
+    @classmethod
+    def _sandbox_of_its_provider(cls, value: Any) -> SandboxSpec:
+        return sandbox_spec(value)
 
     @field_validator("packages")
     @classmethod
@@ -335,12 +325,7 @@ class Environment(_Spec):
             SpecError: The file is missing, is not TOML, or fails validation.
         """
         path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
-            raise SpecError(f"{path}: no such file; pass the path of an environment TOML file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{path}: not valid TOML: {exc}") from None
+        data = read_spec_file(path, missing="no such file; pass the path of an environment TOML file")
         return cls.from_dict(_resolve_paths(data, path.parent), source=str(path))
 
     @classmethod
@@ -378,19 +363,23 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
 
 def _describe(error: Any, source: str) -> str:
     """One readable line for one pydantic error: `source: field: problem`."""
+    return f"{source}: {_problem(error, Environment)}"
+
+
+def _problem(error: Any, model: type[BaseModel]) -> str:
+    """`field: problem` for one pydantic error of `model` (with a 'did you mean' for an unknown field)."""
     location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        known = _known_fields(error["loc"][:-1])
+        known = _known_fields(model, error["loc"][:-1])
         close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
         hint = f"did you mean {close[0]!r}? " if close else ""
         message = f"unknown field; {hint}known fields: {', '.join(sorted(known))}"
-    return f"{source}: {location or '(top level)'}: {message}"
+    return f"{location or '(top level)'}: {message}"
 
 
-def _known_fields(parent: tuple[Any, ...]) -> list[str]:
-    """The field names valid at a location, for 'did you mean' hints."""
-    model: type[BaseModel] = Environment
+def _known_fields(model: type[BaseModel], parent: tuple[Any, ...]) -> list[str]:
+    """The field names valid at a location in `model`, for 'did you mean' hints."""
     for part in parent:
         if isinstance(part, int):
             continue

@@ -17,8 +17,8 @@ import asyncio
 import contextlib
 import json
 import secrets
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from seer.run import atomic_write

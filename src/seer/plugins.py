@@ -12,6 +12,8 @@ myllm = "myllm.seer:PROVIDER"    # a seer.agent.providers.base.ProviderPlugin
 
 After `pip install mybox`, `[sandbox] provider = "mybox"` and `seer run --provider myllm` use them.
 Built-in names always win over a plugin of the same name. A plugin is imported only when it is used.
+The built-in sandbox providers register the same way (`seer.sandbox.<name>:PROVIDER`): each is one module
+holding its settings class, its sandbox and its `seer doctor` check.
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ class Registry:
 
     group: str
     """The entry-point group plugins register under."""
-    builtin: tuple[str, ...]
     what: str
     """What a provider provides, for messages: 'sandbox', 'LLM'."""
+    builtin: tuple[str, ...]
+    home: str | None = None
+    """Where built-in providers register like plugins: built-in `name` is `{home}.{name}:PROVIDER`. `None`:
+    the built-ins are made elsewhere and `load` is for plugins only."""
 
     def plugins(self) -> dict[str, EntryPoint]:
         """Installed plugins by name (not imported)."""
@@ -54,12 +59,12 @@ class Registry:
                 f"(a package adds one under the entry-point group {self.group!r})")  # fmt: skip
 
     def load(self, name: str) -> Any:
-        """The object plugin `name` registers, imported now.
+        """The object provider `name` registers (a built-in one's `PROVIDER`), imported now.
 
         Raises:
-            SpecError: No plugin of that name is installed, or importing it failed.
+            SpecError: No provider of that name is installed, or importing it failed.
         """
-        entry = self.plugins().get(name)
+        entry = EntryPoint(name, f"{self.home}.{name}:PROVIDER", self.group) if self.home and name in self.builtin else self.plugins().get(name)
         if entry is None:
             raise SpecError(self.unknown(name))
         try:
@@ -68,7 +73,7 @@ class Registry:
             raise SpecError(f"the {self.what} provider {name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}") from None
 
 
-SANDBOX_PROVIDERS = Registry("seer.sandbox_providers", ("local", "jupyter", "modal", "ray"), "sandbox")
+SANDBOX_PROVIDERS = Registry("seer.sandbox_providers", "sandbox", ("local", "jupyter", "modal", "ray"), home="seer.sandbox")
 LLM_PROVIDERS = Registry(
-    "seer.llm_providers", ("anthropic", "openai", "openrouter", "vllm", "ollama", "llamacpp", "scripted", "claude-code"), "LLM"
+    "seer.llm_providers", "LLM", ("anthropic", "openai", "openrouter", "vllm", "ollama", "llamacpp", "scripted", "claude-code")
 )

@@ -18,9 +18,9 @@ from seer.errors import SeerError
 from seer.session import Session
 from seer.tools.base import ToolContext
 from seer.tools.mcp import bind, build_server, serve_http, serve_stdio
-from seer.web import stop_on_signal
 from seer.tools.notebook import notebook_tools
 from seer.tools.scoped import scoped_session_tools
+from seer.web import stop_on_signal
 
 __all__ = ["serve_session"]
 

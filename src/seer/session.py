@@ -33,11 +33,12 @@ from seer.environment import Environment
 from seer.errors import KernelDied, SandboxError, SeerError, SessionClosed, ToolError
 from seer.kernel import CellRun, Kernel
 from seer.notebook import COMPLETED, Notebook, cell_meta
-from seer.placement import load_arguments
 from seer.outputs import render_outputs
+from seer.placement import load_arguments
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
 from seer.sandbox.isolation import HOST_GUARANTEE, Confinement, decide, host_confinement
+from seer.sandbox.local import LocalSpec
 from seer.sandbox.providers import make_sandbox
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
@@ -427,7 +428,7 @@ async def _confine_kernel(env: Environment, sandbox: Sandbox, graded: bool) -> t
             and the session cannot be blind.
     """
     wanted = blind.needs_blind(env.models, graded)
-    if env.sandbox.provider != "local":
+    if not isinstance(env.sandbox, LocalSpec):
         record = {"kernel": "none", "guarantee": f"the {env.sandbox.provider} sandbox is the boundary"}
         return record, _not_blind(env, f"Seer cannot confine a kernel on the {env.sandbox.provider} provider") if wanted else None
     confine, record = await decide(env.sandbox.isolation, "sandbox.isolation", sandbox.isolation_problem, HOST_GUARANTEE,

@@ -22,8 +22,6 @@ often the adapter: which organism is planted) and carries its own truth:
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from typing import Any
 from seer.answer import AnswerShape
 from seer.environment import Environment
 from seer.errors import SpecError
+from seer.spec_files import read_spec_file
 
 __all__ = ["PACKAGED_TASKS", "Task", "find_task", "packaged_tasks"]
 
@@ -112,14 +111,8 @@ class Task:
         for required in ("task.md", "rubric.toml", "ground_truth.json"):
             if not (path / required).is_file():
                 raise SpecError(f"{path}: a task folder needs {required}; it is missing")
-        try:
-            rubric = tomllib.loads((path / "rubric.toml").read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise SpecError(f"{path / 'rubric.toml'}: not valid TOML: {exc}") from None
-        try:
-            truth = json.loads((path / "ground_truth.json").read_text())
-        except json.JSONDecodeError as exc:
-            raise SpecError(f"{path / 'ground_truth.json'}: not valid JSON: {exc}") from None
+        rubric = read_spec_file(path / "rubric.toml")
+        truth = read_spec_file(path / "ground_truth.json")
         env = Environment.from_toml(path / "env.toml") if (path / "env.toml").is_file() else Environment(name=path.name)
         answer = AnswerShape.from_table(rubric["answer"], str(path / "rubric.toml")) if "answer" in rubric else None
         _check_checks(rubric, path / "rubric.toml", answer)

@@ -25,7 +25,7 @@ import pytest
 from huggingface_hub import try_to_load_from_cache
 from packaging.version import Version
 
-from seer.environment import Environment, SandboxSpec
+from seer.environment import Environment
 from seer.errors import SandboxError
 from seer.sandbox.base import ExecResult
 from seer.sandbox.modal import (
@@ -35,6 +35,7 @@ from seer.sandbox.modal import (
     PORT,
     STACK,
     ModalSandbox,
+    ModalSpec,
     cache_status,
     doctor_modal,
     ensure_model,
@@ -239,12 +240,12 @@ def test_an_environment_package_replaces_the_pin_of_the_same_name(env: Environme
     [(None, 0, None), ("H100", 0, "H100"), ("H100", 1, "H100"), ("A10G", 2, "A10G:2")],
 )
 def test_gpu_strings_follow_modal(gpu: str | None, gpus: int, expected: str | None) -> None:
-    assert gpu_spec(SandboxSpec(provider="modal", gpu=gpu, gpus=gpus)) == expected
+    assert gpu_spec(ModalSpec(provider="modal", gpu=gpu, gpus=gpus)) == expected
 
 
 def test_a_gpu_count_without_a_type_is_an_error_naming_the_fix() -> None:
     with pytest.raises(SandboxError, match="set `gpu`"):
-        gpu_spec(SandboxSpec(provider="modal", gpus=2))
+        gpu_spec(ModalSpec(provider="modal", gpus=2))
 
 
 def test_only_allowed_secrets_leave_the_host(env: Environment) -> None:

@@ -15,9 +15,8 @@ import httpx2
 import psutil
 import pytest
 
-from seer.environment import SandboxSpec
 from seer.errors import SandboxError
-from seer.sandbox.ray import RaySandbox, doctor_ray
+from seer.sandbox.ray import RaySandbox, RaySpec, doctor_ray
 from tests.providers import free_port
 
 ray = pytest.importorskip("ray")
@@ -25,8 +24,8 @@ ray = pytest.importorskip("ray")
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(300)]
 
 
-def spec(address: str, **fields: object) -> SandboxSpec:
-    return SandboxSpec.model_validate({"provider": "ray", "address": address, "cpus": 1, **fields})
+def spec(address: str, **fields: object) -> RaySpec:
+    return RaySpec.model_validate({"provider": "ray", "address": address, "cpus": 1, **fields})
 
 
 @pytest.fixture

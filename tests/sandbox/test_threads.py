@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from seer.environment import Environment, SandboxSpec
+from seer.environment import Environment, sandbox_spec
 from seer.sandbox.local import LocalSandbox
 from seer.sandbox.threads import SessionRegistry, thread_allowance, usable_cores
 from seer.scope.client import ScopeServer
@@ -85,15 +85,15 @@ def test_dead_reused_and_dropped_entries_leave_the_registry(own_registry: Path) 
 
 
 def test_remote_sandboxes_use_what_they_reserve_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert thread_allowance(SandboxSpec(provider="ray")).threads == 2
-    assert thread_allowance(SandboxSpec(provider="modal", cpus=8)).threads == 8
-    assert thread_allowance(SandboxSpec(provider="ray", cpus=0.5)).threads == 1
-    jupyter = thread_allowance(SandboxSpec(provider="jupyter", url="http://127.0.0.1:1"))
+    assert thread_allowance(sandbox_spec({"provider": "ray"})).threads == 2
+    assert thread_allowance(sandbox_spec({"provider": "modal", "cpus": 8})).threads == 8
+    assert thread_allowance(sandbox_spec({"provider": "ray", "cpus": 0.5})).threads == 1
+    jupyter = thread_allowance(sandbox_spec({"provider": "jupyter", "url": "http://127.0.0.1:1"}))
     assert jupyter.threads is None and jupyter.env() == {} and "[sandbox] cpus" in jupyter.reason
     monkeypatch.setenv("OMP_NUM_THREADS", "5")
-    assert thread_allowance(SandboxSpec(), sessions=4).record() == {"threads": 5, "reason": "OMP_NUM_THREADS set on the host"}
+    assert thread_allowance(sandbox_spec({}), sessions=4).record() == {"threads": 5, "reason": "OMP_NUM_THREADS set on the host"}
     monkeypatch.delenv("OMP_NUM_THREADS")
-    assert thread_allowance(SandboxSpec(), sessions=10**6).threads == 1
+    assert thread_allowance(sandbox_spec({}), sessions=10**6).threads == 1
 
 
 async def test_a_scope_server_gets_the_thread_count_too(tmp_path: Path) -> None:

@@ -58,7 +58,7 @@ class LoopDriver:
     ) -> None:
         self.provider = provider
         self.name, self.model = provider.name, provider.model
-        self.options, self.interaction, self.answerer = options, interaction, answerer
+        self.options, self.interaction, self.answerer = options or LoopOptions(), interaction, answerer
         self._run_loop = run_loop
 
     async def drive(self, session: Session, tools: Toolset, *, task: str, system: str, budget: Budget, transcript: Transcript) -> Outcome:

@@ -14,14 +14,14 @@ import contextlib
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Literal, Protocol
 
 from seer.agent.budget import Budget, Spent, price_usd
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse
 from seer.agent.providers.base import Provider
-from seer.record.transcript import Transcript
 from seer.errors import ContextTooLong, ProviderError
+from seer.record.transcript import Transcript
 from seer.session import Session
 from seer.tools.base import ToolContext, Toolset
 
@@ -78,6 +78,7 @@ class Outcome:
     spent: Spent = field(default_factory=Spent)
 
 
+@dataclass(eq=False)
 class AgentLoop:
     """Runs one agent in one session.
 
@@ -95,31 +96,20 @@ class AgentLoop:
         spent: What earlier parts of this run used (when resuming).
     """
 
-    def __init__(
-        self,
-        provider: Provider,
-        session: Session,
-        tools: Toolset,
-        *,
-        system: str,
-        budget: Budget,
-        transcript: Transcript,
-        options: LoopOptions | None = None,
-        interaction: Interaction | None = None,
-        answerer: Callable[[str], Awaitable[str]] | None = None,
-        spent: Spent | None = None,
-    ) -> None:
-        self.provider = provider
-        self.session = session
-        self.tools = tools
-        self.system = system
-        self.budget = budget
-        self.transcript = transcript
-        self.options = options or LoopOptions()
-        self.interaction = interaction
-        self.answerer = answerer
-        self.spent = spent or Spent()
-        self.manifest = tools.specs()
+    provider: Provider
+    session: Session
+    tools: Toolset
+    _: KW_ONLY
+    system: str
+    budget: Budget
+    transcript: Transcript
+    options: LoopOptions = field(default_factory=LoopOptions)
+    interaction: Interaction | None = None
+    answerer: Callable[[str], Awaitable[str]] | None = None
+    spent: Spent = field(default_factory=Spent)
+
+    def __post_init__(self) -> None:
+        self.manifest = self.tools.specs()
         self._wall_before = self.spent.wall_s
         self._started = time.monotonic()
         self._stop_why: str | None = None

@@ -7,10 +7,9 @@ from typing import Annotated
 
 import anyio
 import typer
-from pydantic import ValidationError
 
 from seer.cli.options import EnvOpt, fail, load_env
-from seer.environment import SandboxSpec
+from seer.environment import sandbox_spec
 from seer.errors import SeerError
 
 __all__ = ["doctor", "sandboxes"]
@@ -33,17 +32,14 @@ def doctor(
         current = load_env(env).sandbox
     except SeerError as exc:
         raise fail(exc) from None
-    fields = {
-        "provider": provider,
-        "url": (url or current.url) if provider == "jupyter" else None,
-        "token_env": token_env or current.token_env,
-        "address": address or current.address,
-        "options": current.options if provider == current.provider else {},
-    }
+    # the environment's settings for that provider, then the ones given here
+    fields = current.model_dump() if provider == current.provider else {"provider": provider}
+    given = {"url": url, "token_env": token_env} if provider == "jupyter" else {"address": address} if provider == "ray" else {}
+    fields |= {key: value for key, value in given.items() if value is not None}
     try:
-        spec = SandboxSpec.model_validate(fields)
-    except ValidationError as exc:
-        raise fail(SeerError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors()))) from None
+        spec = sandbox_spec(fields)
+    except ValueError as exc:
+        raise fail(SeerError(str(exc))) from None
     raise typer.Exit(0 if anyio.run(check_provider, spec, typer.echo) else 1)
 
 

@@ -7,8 +7,10 @@ task). API keys come from the environment or from a `.env` file in the current f
 
 from __future__ import annotations
 
+import inspect
 import signal
 import socket
+from collections.abc import Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +21,6 @@ import typer
 
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions, Outcome
-from seer.record.requests import request_stop, stop_request
 from seer.agent.prompt import system_prompt
 from seer.agent.terminal import TerminalInteraction, event_printer
 from seer.cli.options import (
@@ -55,8 +56,9 @@ from seer.cli.options import (
     load_env,
 )
 from seer.environment import Environment
-from seer.record.run_record import RunRecord, read_run
 from seer.errors import SeerError, SpecError
+from seer.record.requests import request_stop, stop_request
+from seer.record.run_record import RunRecord, read_run
 from seer.skills import find_skill, read_skills
 from seer.task import find_task
 
@@ -120,6 +122,22 @@ class RunRequest:
         """What `seer resume` needs to rebuild the provider (never the key itself): the name chosen, which
         can differ from the adapter's (`openrouter` and a plugin's name both name their adapter's)."""
         return {"provider": self.provider, "base_url": self.base_url, "api_key_env": self.api_key_env, "plan": str(self.plan.resolve()) if self.plan else None}
+
+    @classmethod
+    def from_options(
+        cls, *, skill: list[str] | None = None, library: list[Path] | None = None, toolkit: bool | None = None,
+        max_turns: str, max_tokens: str, max_cost: str, max_wall: str, checkpoint_reply: str | None = None,
+        page_checkpoints: str | None = None, **fields: Any,
+    ) -> RunRequest:
+        """The request the options of `seer run` or `seer chat` (as typer parsed them) stand for; raises
+        SpecError naming a limit that is not a positive number."""
+        return cls(
+            equipment=Equipment(skill or [], library or [], toolkit),
+            budget=_budget(max_turns, max_tokens, max_cost, max_wall),
+            options=LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions(),
+            page_checkpoints_s=_limit(page_checkpoints or ("600" if fields.get("view") else "none"), "--page-checkpoints", float),
+            **fields,
+        )  # fmt: skip
 
 
 def _limit(value: str, name: str, cast: type[float] | type[int]) -> Any:
@@ -334,56 +352,43 @@ def run(
     seed: SeedOpt = None,
 ) -> None:
     """Run a headless investigation and print where the notebook, transcript and report are."""
-    try:
-        budget = _budget(max_turns, max_tokens, max_cost, max_wall)
-        page_s = _limit(page_checkpoints or ("600" if view else "none"), "--page-checkpoints", float)
-    except SeerError as exc:
-        raise fail(exc) from None
-    _start(RunRequest(
-        target=target, task=task, task_file=task_file, env=env, equipment=Equipment(skill or [], library or [], toolkit),
-        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env, plan=plan, host_tools=host_tools,
-        runs_dir=runs_dir, run_id=run_id, budget=budget,
-        options=LoopOptions(checkpoint_reply=checkpoint_reply) if checkpoint_reply else LoopOptions(),
-        methodology=methodology, style_guide=style_guide, view=view, page_checkpoints_s=page_s, parallel=parallel,
-        seed=seed,
-    ))  # fmt: skip
+    _start_from(dict(locals()))
 
 
-def chat(
-    target: Target = None,
-    provider: ProviderOpt = "anthropic",
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key_env: KeyEnvOpt = None,
-    plan: PlanOpt = None,
-    task: TaskOpt = None,
-    task_file: TaskFileOpt = None,
-    env: TargetEnvOpt = None,
-    skill: SkillOpt = None,
-    library: LibraryOpt = None,
-    toolkit: ToolkitOpt = None,
-    runs_dir: RunsOpt = Path("runs"),
-    max_turns: TurnsOpt = "200",
-    max_tokens: TokensOpt = "none",
-    max_cost: CostOpt = "5",
-    max_wall: WallOpt = "none",
-    methodology: MethodOpt = True,
-    style_guide: StyleOpt = True,
-) -> None:
+_BATCH_ONLY = ("run_id", "checkpoint_reply", "host_tools", "view", "page_checkpoints", "parallel", "seed")
+"""Options of `seer run` that a conversation in the terminal does without."""
+
+
+def _options_of(command: Callable[..., None], *, without: tuple[str, ...], defaults: dict[str, Any]) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give the decorated command (which takes `**options`) the options of `command`, less `without`,
+    with other `defaults`: one list of options for typer to read, and `--help` stays true for both."""
+
+    def share(shared: Callable[..., None]) -> Callable[..., None]:
+        signature = inspect.signature(command, eval_str=True)
+        kept = [p.replace(default=defaults.get(p.name, p.default)) for p in signature.parameters.values() if p.name not in without]
+        shared.__signature__ = signature.replace(parameters=kept)  # type: ignore[attr-defined]
+        shared.__annotations__ = {p.name: p.annotation for p in kept} | {"return": "None"}
+        return shared
+
+    return share
+
+
+@_options_of(run, without=_BATCH_ONLY, defaults={"max_turns": "200", "max_wall": "none"})
+def chat(**options: Any) -> None:
     """Investigate together with the agent in this terminal.
 
     Ctrl-C stops the running cell and lets you speak before the next turn; an empty line or /quit
     ends the run.
     """
+    _start_from(options | {"interactive": True})
+
+
+def _start_from(options: dict[str, Any]) -> None:
     try:
-        budget = _budget(max_turns, max_tokens, max_cost, max_wall)
+        request = RunRequest.from_options(**options)
     except SeerError as exc:
         raise fail(exc) from None
-    _start(RunRequest(
-        target=target, task=task, task_file=task_file, env=env, equipment=Equipment(skill or [], library or [], toolkit),
-        provider=provider, model=model, base_url=base_url, api_key_env=api_key_env, plan=plan, runs_dir=runs_dir,
-        budget=budget, methodology=methodology, style_guide=style_guide, interactive=True,
-    ))  # fmt: skip
+    _start(request)
 
 
 def resume(

@@ -43,7 +43,7 @@ def _tiny(name: str, seed: int) -> tuple[Any, Any]:
 
 def _toy_tokenizer(vocab_size: int) -> Any:
     """A byte-level tokenizer (ids 3.. are bytes), enough for tiny random models."""
-    from tokenizers import Tokenizer, models, pre_tokenizers, decoders
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
     vocab = {"<pad>": 0, "<s>": 1, "</s>": 2}

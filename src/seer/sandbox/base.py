@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx2
 
@@ -13,8 +13,6 @@ from seer.kernel import Kernel
 from seer.sandbox.isolation import Confinement
 
 if TYPE_CHECKING:
-    from pydantic import BaseModel
-
     from seer.environment import Environment, SandboxSpec
 
 __all__ = ["ExecResult", "Sandbox", "SandboxPlugin", "Service"]
@@ -105,11 +103,15 @@ class Sandbox(Protocol):
 
 @dataclass(frozen=True)
 class SandboxPlugin:
-    """What a package registers under the `seer.sandbox_providers` entry-point group (see `seer.plugins`)."""
+    """What a sandbox provider registers: a built-in one as `PROVIDER` in its module, another package under
+    the `seer.sandbox_providers` entry-point group (see `seer.plugins`)."""
 
     make: Callable[[Environment, Path, str], Sandbox]
-    """`(environment, run directory, run id)` → a new, unstarted sandbox for one run."""
-    options: type[BaseModel] | None = None
-    """Validates `[sandbox.options]` when the environment loads; `None` takes any."""
-    check: Callable[[SandboxSpec], Awaitable[list[str]]] | None = None
-    """For `seer doctor`: what stops sessions from reaching the provider, within seconds (empty: nothing)."""
+    """`(environment, run directory, run id)` → a new, unstarted sandbox for one run; `environment.sandbox`
+    is an instance of `spec`."""
+    spec: type[SandboxSpec]
+    """The provider's `[sandbox]` settings: `SandboxSpec` plus its own fields, validated when the
+    environment loads (an unknown field is an error that names the known ones)."""
+    check: Callable[[Any], Awaitable[list[str]]] | None = None
+    """For `seer doctor`: given a `spec`, what stops sessions from reaching the provider, within seconds
+    (empty: nothing)."""

@@ -15,18 +15,22 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
+import os
+import re
 import secrets
 from pathlib import Path
 
 import httpx2
+from pydantic import Field, field_validator
 
-from seer.errors import SandboxError
+from seer.environment import Environment, SandboxSpec
+from seer.errors import SandboxError, SpecError
 from seer.kernel import Kernel
-from seer.sandbox.base import ExecResult, Service
+from seer.sandbox.base import ExecResult, SandboxPlugin, Service
 from seer.sandbox.jupyter_api import JupyterServer, RemoteKernelLink
 from seer.sandbox.jupyter_services import KernelTransport, RemoteService, marked_output
 
-__all__ = ["JupyterSandbox"]
+__all__ = ["PROVIDER", "JupyterSandbox", "JupyterSpec"]
 
 _SKIP = ("__pycache__", ".pyc")
 
@@ -50,6 +54,22 @@ except _subprocess.TimeoutExpired:
     _result = [-9, _out, _err, True]
 print({marker!r} + _json.dumps(_result))
 """
+
+
+class JupyterSpec(SandboxSpec):
+    """`[sandbox] provider = "jupyter"`: any Jupyter server you can reach."""
+
+    url: str = Field("", validate_default=True)
+    """The server's URL, e.g. 'http://gpu-box:8888'."""
+    token_env: str = Field("JUPYTER_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    """The host variable holding the server's token (the token itself never goes in a file)."""
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _a_url(cls, value: object) -> object:
+        if not (isinstance(value, str) and re.match(r"^https?://", value)):
+            raise ValueError("provider 'jupyter' needs `url`, the server's address, e.g. 'http://gpu-box:8888'")
+        return value
 
 
 class JupyterSandbox:
@@ -209,3 +229,33 @@ def _prelude(env: dict[str, str]) -> str:
         f"_sys.path[:0] = [p for p in {paths!r} if p not in _sys.path]\n"
         "del _os, _sys\n"
     )
+
+
+def _token(spec: JupyterSpec) -> str | None:
+    return os.environ.get(spec.token_env) or None
+
+
+def _make(env: Environment, run_path: Path, run_id: str) -> JupyterSandbox:
+    spec = env.sandbox
+    assert isinstance(spec, JupyterSpec)
+    token = _token(spec)
+    if token is None:
+        raise SpecError(f"sandbox: the Jupyter server's token is read from ${spec.token_env}, which is not set; export it (or set `token_env`)")
+    return JupyterSandbox(spec.url, token, folder=f"seer/{run_id}")
+
+
+async def _check(spec: JupyterSpec) -> list[str]:
+    token = _token(spec)
+    if token is None:
+        return [f"${spec.token_env} is not set: export the server's token (`jupyter server list` on that machine shows it)"]
+    server = JupyterServer(spec.url, token, timeout_s=5)
+    try:
+        await server.version()
+    except SandboxError as exc:
+        return [str(exc)]
+    finally:
+        await server.close()
+    return []
+
+
+PROVIDER = SandboxPlugin(make=_make, spec=JupyterSpec, check=_check)

@@ -15,16 +15,17 @@ import shutil
 import signal
 import sys
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
+from seer.environment import Environment, SandboxSpec
 from seer.errors import SandboxError
 from seer.kernel import Kernel, LocalKernelLink
-from seer.sandbox.base import ExecResult, Service
+from seer.sandbox.base import ExecResult, SandboxPlugin, Service
 from seer.sandbox.isolation import Confinement, confine, probe
 from seer.sandbox.reap import TAG, kill_tagged, new_tag
 from seer.sandbox.threads import SessionRegistry
 
-__all__ = ["LocalSandbox", "PASSTHROUGH"]
+__all__ = ["PASSTHROUGH", "PROVIDER", "LocalSandbox", "LocalSpec"]
 
 PASSTHROUGH = (
     "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR", "TERM",
@@ -35,6 +36,16 @@ PASSTHROUGH = (
 """Host variables every kernel gets: none of them is a credential."""
 _CACHES = ("HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME", "TORCH_HOME", "SEER_CACHE", "HOME")
 """Variables naming host folders a confined kernel cannot see; it gets its own in a private /tmp."""
+
+
+class LocalSpec(SandboxSpec):
+    """`[sandbox] provider = "local"` (the default): this machine."""
+
+    isolation: Literal["auto", "required", "off"] = "auto"
+    """Confine the notebook kernel with bubblewrap (own PID namespace, no view of the harness, its
+    environment, your home or `.env`; writable workspace only). `auto` confines wherever bubblewrap works
+    and says once where it does not; `required` refuses to start without it. A scoped session follows
+    `scope.isolation` instead."""
 
 
 class LocalSandbox:
@@ -209,3 +220,10 @@ class _LocalService:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self._process.pid, signal.SIGKILL)
                 await self._process.wait()
+
+
+def _make(env: Environment, run_path: Path, run_id: str) -> LocalSandbox:
+    return LocalSandbox(run_path / "workspace", log_path=run_path / "kernel.log", private=run_path / "private")
+
+
+PROVIDER = SandboxPlugin(make=_make, spec=LocalSpec)

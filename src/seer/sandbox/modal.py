@@ -36,9 +36,11 @@ import anyio
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
+from pydantic import Field
 
 from seer.environment import Environment, ModelSpec, SandboxSpec
 from seer.errors import MissingExtra, SandboxError
+from seer.sandbox.base import SandboxPlugin
 from seer.sandbox.host import secret_values
 from seer.sandbox.hosted import HostedJupyter
 from seer.version import __version__
@@ -56,7 +58,9 @@ __all__ = [
     "list_sandboxes",
     "MARKER",
     "ModalSandbox",
+    "ModalSpec",
     "PORT",
+    "PROVIDER",
     "prefetch_command",
     "requirements",
     "ROOT",
@@ -86,6 +90,21 @@ _LIFETIME_S = 24 * 3600  # Modal's longest sandbox lifetime; `idle_timeout_s` en
 _TERMINATE_S = 30.0
 _CONTACT_S = 30.0
 _HUB_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
+
+
+class ModalSpec(SandboxSpec):
+    """`[sandbox] provider = "modal"`: a Modal Sandbox (GPU or CPU) running a Jupyter server."""
+
+    gpu: str | None = None
+    """The GPU type ('A10G', 'A100-80GB', 'H100'); none: CPU only."""
+    gpus: int = Field(0, ge=0)
+    """How many GPUs of that type (with `gpu` set, 0 means 1)."""
+    memory_gib: float = Field(16.0, gt=0)
+    """Memory for the sandbox."""
+    region: str | None = None
+    """Where to run, e.g. 'us-east'."""
+    idle_timeout_s: float = Field(3600.0, gt=0)
+    """The sandbox ends itself after this long without use, even if Seer is killed."""
 
 
 def _modal() -> Any:
@@ -131,7 +150,7 @@ def image_spec(env: Environment, client: Any = None) -> tuple[Any, list[str]]:
     return modal.Image.debian_slim(python_version=python).pip_install(*pins).workdir(ROOT), pins
 
 
-def gpu_spec(spec: SandboxSpec) -> str | None:
+def gpu_spec(spec: ModalSpec) -> str | None:
     """Modal's GPU string: None (CPU only), 'H100' (one), 'A10G:2' (two).
 
     Raises:
@@ -289,7 +308,9 @@ class ModalSandbox(HostedJupyter):
         app_name: str = "seer",
         client: Any = None,
     ) -> None:
-        self.env = env
+        if not isinstance(env.sandbox, ModalSpec):
+            raise SandboxError(f"a ModalSandbox runs an environment whose sandbox provider is 'modal', not {env.sandbox.provider!r}")
+        self.env, self.spec = env, env.sandbox
         self.run_id = run_id
         self.snapshot_id = snapshot
         self.app_name = app_name
@@ -317,7 +338,7 @@ class ModalSandbox(HostedJupyter):
             raise SandboxError("this modal sandbox is already started; make a new ModalSandbox for another")
         from seer.sandbox.jupyter import JupyterSandbox
 
-        modal, spec = self._modal, self.env.sandbox
+        modal, spec = self._modal, self.spec
         if self.snapshot_id is not None:
             image = modal.Image.from_id(self.snapshot_id)
         else:
@@ -419,7 +440,7 @@ class ModalSandbox(HostedJupyter):
                     problem = f"{type(exc).__name__}: {exc}"
         raise SandboxError(
             f"could not terminate the Modal sandbox {sandbox.object_id} ({problem}); stop it with `seer sandboxes --stop` "
-            f"(it also ends itself after {self.env.sandbox.idle_timeout_s:g} s idle)"
+            f"(it also ends itself after {self.spec.idle_timeout_s:g} s idle)"
         )
 
     async def __aenter__(self) -> ModalSandbox:
@@ -496,3 +517,14 @@ async def doctor_modal(app_name: str = "seer", *, client: Any = None, timeout_s:
     except Exception as exc:  # noqa: BLE001 - any other failure is reported with its text
         return [f"could not reach Modal ({type(exc).__name__}: {exc}): check the network, or run `modal token new`"]
     return []
+
+
+def _make(env: Environment, run_path: Path, run_id: str) -> ModalSandbox:
+    return ModalSandbox(env, run_id=run_id)
+
+
+async def _check(spec: ModalSpec) -> list[str]:
+    return await doctor_modal()
+
+
+PROVIDER = SandboxPlugin(make=_make, spec=ModalSpec, check=_check)

@@ -34,11 +34,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from seer.environment import SandboxSpec
-from seer.errors import SandboxError
+from pydantic import Field
+
+from seer.environment import Environment, SandboxSpec
+from seer.errors import MissingExtra, SandboxError
+from seer.sandbox.base import SandboxPlugin
 from seer.sandbox.hosted import HostedJupyter
 
-__all__ = ["RaySandbox", "doctor_ray"]
+__all__ = ["PROVIDER", "RaySandbox", "RaySpec", "doctor_ray"]
 
 _INSTALL = "pip install 'seer-interp[ray]'"
 _ADDRESSES = "'auto', 'ray://head:10001' or 'head:6379'"
@@ -53,6 +56,15 @@ _STOP_S = 30.0
 _connecting = threading.Lock()
 
 
+class RaySpec(SandboxSpec):
+    """`[sandbox] provider = "ray"`: an actor on a Ray cluster holds the GPUs, a Jupyter server beside it."""
+
+    address: str | None = None
+    """The cluster's address ('auto', 'ray://head:10001', '10.0.0.5:6379'); none starts a local one."""
+    gpus: int = Field(0, ge=0)
+    """How many GPUs the actor reserves on its node."""
+
+
 class RaySandbox(HostedJupyter):
     """A sandbox on a Ray cluster: an actor holding the GPUs, and a Jupyter server beside it.
 
@@ -63,7 +75,7 @@ class RaySandbox(HostedJupyter):
         start_timeout_s: The longest `start` waits for a node to take the actor and its server to answer.
     """
 
-    def __init__(self, spec: SandboxSpec, *, name: str = "seer", start_timeout_s: float = 300.0) -> None:
+    def __init__(self, spec: RaySpec, *, name: str = "seer", start_timeout_s: float = 300.0) -> None:
         self.spec = spec
         self.name = name
         self.start_timeout_s = start_timeout_s
@@ -152,7 +164,7 @@ def _connect(ray: Any, address: str | None) -> None:
             raise SandboxError(f"could not join the Ray cluster at {_where(address)}: {exc}; set `[sandbox] address` to {_ADDRESSES}") from None
 
 
-def _check_capacity(ray: Any, spec: SandboxSpec) -> None:
+def _check_capacity(ray: Any, spec: RaySpec) -> None:
     """Fail now, not after a timeout, when no live node has the GPUs and CPUs asked for."""
     nodes = [node["Resources"] for node in ray.nodes() if node.get("Alive")]
     if any(r.get("GPU", 0) >= spec.gpus and r.get("CPU", 0) >= spec.reserved_cpus for r in nodes):
@@ -323,3 +335,17 @@ def _default_sigint() -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _make(env: Environment, run_path: Path, run_id: str) -> RaySandbox:
+    if importlib.util.find_spec("ray") is None:
+        raise MissingExtra("ray", "the ray sandbox", "ray")
+    assert isinstance(env.sandbox, RaySpec)
+    return RaySandbox(env.sandbox, name=run_id)
+
+
+async def _check(spec: RaySpec) -> list[str]:
+    return await asyncio.to_thread(doctor_ray, spec.address)
+
+
+PROVIDER = SandboxPlugin(make=_make, spec=RaySpec, check=_check)

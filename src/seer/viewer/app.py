@@ -29,10 +29,10 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from seer.record.requests import request_stop, write_answer
+from seer.record.transcript import tail_events
 from seer.viewer.api import openapi
 from seer.viewer.guard import Guard
-from seer.viewer.launch import LaunchRequest, Launcher, launch_options
-from seer.record.transcript import tail_events
+from seer.viewer.launch import Launcher, LaunchRequest, launch_options
 from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, summarize
 
 __all__ = ["create_app"]

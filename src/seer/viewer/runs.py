@@ -12,10 +12,10 @@ from typing import Any
 
 from seer.errors import SeerError
 from seer.notebook import cell_meta
+from seer.outputs import ansi_free
 from seer.record.requests import pending
 from seer.record.run_record import read_run
 from seer.record.transcript import parse_lines
-from seer.outputs import ansi_free
 from seer.run import pid_alive
 
 __all__ = ["RunWatch", "active_cell", "cell_view", "list_runs", "read_cells", "run_detail", "summarize"]

@@ -10,7 +10,7 @@ import base64
 from typing import Any
 
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse, Usage
-from seer.agent.providers.base import Endpoint, ProviderError, import_sdk, sdk_client_options, sdk_errors
+from seer.agent.providers.base import ProviderError, SdkProvider, sdk_errors
 
 __all__ = ["AnthropicProvider"]
 
@@ -50,19 +50,12 @@ def to_wire(request: TurnRequest) -> dict[str, Any]:
     }
 
 
-class AnthropicProvider:
+class AnthropicProvider(SdkProvider):
     """Claude through the Anthropic Messages API."""
 
-    name = "anthropic"
-
-    def __init__(self, model: str, endpoint: Endpoint | None = None) -> None:
-        self.model = model
-        self._sdk = import_sdk("anthropic", self.name)
-        endpoint = endpoint or Endpoint(api_key_env="ANTHROPIC_API_KEY")
-        self._client = self._sdk.AsyncAnthropic(**sdk_client_options(endpoint, self.name))
-
-    async def aclose(self) -> None:
-        await self._client.close()
+    name = sdk = "anthropic"
+    client = "AsyncAnthropic"
+    key_env = "ANTHROPIC_API_KEY"
 
     async def turn(self, request: TurnRequest) -> TurnResponse:
         with sdk_errors(self._sdk, self.name, too_long=lambda exc: "prompt is too long" in str(exc.message).lower()):

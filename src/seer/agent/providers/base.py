@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from seer.agent.messages import TurnRequest, TurnResponse
 from seer.errors import ContextTooLong, MissingExtra, ProviderError
 
-__all__ = ["Endpoint", "Provider", "ProviderError", "ProviderPlugin", "api_key", "import_sdk", "retry_after", "sdk_client_options", "sdk_errors"]
+__all__ = ["Endpoint", "Provider", "ProviderError", "ProviderPlugin", "SdkProvider", "api_key", "retry_after", "sdk_errors"]
 
 
 @dataclass(frozen=True)
@@ -49,31 +49,35 @@ def api_key(endpoint: Endpoint, provider: str) -> str | None:
     return key
 
 
-def import_sdk(module: str, provider: str) -> Any:
-    """The provider's SDK module.
+class SdkProvider:
+    """What the adapters over a Stainless-generated SDK (`anthropic`, `openai`) share: the SDK imported, one
+    async client built from the endpoint (the SDK never retries by itself: the loop retries, and records
+    each attempt), closed by `aclose`. A subclass names the SDK and implements `turn`."""
 
-    Raises:
-        MissingExtra: It is not installed; the message gives the `pip install` line.
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError:
-        raise MissingExtra(module, f"the {provider} provider", provider) from None
+    name: str
+    sdk: str
+    """The SDK's module, also the extra that installs it."""
+    client: str
+    """The SDK's async client class."""
+    key_env: str
+    """The variable holding the API key when the endpoint names none."""
+    keyless: str | None = None
+    """The placeholder key for endpoints that need none (local servers)."""
 
+    def __init__(self, model: str, endpoint: Endpoint | None = None) -> None:
+        self.model = model
+        self.endpoint = endpoint or Endpoint(api_key_env=self.key_env)
+        try:
+            self._sdk = importlib.import_module(self.sdk)
+        except ImportError:
+            raise MissingExtra(self.sdk, f"the {self.name} provider", self.name) from None
+        self._client = getattr(self._sdk, self.client)(
+            api_key=api_key(self.endpoint, self.name) or self.keyless, base_url=self.endpoint.base_url,
+            http_client=self.endpoint.http_client, max_retries=0, timeout=self.endpoint.timeout_s,
+        )  # fmt: skip
 
-def sdk_client_options(endpoint: Endpoint, provider: str, *, keyless: str | None = None) -> dict[str, Any]:
-    """Constructor arguments for a Stainless-generated SDK client (`AsyncAnthropic`, `AsyncOpenAI`).
-
-    The SDK never retries by itself: the loop retries, and records each attempt. `keyless` is the
-    placeholder key for endpoints that need none.
-    """
-    return {
-        "api_key": api_key(endpoint, provider) or keyless,
-        "base_url": endpoint.base_url,
-        "http_client": endpoint.http_client,
-        "max_retries": 0,
-        "timeout": endpoint.timeout_s,
-    }
+    async def aclose(self) -> None:
+        await self._client.close()
 
 
 def retry_after(exc: Any) -> float | None:

@@ -21,9 +21,9 @@ import anyio
 from seer.agent.budget import Budget, Spent
 from seer.agent.loop import BATCH_REPLY, Outcome
 from seer.agent.messages import Usage
+from seer.errors import MissingExtra
 from seer.record.requests import wait_for_stop
 from seer.record.transcript import Transcript
-from seer.errors import MissingExtra
 from seer.session import Session
 from seer.tools.base import ToolContext, Toolset
 from seer.tools.mcp import bind, build_server, serve_http

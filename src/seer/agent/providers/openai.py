@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from seer.agent.messages import Image, Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse, Usage
-from seer.agent.providers.base import Endpoint, ProviderError, import_sdk, sdk_client_options, sdk_errors
+from seer.agent.providers.base import ProviderError, SdkProvider, sdk_errors
 
 __all__ = ["OpenAIProvider"]
 
@@ -61,21 +61,18 @@ def to_wire(request: TurnRequest, *, max_tokens_field: str = "max_tokens") -> di
     return body
 
 
-class OpenAIProvider:
+class OpenAIProvider(SdkProvider):
     """Any model behind a Chat Completions endpoint."""
 
-    name = "openai"
+    name = sdk = "openai"
+    client = "AsyncOpenAI"
+    key_env = "OPENAI_API_KEY"
+    keyless = "none"
 
-    def __init__(self, model: str, endpoint: Endpoint | None = None) -> None:
-        self.model = model
-        self._sdk = import_sdk("openai", self.name)
-        endpoint = endpoint or Endpoint(api_key_env="OPENAI_API_KEY")
-        # OpenAI's own API wants max_completion_tokens; compatible servers still read max_tokens
-        self._max_tokens_field = "max_completion_tokens" if endpoint.base_url is None else "max_tokens"
-        self._client = self._sdk.AsyncOpenAI(**sdk_client_options(endpoint, self.name, keyless="none"))
-
-    async def aclose(self) -> None:
-        await self._client.close()
+    @property
+    def _max_tokens_field(self) -> str:
+        """OpenAI's own API wants max_completion_tokens; compatible servers still read max_tokens."""
+        return "max_completion_tokens" if self.endpoint.base_url is None else "max_tokens"
 
     async def turn(self, request: TurnRequest) -> TurnResponse:
         with sdk_errors(self._sdk, self.name, too_long=_context_overflow):

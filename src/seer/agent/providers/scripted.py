@@ -24,6 +24,7 @@ from seer.agent.history import INTERRUPTED_CALL
 from seer.agent.messages import Message, Text, ToolCall, ToolReturn, TurnRequest, TurnResponse
 from seer.agent.providers.base import ProviderError
 from seer.errors import SpecError
+from seer.spec_files import read_spec_file
 
 __all__ = ["LAST_OUTPUT", "ScriptedProvider", "load_plan"]
 
@@ -40,12 +41,7 @@ def load_plan(path: str | Path) -> dict[str, Any]:
         SpecError: The file is missing or malformed; the message says which step and why.
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such plan file") from None
-    except json.JSONDecodeError as exc:
-        raise SpecError(f"{path}: not valid JSON: {exc}") from None
+    data = read_spec_file(path, missing="no such plan file")
     plan = {"steps": data} if isinstance(data, list) else data
     if not isinstance(plan, dict) or not isinstance(plan.get("steps"), list):
         raise SpecError(f"{path}: a plan is a JSON list of steps, or an object with a `steps` list")
