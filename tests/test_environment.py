@@ -125,3 +125,31 @@ def test_a_scope_section_is_checked_at_load(tmp_path: Path) -> None:
     for message, data in problems.items():
         with pytest.raises(SpecError, match=re.escape(message)):
             Environment.from_dict(data)
+
+
+def test_sandbox_settings_are_read_by_their_providers_class() -> None:
+    modal = Environment.from_dict({"sandbox": {"provider": "modal", "gpu": "H100", "region": "us-east"}})
+    assert type(modal.sandbox).__name__ == "ModalSpec" and modal.sandbox.gpu == "H100"  # type: ignore[attr-defined]
+    # a copy (and the record written from one) keeps the provider's own fields
+    assert modal.equip().model_dump()["sandbox"] == modal.model_dump()["sandbox"]
+    assert modal.model_dump()["sandbox"]["region"] == "us-east"
+    assert type(Environment().sandbox).__name__ == "LocalSpec"
+    with pytest.raises(SpecError, match=r"sandbox: gpu: unknown field; known fields: blind, cpus, isolation, provider"):
+        Environment.from_dict({"sandbox": {"gpu": "H100"}})
+    with pytest.raises(SpecError, match=r"sandbox: address: unknown field"):
+        Environment.from_dict({"sandbox": {"provider": "modal", "address": "auto"}})
+    with pytest.raises(SpecError, match="provider 'jupyter' needs `url`"):
+        Environment.from_dict({"sandbox": {"provider": "jupyter"}})
+
+
+def test_a_record_with_every_providers_fields_still_loads() -> None:
+    """Run records written before each provider had its own class list every field (at its default)."""
+    flat = {
+        "provider": "ray", "options": {}, "url": None, "token_env": "JUPYTER_TOKEN", "address": "auto", "gpu": None,
+        "gpus": 1, "cpus": None, "memory_gib": 16.0, "region": None, "idle_timeout_s": 3600.0, "isolation": "auto",
+        "blind": "auto",
+    }  # fmt: skip
+    spec = Environment.from_dict({"sandbox": flat}).sandbox
+    assert spec.model_dump() == {"provider": "ray", "address": "auto", "gpus": 1, "cpus": None, "blind": "auto"}
+    with pytest.raises(SpecError, match="sandbox: region: unknown field"):  # a value set for another provider is an error
+        Environment.from_dict({"sandbox": {**flat, "region": "us-east"}})
