@@ -19,10 +19,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("tools", "serve"),
     ("agent",),
     ("judge",),
+    ("bench",),
     ("viewer", "demo", "doctor", "cli", "__init__", "__main__"),
 ]
 """Earliest first: the toolkit that runs in the kernel; pure data and record formats; where code runs;
-the session; what the agent may do; who acts; how well it went; the applications on top."""
+the session; what the agent may do; who acts; how well it went; many runs compared; the applications on top."""
 
 
 def _area(module: str) -> str:

@@ -49,8 +49,9 @@ class Reply:
     cache_write_tokens: int = 0
 
 
-Brain = Callable[[str, dict[str, Any]], Reply]
-"""Decides a reply from ``(api, raw JSON request body)``, where api is "anthropic" or "openai"."""
+Brain = Callable[[str, dict[str, Any]], Reply | int]
+"""Decides a reply from ``(api, raw JSON request body)``, where api is "anthropic" or "openai"; an int is
+an HTTP status to fail that request with."""
 
 _ANTHROPIC_ERROR_TYPES = {
     400: "invalid_request_error",
@@ -123,27 +124,28 @@ class FakeLLM:
             await self._task
         self._sock.close()
 
-    async def _receive(self, api: str, request: Request) -> tuple[dict[str, Any], int | None]:
-        """Record the request body; return it and the failure status to answer, if any."""
+    async def _receive(self, api: str, request: Request) -> tuple[dict[str, Any], Reply | int]:
+        """Record the request body; return it and the reply, or the failure status to answer."""
         body: dict[str, Any] = await request.json()
         self.requests.append((api, body))
-        return body, (self._failures.pop(0) if self._failures else None)
+        return body, (self._failures.pop(0) if self._failures else self._brain(api, body))
 
     async def _anthropic(self, request: Request) -> Response:
-        body, failure = await self._receive("anthropic", request)
-        if failure is not None:
+        body, reply = await self._receive("anthropic", request)
+        if isinstance(reply, int):
+            failure = reply
             kind = _ANTHROPIC_ERROR_TYPES.get(failure, "api_error")
             error = {"type": "error", "error": {"type": kind, "message": f"Injected failure {failure}."}}
             return _json(error, failure)
-        reply = self._brain("anthropic", body)
         message = _anthropic_message(body["model"], reply)
         if body.get("stream"):
             return StreamingResponse(_anthropic_events(message), media_type="text/event-stream")
         return _json(message)
 
     async def _openai(self, request: Request) -> Response:
-        body, failure = await self._receive("openai", request)
-        if failure is not None:
+        body, reply = await self._receive("openai", request)
+        if isinstance(reply, int):
+            failure = reply
             if failure == 429:
                 kind, code = "requests", "rate_limit_exceeded"
             elif failure >= 500:
@@ -152,7 +154,7 @@ class FakeLLM:
                 kind, code = "invalid_request_error", None
             error = {"message": f"Injected failure {failure}.", "type": kind, "param": None, "code": code}
             return _json({"error": error}, failure)
-        return _json(_openai_completion(body["model"], self._brain("openai", body)))
+        return _json(_openai_completion(body["model"], reply))
 
 
 def _json(content: dict[str, Any], status: int = 200) -> JSONResponse:

@@ -24,7 +24,7 @@ DRIVER = shutil.which("chromedriver")
 
 
 @contextmanager
-def viewer_in_thread(runs_dir: Path) -> Iterator[str]:
+def viewer_in_thread(runs_dir: Path, benches_dir: Path | None = None) -> Iterator[str]:
     """`seer view` over `runs_dir` on a free port, served from a thread with its own event loop; yields the
     URL it printed (which carries its secret once)."""
     lines: list[str] = []
@@ -32,7 +32,7 @@ def viewer_in_thread(runs_dir: Path) -> Iterator[str]:
 
     async def main() -> None:
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(lambda: serve_viewer(runs_dir, port=0, say=lines.append))
+            tasks.start_soon(lambda: serve_viewer(runs_dir, port=0, say=lines.append, benches_dir=benches_dir))
             await anyio.to_thread.run_sync(stop.wait)
             tasks.cancel_scope.cancel()
 

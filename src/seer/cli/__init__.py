@@ -1,13 +1,13 @@
 """`seer …`: the command line. Every command explains itself with `--help`.
 
 One module an area, each holding its commands as plain functions that `app` registers here: `runs`
-(run, chat, resume, prompt), `catalog` (tasks, skills), `judge`, `demo`, `doctor` (doctor, sandboxes),
-`mcp`, `view` and `scope` (the `seer scope` group); `options` holds what several of them share.
+(run, chat, resume, prompt), `bench`, `catalog` (tasks, skills), `judge`, `demo`, `doctor` (doctor,
+sandboxes), `mcp`, `view`, and the groups `scope` and `export`; `options` holds what several share.
 """
 
 import typer
 
-from seer.cli import catalog, demo, doctor, judge, mcp, runs, scope, view
+from seer.cli import bench, catalog, demo, doctor, export, judge, mcp, runs, scope, view
 
 __all__ = ["app"]
 
@@ -21,7 +21,8 @@ app = typer.Typer(
 
 for command in (
     mcp.mcp, demo.demo, doctor.doctor, doctor.sandboxes, view.view,
-    runs.run, runs.chat, runs.resume, runs.prompt, catalog.tasks, catalog.skills, judge.judge,
+    runs.run, runs.chat, runs.resume, runs.prompt, bench.bench, catalog.tasks, catalog.skills, judge.judge,
 ):  # fmt: skip
     app.command()(command)
 app.add_typer(scope.app, name="scope")
+app.add_typer(export.app, name="export")

@@ -10,7 +10,8 @@ from seer.viewer.launch import LaunchRequest
 
 __all__ = ["openapi"]
 
-_RUN = {"name": "run", "in": "path", "required": True, "schema": {"type": "string"}}
+_RUN = {"name": "run", "in": "path", "required": True, "schema": {"type": "string"}, "description": "A run id; a bench's run is `<bench>@<run>`"}
+_BENCH = {"name": "bench", "in": "path", "required": True, "schema": {"type": "string"}}
 _ERROR = {"description": "The problem and its fix", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
@@ -66,5 +67,11 @@ def openapi() -> dict[str, Any]:
                                                         {"type": "object", "properties": {"id": {"type": "integer"}, "answer": {"type": "string"}}},
                                                         _json("Accepted")), "parameters": [_RUN]}},  # fmt: skip
             "/api/runs/{run}/stop": {"post": {**_post("Stop a running run", {"type": "object"}, _json("Accepted")), "parameters": [_RUN]}},
+            "/api/benches": {"get": {"summary": "Every bench folder with its progress", "responses": {"200": _json("Bench summaries", {"type": "array"})}}},
+            "/api/benches/{bench}": {"get": {"summary": "A bench's matrix (task × agent rows, a column per configuration, a chip per repeat) and its summary",
+                                             "parameters": [_BENCH], "responses": {"200": _json("The bench"), "404": _ERROR}}},  # fmt: skip
+            "/api/benches/{bench}/stream": {"get": {"summary": "The bench whenever it changes", "parameters": [_BENCH], "responses": {"200": stream}}},
+            "/api/benches/{bench}/plots/{plot}": {"get": {"summary": "`solve_rate.png` or `cost_vs_solve.png`", "parameters": [_BENCH],
+                                                          "responses": {"200": {"description": "PNG"}, "404": _ERROR}}},  # fmt: skip
         },
     }

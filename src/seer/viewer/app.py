@@ -2,11 +2,13 @@
 push (Server-Sent Events) as runs change. It reads run directories only; what it checks on every
 request is in `seer.viewer.guard`, and the API is described at `/api/openapi.json` (docs/viewer.md).
 
-Routes: `/`, `/run/<id>` and `/launch` (the page), `/api/launch` (GET: the form's choices; POST: start a
+Routes: `/`, `/run/<id>`, `/launch`, `/benches` and `/bench/<name>` (the page), `/api/launch` (GET: the form's choices; POST: start a
 run), `/api/runs/<id>/answer` (POST: answer a checkpoint question), `/api/runs/<id>/stop` (POST: stop a
 running run), `/api/runs`, `/api/runs/stream`, `/api/runs/<id>`,
 `/api/runs/<id>/cells?start=&limit=`, `/api/runs/<id>/cells/<i>/outputs/<j>` (an image),
-`/api/runs/<id>/events?end=&limit=&max_chars=` (long texts cut), `/api/runs/<id>/stream`.
+`/api/runs/<id>/events?end=&limit=&max_chars=` (long texts cut), `/api/runs/<id>/stream`, `/api/benches`,
+`/api/benches/<name>` (the matrix and summary), `/api/benches/<name>/stream`, `/api/benches/<name>/plots/<png>`.
+A bench's run has the id `<bench>@<run>`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import base64
 import json
 import re
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,7 @@ from starlette.staticfiles import StaticFiles
 from seer.record.requests import request_stop, write_answer
 from seer.record.transcript import tail_events
 from seer.viewer.api import openapi
+from seer.viewer.benches import BENCH_NAME, PLOTS, bench_run, bench_view, list_benches
 from seer.viewer.guard import Guard
 from seer.viewer.launch import Launcher, LaunchRequest, launch_options
 from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, summarize
@@ -67,19 +70,31 @@ def create_app(
     hosts: frozenset[str] | None,
     port: int,
     roots: tuple[Path, ...] | None = None,
+    benches_dir: Path | None = None,
     poll_s: float = 0.25,
 ) -> Starlette:
-    """The viewer over `runs_dir`, guarded by `token` and `hosts` (see `Guard`); launches may name files
-    under `roots` only (default: the runs folder's parent). `poll_s` is how often streamed files are read."""
+    """The viewer over `runs_dir` and the bench folders in `benches_dir` (default: `benches` beside the runs
+    folder), guarded by `token` and `hosts` (see `Guard`); launches may name files under `roots` only
+    (default: the runs folder's parent). `poll_s` is how often streamed files are read."""
     runs_dir = runs_dir.resolve()
+    benches_dir = (benches_dir or runs_dir.parent / "benches").resolve()
     launcher = Launcher(runs_dir, roots or (runs_dir.parent,))
     stopping = threading.Event()  # set when the server stops: streams end so it can shut down at once
 
     def run_path(request: Request) -> Path:
         name = request.path_params["run"]
+        if "@" in name and (found := bench_run(benches_dir, name)) is not None:  # a bench's run: <bench>@<run>
+            return found
         path = runs_dir / name
         if not _RUN_ID.match(name) or not (path / "run.json").is_file():
             raise _NotFound(f"no run {name!r} in {runs_dir}")
+        return path
+
+    def bench_path(request: Request) -> Path:
+        name = request.path_params["bench"]
+        path = benches_dir / name
+        if not BENCH_NAME.match(name) or not (path / "bench.json").is_file():
+            raise _NotFound(f"no bench {name!r} in {benches_dir}")
         return path
 
     def cells_of(run: Path) -> list[dict[str, Any]]:
@@ -96,17 +111,22 @@ def create_app(
     async def runs(request: Request) -> Response:
         return JSONResponse(list_runs(runs_dir))
 
-    async def runs_stream(request: Request) -> Response:
+    def pushed(request: Request, kind: str, read: Callable[[], Any]) -> Response:
+        """`read()` as server-sent events of `kind`, whenever what it returns changes."""
+
         async def changes() -> AsyncIterator[str]:
             last = None
             while not stopping.is_set() and not await request.is_disconnected():
-                rows = await asyncio.to_thread(list_runs, runs_dir)
-                if rows != last:
-                    last = rows
-                    yield _sse("runs", rows)
+                value = await asyncio.to_thread(read)
+                if value != last:
+                    last = value
+                    yield _sse(kind, value)
                 await asyncio.sleep(max(poll_s, 0.5))
 
         return _stream(changes())
+
+    async def runs_stream(request: Request) -> Response:
+        return pushed(request, "runs", lambda: list_runs(runs_dir))
 
     async def run(request: Request) -> Response:
         return JSONResponse(run_detail(run_path(request)))
@@ -186,10 +206,29 @@ def create_app(
     async def api(request: Request) -> Response:
         return JSONResponse(openapi())
 
+    async def benches(request: Request) -> Response:
+        return JSONResponse(await asyncio.to_thread(list_benches, benches_dir))
+
+    async def bench(request: Request) -> Response:
+        return JSONResponse(await asyncio.to_thread(bench_view, bench_path(request)))
+
+    async def bench_stream(request: Request) -> Response:
+        path = bench_path(request)
+        return pushed(request, "bench", lambda: bench_view(path))
+
+    async def plot(request: Request) -> Response:
+        name = request.path_params["plot"]
+        path = bench_path(request) / name
+        if name not in PLOTS or not path.is_file():
+            raise _NotFound(f"no plot {name!r}")
+        return Response(path.read_bytes(), media_type="image/png", headers={"Cache-Control": "no-store"})
+
     routes = [
         Route("/", page),
         Route("/run/{run}", page),
         Route("/launch", page),
+        Route("/benches", page),
+        Route("/bench/{bench}", page),
         Route("/api/openapi.json", api),
         Route("/api/launch", options, methods=["GET"]),
         Route("/api/launch", start, methods=["POST"]),
@@ -202,6 +241,10 @@ def create_app(
         Route("/api/runs/{run}/cells/{cell:int}/outputs/{output:int}", image),
         Route("/api/runs/{run}/events", events),
         Route("/api/runs/{run}/stream", run_stream),
+        Route("/api/benches", benches),
+        Route("/api/benches/{bench}", bench),
+        Route("/api/benches/{bench}/stream", bench_stream),
+        Route("/api/benches/{bench}/plots/{plot}", plot),
         Mount("/static", StaticFiles(directory=_STATIC), name="static"),
     ]
     app = Starlette(routes=routes, exception_handlers={_NotFound: _not_found, ValueError: _bad_request})

@@ -32,16 +32,19 @@ async def serve_viewer(
     ready: anyio.Event | None = None,
     allow_hosts: tuple[str, ...] = (),
     allow_paths: tuple[Path, ...] = (),
+    benches_dir: Path | None = None,
 ) -> None:
     """Serve the viewer over `runs_dir` until cancelled, guarded by a fresh secret (see `seer.viewer.guard`).
 
     Args:
         allow_hosts: More names the server answers to (a reverse proxy's), beside the bound address.
         allow_paths: Folders launches may name files in (default: the runs folder's parent).
+        benches_dir: The folder of bench folders (default: `benches` beside the runs folder).
     """
     token = secrets.token_urlsafe(24)
     sock = bind(host, port)
     bound = sock.getsockname()[1]
     say(f"Seer viewer: {viewer_url(host, bound, token)}")
-    app = create_app(runs_dir, token=token, hosts=allowed_hosts(host, bound, allow_hosts), port=bound, roots=allow_paths or None)
+    app = create_app(runs_dir, token=token, hosts=allowed_hosts(host, bound, allow_hosts), port=bound, roots=allow_paths or None,
+                     benches_dir=benches_dir)
     await serve_asgi(app, sock=sock, ready=ready, stopping=app.state.stopping.set)

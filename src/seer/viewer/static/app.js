@@ -289,7 +289,66 @@ async function launchPage() {
   app.replaceChildren(form, known);
 }
 
+// ---- benches ---------------------------------------------------------------------------------------
+
+const pct = (x) => (x == null ? "—" : `${Math.round(100 * x)}%`);
+
+function benchesPage() {
+  document.getElementById("where").textContent = "benches";
+  const body = el("tbody");
+  app.replaceChildren(el("table", { class: "runs benches" },
+    el("thead", {}, el("tr", {}, ...["Bench", "Runs done", "Failed", "Spent"].map((t) => el("th", { text: t })))), body));
+  fetch("/api/benches").then((r) => r.json()).then((rows) => {
+    body.replaceChildren(...rows.map((b) => el("tr", { "data-bench": b.folder },
+      el("td", {}, el("a", { href: `/bench/${b.folder}`, text: b.name })), el("td", { text: `${b.done} / ${b.cells}` }),
+      el("td", { text: b.failed }), el("td", { text: fmt.cost(b.spent_usd) }))));
+    if (!rows.length) body.replaceChildren(el("tr", {}, el("td", { colspan: "4", text: "No benches yet (seer bench SPEC writes one under benches/)." })));
+  });
+}
+
+const MARK = { solved: "✓", wrong: "✗", failed: "!", pending: "·", running: "…" };
+
+function benchPage(name) {
+  document.getElementById("where").textContent = `bench ${name}`;
+  const head = el("div", { class: "summary" });
+  const matrix = el("table", { class: "runs matrix" });
+  const arms = el("table", { class: "runs arms" });
+  const plots = el("div", { class: "plots" });
+  app.replaceChildren(head, matrix, el("h2", { text: "By agent and configuration" }), arms, plots);
+  let shownPlots = "";
+
+  function draw(bench) {
+    head.replaceChildren(el("h1", { text: `Bench ${bench.name}` }),
+      el("div", { class: "meters", text: `${bench.done} of ${bench.cells} runs judged · ${bench.failed} failed · ${fmt.cost(bench.spent_usd)} spent` }));
+    matrix.replaceChildren(
+      el("thead", {}, el("tr", {}, el("th", { text: "Task" }), el("th", { text: "Agent" }), ...bench.configs.map((c) => el("th", { text: c })))),
+      el("tbody", {}, ...bench.rows.map((row) => el("tr", { "data-task": row.task, "data-agent": row.agent },
+        el("td", { text: row.task }), el("td", { text: row.agent }),
+        ...bench.configs.map((config) => el("td", { "data-config": config }, ...(row.configs[config] || []).map((chip) =>
+          el("a", { class: `chip ${chip.state}`, href: `/run/${chip.run}`, "data-run": chip.run, title: chip.outcome || chip.state,
+                    text: `${chip.repeat + 1}${MARK[chip.state] || "…"}` }))))))));
+    arms.replaceChildren(
+      el("thead", {}, el("tr", {}, ...["Agent", "Config", "Runs", "Solved", "Failed", "Solve rate [95% CI]", "Cost per solved", "vs baseline"].map((t) => el("th", { text: t })))),
+      el("tbody", {}, ...bench.arms.map((a) => el("tr", {},
+        el("td", { text: a.agent }), el("td", { text: a.config }), el("td", { text: a.runs }), el("td", { text: `${a.solved} / ${a.graded}` }),
+        el("td", { text: Object.entries(a.failures).map(([k, n]) => `${n} ${k}`).join(", ") || "0" }),
+        el("td", { text: a.solve_rate == null ? "—" : `${pct(a.solve_rate)} [${pct(a.low)}, ${pct(a.high)}]` }),
+        el("td", { text: a.cost_per_solved_usd == null ? "—" : fmt.cost(a.cost_per_solved_usd) }),
+        el("td", { text: a.gap == null ? "—" : `${a.gap >= 0 ? "+" : ""}${Math.round(100 * a.gap)} pts` })))));
+    const wanted = bench.plots.join(",") + `:${bench.done}`;
+    if (wanted !== shownPlots) {
+      shownPlots = wanted;
+      plots.replaceChildren(...bench.plots.map((p) => el("img", { src: `/api/benches/${name}/plots/${p}?v=${bench.done}`, alt: p })));
+    }
+  }
+  const source = new EventSource(`/api/benches/${name}/stream`);
+  source.addEventListener("bench", (event) => draw(JSON.parse(event.data)));
+}
+
 const match = location.pathname.match(/^\/run\/([^/]+)$/);
+const bench = location.pathname.match(/^\/bench\/([^/]+)$/);
 if (match) runPage(decodeURIComponent(match[1]));
+else if (bench) benchPage(decodeURIComponent(bench[1]));
+else if (location.pathname === "/benches") benchesPage();
 else if (location.pathname === "/launch") launchPage();
 else runsPage();
