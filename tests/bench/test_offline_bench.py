@@ -193,3 +193,13 @@ async def test_a_bench_stops_on_ctrl_c_resumes_and_its_summary_matches_the_runs(
             value = "N" if row["outcome"] != "graded" else "C" if row["correct"] else "I"
             assert sample.scores["seer"].value == value and sample.target == ""
             assert sum(u.total_tokens for u in sample.model_usage.values()) == row["tokens"]
+
+    # the same bench again by its folder: nothing left to run; then the summary rebuilt from the runs alone
+    again = subprocess.run([sys.executable, "-m", "seer", "bench", str(bench)], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0 and "24 of 24 runs already done; 0 to judge, 0 to run" in again.stdout, again.stdout + again.stderr
+    before = (bench / "summary.md").read_text()
+    (bench / "summary.md").unlink()
+    (bench / "results.jsonl").unlink()
+    rebuilt = subprocess.run([sys.executable, "-m", "seer", "bench", str(bench), "--report-only"], capture_output=True, text=True, timeout=300)
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert (bench / "summary.md").read_text() == before and len((bench / "results.jsonl").read_text().splitlines()) == 24

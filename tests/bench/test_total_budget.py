@@ -1,0 +1,42 @@
+"""A bench's total limit is never passed: a run starts only if its own limit fits in what is left (here
+tokens, with the Anthropic-API agent against the loopback fake); the spec is a Python file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from seer.bench import load_bench, run_bench
+from tests.agent.fake_llm import FakeLLM
+from tests.bench.test_offline_bench import HINT, brain, make_tasks
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(600)]
+
+SPEC = """
+BENCH = {{
+    "name": "tokens", "tasks": ["alpha"], "repeats": 5,
+    "budget": {{"max_turns": 4, "max_tokens": 300, "max_cost": 1.0}},
+    "total": {{"max_tokens": 1000}},
+    "agents": [{{"name": "claude", "provider": "anthropic", "model": "claude-sonnet-4-6", "base_url": {url!r},
+                "api_key_env": "SEER_TEST_KEY"}}],
+    "base": {{"toolkit": False, "skills": ["hint"]}},
+}}
+"""
+
+
+async def test_a_total_token_limit_stops_the_bench_before_it_is_passed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tasks(tmp_path)
+    monkeypatch.setenv("SEER_TEST_KEY", "test-key")
+    async with FakeLLM(brain) as llm:
+        (tmp_path / "bench.py").write_text(SPEC.format(url=llm.url))
+        spec = load_bench(tmp_path / "bench.py")
+        result = await run_bench(spec, tmp_path / "out", root=tmp_path, say=lambda line: None)
+        systems = [body["system"][0]["text"] for _, body in llm.requests]
+    assert all(HINT in system for system in systems)  # the base's skill reached every run
+    # each run uses 2 turns × 120 tokens; the fourth would have to hold 300 beyond the 720 used
+    tokens = [json.loads((tmp_path / "out" / "runs" / r["run"] / "run.json").read_text())["spent"]["tokens"] for r in result.rows]
+    assert tokens == [240, 240, 240] and sum(tokens) <= 1000
+    assert result.cells == 5 and result.stopped is not None and "total.max_tokens 1000" in result.stopped
+    assert "2 not run or not finished" in (tmp_path / "out" / "summary.md").read_text()
