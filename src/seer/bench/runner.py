@@ -34,7 +34,7 @@ from seer.run import RUN_FORMAT, atomic_write, now_iso
 from seer.session import Session
 from seer.task import Task
 
-__all__ = ["BENCH_FORMAT", "BENCH_STOP", "BenchResult", "load_bench_dir", "run_bench"]
+__all__ = ["BENCH_FORMAT", "BENCH_STOP", "BenchProgress", "BenchResult", "load_bench_dir", "run_bench"]
 
 BENCH_FORMAT = "seer.bench/1"
 BENCH_STOP = "the bench was stopped"
@@ -51,6 +51,17 @@ class BenchResult:
     stopped: str | None = None
     """Why runs were left undone (Ctrl-C, a total limit); None when every cell is done."""
     summary: Path | None = None
+
+
+@dataclass(frozen=True)
+class BenchProgress:
+    """Where a bench stands, for a progress display."""
+
+    done: int
+    total: int
+    running: int
+    failed: int
+    spent_usd: float
 
 
 @dataclass
@@ -146,8 +157,9 @@ def _cell_record(cell: Cell, agent: AgentSpec | None) -> dict[str, Any]:
 
 
 class _Bench:
-    def __init__(self, spec: BenchSpec, bench_dir: Path, tasks: dict[str, Task], say: Callable[[str], None]) -> None:
-        self.spec, self.dir, self.tasks, self.say = spec, bench_dir, tasks, say
+    def __init__(self, spec: BenchSpec, bench_dir: Path, tasks: dict[str, Task], say: Callable[[str], None],
+                 progress: Callable[[BenchProgress], None] | None, total: int) -> None:  # fmt: skip
+        self.spec, self.dir, self.tasks, self.say, self.progress, self.total = spec, bench_dir, tasks, say, progress, total
         self.agents = {a.name: a for a in spec.agents}
         self.configs = {c.name: c for c in spec.configurations()}
         self.ledger = _Ledger(spec)
@@ -156,11 +168,17 @@ class _Bench:
         self.stopped: str | None = None
         self.judge: Any = None
 
-    def _progress(self, cell: Cell, row: dict[str, Any] | None, total: int) -> None:
-        failed = sum(r["outcome"] in FAILURES for r in self.rows.values())
+    def tick(self) -> BenchProgress:
+        """Tell the progress display where the bench stands; returns it."""
+        now = BenchProgress(len(self.rows), self.total, len(self.running), sum(r["outcome"] in FAILURES for r in self.rows.values()), self.ledger.cost)
+        if self.progress is not None:
+            self.progress(now)
+        return now
+
+    def _progress(self, cell: Cell, row: dict[str, Any] | None) -> None:
+        now = self.tick()
         what = "not judged" if row is None else row["outcome"] + (f" ({'correct' if row['correct'] else 'wrong'})" if row["outcome"] == "graded" else "")
-        self.say(f"[{len(self.rows)}/{total}] {cell.run_id}: {what} · running {len(self.running)} · failed {failed} · "
-                 f"spent ${self.ledger.cost:.4f}")  # fmt: skip
+        self.say(f"[{now.done}/{now.total}] {cell.run_id}: {what} · running {now.running} · failed {now.failed} · spent ${now.spent_usd:.4f}")
 
     async def judged(self, cell: Cell, run: Path) -> dict[str, Any] | None:
         """Judge the ended run of `cell` and record its row."""
@@ -177,7 +195,7 @@ class _Bench:
             write_rows(self.dir, sorted(self.rows.values(), key=lambda r: r["run"]))
         return row
 
-    async def run(self, cell: Cell, total: int) -> None:
+    async def run(self, cell: Cell) -> None:
         agent, config, task = self.agents[cell.agent], self.configs[cell.config], self.tasks[cell.task]
         run = self.dir / "runs" / cell.run_id
         try:
@@ -191,7 +209,7 @@ class _Bench:
         if stop_request(run) == BENCH_STOP:
             self.say(f"[stopped] {cell.run_id}: cut off; it runs again when the bench resumes")
             return
-        self._progress(cell, await self.judged(cell, run), total)
+        self._progress(cell, await self.judged(cell, run))
 
     async def _run_agent(self, cell: Cell, agent: AgentSpec, config: ConfigSpec, task: Task) -> None:
         plan = agent.plan or (task.baseline if agent.is_baseline else None)
@@ -203,6 +221,7 @@ class _Bench:
         def started(session: Session) -> None:
             session.run.update_record(bench={**_cell_record(cell, agent), "name": self.spec.name})
             self.running[cell.run_id] = session.run.path
+            self.tick()
             if self.stopped is not None:
                 request_stop(session.run.path, BENCH_STOP)
 
@@ -229,11 +248,13 @@ async def run_bench(
     *,
     root: Path,
     say: Callable[[str], None] = print,
+    progress: Callable[[BenchProgress], None] | None = None,
     stop: anyio.Event | None = None,
 ) -> BenchResult:
     """Run (or go on with) the bench `spec` in `bench_dir`; task folders are relative to `root`.
 
-    `stop`, once set, starts no more runs and stops the running ones cleanly (they run again next time).
+    `say` gets a line per run that ends, `progress` where the bench stands whenever that changes; `stop`,
+    once set, starts no more runs and stops the running ones cleanly (they run again next time).
 
     Raises:
         SeerError: The folder holds another bench, or a task, skill or provider cannot be found.
@@ -244,7 +265,7 @@ async def run_bench(
             config.environment(task.environment)  # a missing skill or a bad table fails now, not in every run
     cells = spec.cells(tasks)
     _claim(bench_dir, spec, root)
-    bench = _Bench(spec, bench_dir, tasks, say)
+    bench = _Bench(spec, bench_dir, tasks, say, progress, len(cells))
     to_judge, to_run = [], []
     for cell in cells:
         run = bench_dir / "runs" / cell.run_id
@@ -258,6 +279,7 @@ async def run_bench(
             to_run.append(cell)
     if bench.rows:
         say(f"{len(bench.rows)} of {len(cells)} runs already done; {len(to_judge)} to judge, {len(to_run)} to run")
+    bench.tick()
     async with AsyncExitStack() as stack:
         if spec.judge is not None:
             bench.judge = await stack.enter_async_context(aclosing(make_provider(
@@ -265,7 +287,7 @@ async def run_bench(
                 **({"api_key_env": spec.judge.api_key_env} if spec.judge.api_key_env is not None else {}),
             )))  # fmt: skip
         for cell in to_judge:
-            bench._progress(cell, await bench.judged(cell, bench_dir / "runs" / cell.run_id), len(cells))
+            bench._progress(cell, await bench.judged(cell, bench_dir / "runs" / cell.run_id))
         slots = anyio.Semaphore(spec.parallel)
         async with anyio.create_task_group() as group:
             if stop is not None:
@@ -288,7 +310,7 @@ async def run_bench(
 
                 async def one(cell: Cell = cell) -> None:
                     try:
-                        await bench.run(cell, len(cells))
+                        await bench.run(cell)
                     finally:
                         bench.ledger.hold(-1)
                         slots.release()

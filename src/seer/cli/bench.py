@@ -4,6 +4,9 @@ summary from the run directories."""
 from __future__ import annotations
 
 import signal
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -14,9 +17,28 @@ from seer.cli.options import fail, load_dotenv
 from seer.errors import SeerError
 
 if TYPE_CHECKING:
-    from seer.bench.runner import BenchResult
+    from seer.bench.runner import BenchProgress, BenchResult
 
 __all__ = ["bench"]
+
+
+@contextmanager
+def _display() -> Iterator[tuple[Callable[[str], None], Callable[[BenchProgress], None] | None]]:
+    """Where lines and progress go: on a terminal, a live bar (done of all, running, failed, spend) under
+    the lines; otherwise plain lines (logs, pipes)."""
+    if not sys.stdout.isatty():
+        yield typer.echo, None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(now: BenchProgress) -> None:
+            bar.update(task, completed=now.done, total=now.total,
+                       description=f"running {now.running} · failed {now.failed} · spent ${now.spent_usd:.4f}")  # fmt: skip
+
+        yield (lambda line: bar.console.print(line, markup=False, highlight=False)), progress
 
 
 def bench(
@@ -56,18 +78,19 @@ def bench(
                     with anyio.open_signal_receiver(signal.SIGINT) as signals:
                         async for _ in signals:
                             if stop.is_set():
-                                typer.echo("\n[quitting]")
+                                say("[quitting]")
                                 group.cancel_scope.cancel()
                                 return
-                            typer.echo("\n[stopping: no more runs start, the running ones end; Ctrl-C again to quit at once]")
+                            say("[stopping: no more runs start, the running ones end; Ctrl-C again to quit at once]")
                             stop.set()
 
                 group.start_soon(ctrl_c)
-                result = await run_bench(spec, bench_dir, root=root, say=typer.echo, stop=stop)
+                result = await run_bench(spec, bench_dir, root=root, say=say, progress=progress, stop=stop)
                 group.cancel_scope.cancel()
             return result
 
-        result = anyio.run(go)
+        with _display() as (say, progress):
+            result = anyio.run(go)
     except SeerError as exc:
         raise fail(exc) from None
     if result is None:  # a second Ctrl-C
