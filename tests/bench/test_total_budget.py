@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from seer.bench import load_bench, run_bench
+from seer.errors import SeerError
 from tests.agent.fake_llm import FakeLLM
 from tests.bench.test_offline_bench import HINT, brain, make_tasks
 
@@ -40,3 +41,19 @@ async def test_a_total_token_limit_stops_the_bench_before_it_is_passed(tmp_path:
     assert tokens == [240, 240, 240] and sum(tokens) <= 1000
     assert result.cells == 5 and result.stopped is not None and "total.max_tokens 1000" in result.stopped
     assert "2 not run or not finished" in (tmp_path / "out" / "summary.md").read_text()
+
+
+async def test_a_bench_folder_takes_more_repeats_but_not_another_bench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tasks(tmp_path)
+    monkeypatch.setenv("SEER_TEST_KEY", "test-key")
+    async with FakeLLM(brain) as llm:
+        (tmp_path / "bench.py").write_text(SPEC.format(url=llm.url).replace('"total": {"max_tokens": 1000},', "").replace('"repeats": 5', '"repeats": 1'))
+        first = await run_bench(load_bench(tmp_path / "bench.py"), tmp_path / "out", root=tmp_path, say=lambda line: None)
+        (tmp_path / "bench.py").write_text(SPEC.format(url=llm.url).replace('"total": {"max_tokens": 1000},', "").replace('"repeats": 5', '"repeats": 2'))
+        lines: list[str] = []
+        second = await run_bench(load_bench(tmp_path / "bench.py"), tmp_path / "out", root=tmp_path, say=lines.append)
+        (tmp_path / "bench.py").write_text(SPEC.format(url=llm.url).replace('"max_turns": 4', '"max_turns": 5'))
+        with pytest.raises(SeerError, match="differs in budget"):
+            await run_bench(load_bench(tmp_path / "bench.py"), tmp_path / "out", root=tmp_path, say=lambda line: None)
+    assert (first.cells, len(first.rows), second.cells, len(second.rows)) == (1, 1, 2, 2)
+    assert lines[0] == "1 of 2 runs already done; 0 to judge, 1 to run"

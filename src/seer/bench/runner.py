@@ -100,18 +100,25 @@ def _bench_file(spec: BenchSpec, root: Path) -> dict[str, Any]:
     return {"format": BENCH_FORMAT, "spec": spec.model_dump(mode="json"), "root": str(root.resolve())}
 
 
+_GROWABLE = ("repeats", "parallel", "total")
+"""What may change between invocations on one folder: more repeats, other parallelism, another total. The
+rest (tasks, agents, configurations, per-run budgets, seeds, judge) defines what the runs mean."""
+
+
 def _claim(bench_dir: Path, spec: BenchSpec, root: Path) -> None:
-    """Make `bench_dir` this bench's folder, or check that it already is."""
+    """Make `bench_dir` this bench's folder, or check that it already is (with `_GROWABLE` free to change)."""
     path = bench_dir / "bench.json"
     mine = _bench_file(spec, root)
+    created = now_iso()
     if path.is_file():
         held = json.loads(path.read_text())
-        if {k: held.get(k) for k in mine} != mine:
-            raise SeerError(f"{bench_dir} holds another bench (or this one with other settings); give a new --dir, "
-                            "or delete the folder to start over")  # fmt: skip
-        return
+        fixed = [k for k in mine["spec"] if k not in _GROWABLE and held.get("spec", {}).get(k) != mine["spec"][k]]
+        if held.get("format") != BENCH_FORMAT or held.get("root") != mine["root"] or fixed:
+            raise SeerError(f"{bench_dir} holds another bench (it differs in {', '.join(fixed) or 'its tasks folder'}); give "
+                            f"a new --dir, or delete the folder to start over (only {', '.join(_GROWABLE)} may change)")  # fmt: skip
+        created = held.get("created_at", created)
     (bench_dir / "runs").mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps({**mine, "created_at": now_iso()}, indent=2))
+    atomic_write(path, json.dumps({**mine, "created_at": created}, indent=2))
 
 
 def load_bench_dir(bench_dir: Path) -> tuple[BenchSpec, Path]:
