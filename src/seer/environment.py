@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, SerializeAsAny, ValidationError, field_va
 
 from seer.errors import SpecError
 from seer.plugins import SANDBOX_PROVIDERS
-from seer.spec_files import read_spec_file
+from seer.spec_files import field_problem, read_spec_file
 
 __all__ = ["Environment", "FileSpec", "Limits", "ModelSpec", "SandboxSpec", "ScopeSpec", "SecretsPolicy", "Timeouts", "sandbox_spec"]
 
@@ -212,7 +212,7 @@ def sandbox_spec(data: Any) -> SandboxSpec:
     try:
         return spec.model_validate(fields)
     except ValidationError as exc:
-        raise ValueError("; ".join(_problem(error, spec).removeprefix("(top level): ") for error in exc.errors())) from None
+        raise ValueError("; ".join(field_problem(error, spec).removeprefix("(top level): ") for error in exc.errors())) from None
 
 
 class Environment(_Spec):
@@ -363,30 +363,4 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
 
 def _describe(error: Any, source: str) -> str:
     """One readable line for one pydantic error: `source: field: problem`."""
-    return f"{source}: {_problem(error, Environment)}"
-
-
-def _problem(error: Any, model: type[BaseModel]) -> str:
-    """`field: problem` for one pydantic error of `model` (with a 'did you mean' for an unknown field)."""
-    location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "extra_forbidden":
-        known = _known_fields(model, error["loc"][:-1])
-        close = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        message = f"unknown field; {hint}known fields: {', '.join(sorted(known))}"
-    return f"{location or '(top level)'}: {message}"
-
-
-def _known_fields(model: type[BaseModel], parent: tuple[Any, ...]) -> list[str]:
-    """The field names valid at a location in `model`, for 'did you mean' hints."""
-    for part in parent:
-        if isinstance(part, int):
-            continue
-        annotation = model.model_fields[part].annotation
-        args = getattr(annotation, "__args__", (annotation,))
-        nested = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        if not nested:
-            return []
-        model = nested[0]
-    return list(model.model_fields)
+    return f"{source}: {field_problem(error, Environment)}"

@@ -14,6 +14,7 @@ import pytest
 from seer.record.requests import stop_request
 from tests.viewer.runs import make_run
 from tests.viewer.test_app import api, page, split, viewer
+from tests.viewer.test_bench_page import make_bench, write_run
 
 pytestmark = pytest.mark.anyio
 
@@ -137,3 +138,32 @@ async def test_a_launch_through_the_api_answers_with_the_new_runs_id(tmp_path: P
     assert all(arg.startswith("--") for arg in new["argv"][4:])  # every value behind its own --name=
     assert {"/api/launch", "/api/runs/{run}/stop", "/api/runs/{run}/answer"} <= set(spec["paths"])
     assert spec["components"]["schemas"]["LaunchRequest"]["properties"]["max_cost"]
+
+
+async def test_the_bench_routes_check_the_host_keep_to_the_bench_folders_and_a_foreign_page_cannot_stop_a_bench_run(tmp_path: Path) -> None:
+    bench = make_bench(tmp_path)
+    (tmp_path / "secret.txt").write_text("not for the web")
+    write_run(bench, "alpha.baseline.base.1", status="running")
+    running = bench / "runs" / "alpha.baseline.base.1"
+    async with viewer(tmp_path / "runs") as url, api(url) as client, page(url) as browser_page, httpx2.AsyncClient() as stranger:
+        port = split(url)[0].rsplit(":", 1)[1].rstrip("/")
+        rebound = {"Host": f"attacker.example:{port}"}
+        refused = [await client.get(path, headers=rebound) for path in ("/api/benches", "/api/benches/page", "/api/benches/page/plots/solve_rate.png")]
+        escapes = [
+            await client.get("/api/benches/..%2F..%2Fsecret.txt"),
+            await client.get("/api/benches/page/plots/bench.json"),
+            await client.get("/api/benches/page/plots/..%2F..%2F..%2Fsecret.txt"),
+            await client.get("/api/runs/page@..%2F..%2F..%2Fsecret.txt"),
+            await client.get("/api/runs/..%2Fbenches@alpha.baseline.base.0"),
+        ]
+        foreign_stop = await browser_page.post("/api/runs/page@alpha.baseline.base.1/stop", content="{}",
+                                               headers={"Origin": EVIL, "Content-Type": "application/json"})  # fmt: skip
+        bare_stop = await stranger.post(split(url)[0] + "api/runs/page@alpha.baseline.base.1/stop", json={})
+        assert stop_request(running) is None
+        own_stop = await client.post("/api/runs/page@alpha.baseline.base.1/stop", json={})
+        listed = (await client.get("/api/benches")).json()
+    assert [r.status_code for r in refused] == [421, 421, 421]
+    assert [r.status_code for r in escapes] == [404] * len(escapes) and all("not for the web" not in r.text for r in escapes)
+    assert foreign_stop.status_code == bare_stop.status_code == 403
+    assert own_stop.status_code == 200 and stop_request(running) == "stopped from the viewer's page"
+    assert [b["name"] for b in listed] == ["page"]

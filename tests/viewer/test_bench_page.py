@@ -55,16 +55,22 @@ def browser() -> webdriver.Chrome:
     driver.quit()
 
 
-def test_the_bench_page_shows_the_matrix_and_a_cell_fills_in(browser: webdriver.Chrome, tmp_path: Path) -> None:
-    make_tasks(tmp_path)
-    (tmp_path / "bench.toml").write_text(SPEC)
-    spec = load_bench(tmp_path / "bench.toml")
-    bench = tmp_path / "benches" / "page"
+def make_bench(root: Path) -> Path:
+    """`root/benches/page`: a bench of 4 runs as `seer bench` leaves it half done (one solved, one failed)."""
+    make_tasks(root)
+    (root / "bench.toml").write_text(SPEC)
+    spec = load_bench(root / "bench.toml")
+    bench = root / "benches" / "page"
     (bench / "runs").mkdir(parents=True)
-    (bench / "bench.json").write_text(json.dumps({"format": BENCH_FORMAT, "spec": spec.model_dump(mode="json"), "root": str(tmp_path)}))
+    (bench / "bench.json").write_text(json.dumps({"format": BENCH_FORMAT, "spec": spec.model_dump(mode="json"), "root": str(root)}))
     write_run(bench, "alpha.baseline.base.0", status="finished", outcome="graded", correct=True)
     write_run(bench, "beta.baseline.base.0", status="stopped", outcome="failed_run")
     write_summary(bench, "page", read_rows(bench), expected=4)
+    return bench
+
+
+def test_the_bench_page_shows_the_matrix_and_a_cell_fills_in(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    bench = make_bench(tmp_path)
 
     with viewer_in_thread(tmp_path / "runs", benches_dir=tmp_path / "benches") as printed:
         browser.get(printed)

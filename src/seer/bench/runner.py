@@ -16,7 +16,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack, aclosing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio
 
@@ -27,14 +27,14 @@ from seer.bench.results import FAILURES, read_rows, row_of, write_rows
 from seer.bench.spec import AgentSpec, BenchSpec, Cell, ConfigSpec
 from seer.bench.summary import write_summary
 from seer.errors import SeerError
-from seer.judge import SCORE_FORMAT, judge_run
+from seer.judge import judge_run, write_score
 from seer.record.requests import request_stop, stop_request
 from seer.record.run_record import read_run
-from seer.run import RUN_FORMAT, atomic_write, now_iso
+from seer.run import RunDir, atomic_write, now_iso
 from seer.session import Session
 from seer.task import Task
 
-__all__ = ["BENCH_FORMAT", "BENCH_STOP", "BenchProgress", "BenchResult", "load_bench_dir", "run_bench"]
+__all__ = ["BENCH_FORMAT", "BENCH_STOP", "BenchProgress", "BenchResult", "load_bench_dir", "run_bench", "write_report"]
 
 BENCH_FORMAT = "seer.bench/1"
 BENCH_STOP = "the bench was stopped"
@@ -53,14 +53,16 @@ class BenchResult:
     summary: Path | None = None
 
 
-@dataclass(frozen=True)
-class BenchProgress:
+class BenchProgress(NamedTuple):
     """Where a bench stands, for a progress display."""
 
     done: int
+    """Runs judged (this invocation's and earlier ones')."""
     total: int
+    """Runs the bench has in all."""
     running: int
     failed: int
+    """Judged runs whose outcome is a failure (`FAILURES`)."""
     spent_usd: float
 
 
@@ -121,6 +123,14 @@ def _claim(bench_dir: Path, spec: BenchSpec, root: Path) -> None:
     atomic_write(path, json.dumps({**mine, "created_at": created}, indent=2))
 
 
+def write_report(bench_dir: Path, name: str, cells: int) -> tuple[list[dict[str, Any]], Path]:
+    """`results.jsonl` and the summary of bench `name` (of `cells` runs) rebuilt from its run folders alone;
+    the rows and the summary's path."""
+    rows = read_rows(bench_dir)
+    write_rows(bench_dir, rows)
+    return rows, write_summary(bench_dir, name, rows, expected=cells)
+
+
 def load_bench_dir(bench_dir: Path) -> tuple[BenchSpec, Path]:
     """The spec and task root a bench folder was started with.
 
@@ -148,15 +158,14 @@ def _cut_off(run: Path) -> bool:
 def _failed_run(run: Path, cell: Cell, task: Task, why: str, agent: AgentSpec | None = None) -> None:
     """Record that the run of `cell` failed with `why` (making its folder if it never began), so the
     failure is a row like any other."""
-    run.mkdir(parents=True, exist_ok=True)
-    try:
-        record = json.loads((run / "run.json").read_text())
-    except (OSError, ValueError):
-        record = {"format": RUN_FORMAT, "id": run.name, "started_at": now_iso(), "task_dir": str(task.path), "seed": cell.seed}
-    record.setdefault("bench", _cell_record(cell, agent))  # a session that failed to start never got its cell
+    if (run / "run.json").is_file():
+        folder = RunDir(run)
+    else:
+        shutil.rmtree(run, ignore_errors=True)
+        folder = RunDir.create(run.parent, cell.task, {"task_dir": str(task.path), "seed": cell.seed}, run_id=run.name)
+    record = folder.read_record()
     if record.get("ended_at") is None:
-        record.update(status="failed", error=why)
-    atomic_write(run / "run.json", json.dumps(record, indent=2))
+        folder.update_record(status="failed", error=why, bench=record.get("bench") or _cell_record(cell, agent))
 
 
 def _cell_record(cell: Cell, agent: AgentSpec | None) -> dict[str, Any]:
@@ -192,9 +201,8 @@ class _Bench:
         try:
             await judge_run(run, task=self.tasks[cell.task], provider=self.judge)
         except SeerError as exc:  # the grading itself failed: an outcome too
-            score = {"format": SCORE_FORMAT, "run": run.name, "judged_at": now_iso(), "task": cell.task, "outcome": "judge_refused",
-                     "detail": f"the run could not be judged: {exc}", "correct": False, "score": 0.0}  # fmt: skip
-            atomic_write(run / "score.json", json.dumps(score, indent=2))
+            write_score(run, {"task": cell.task, "outcome": "judge_refused", "detail": f"the run could not be judged: {exc}",
+                              "correct": False, "score": 0.0})  # fmt: skip
         row = row_of(run)
         if row is not None:
             self.rows[cell.run_id] = row
@@ -326,9 +334,7 @@ async def run_bench(
             for _ in range(spec.parallel):  # wait for the runs going now, then stop watching
                 await slots.acquire()
             group.cancel_scope.cancel()
-    rows = read_rows(bench_dir)
-    write_rows(bench_dir, rows)
-    summary = write_summary(bench_dir, spec.name, rows, expected=len(cells))
+    rows, summary = write_report(bench_dir, spec.name, len(cells))
     done = {r["run"] for r in rows}
     stopped = bench.stopped if any(cell.run_id not in done for cell in cells) else None
     return BenchResult(rows=rows, cells=len(cells), stopped=stopped, summary=summary)

@@ -46,13 +46,14 @@ from pydantic import AfterValidator, BaseModel, Field, ValidationError, model_va
 
 from seer.environment import Environment
 from seer.errors import SpecError
-from seer.skills import find_skill
-from seer.spec_files import read_spec_file
+from seer.skills import Equipment
+from seer.spec_files import field_problem, read_spec_file
 from seer.task import Task, find_task
 
 __all__ = ["AgentSpec", "BenchSpec", "Cell", "ConfigSpec", "JudgeSpec", "RunLimits", "load_bench"]
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+"""A bench's, an agent's or a configuration's name: it goes into folder and run names."""
 
 
 class _Spec(BaseModel, frozen=True, extra="forbid"):
@@ -60,7 +61,7 @@ class _Spec(BaseModel, frozen=True, extra="forbid"):
 
 
 def _plain_name(value: str) -> str:
-    if not _NAME.match(value):
+    if not NAME.match(value):
         raise ValueError(f"{value!r} is not a short name; use letters, digits, '-' and '_' (it names run folders)")
     return value
 
@@ -130,9 +131,7 @@ class ConfigSpec(_Spec):
             data = env.model_dump()
             data.update({k: v for k, v in (("sandbox", self.sandbox), ("scope", self.scope)) if v is not None})
             env = Environment.from_dict(data, source=f"config {self.name}")
-        if not self.skills and not self.libraries and self.toolkit is None:
-            return env
-        return env.equip(skills=[find_skill(s) for s in self.skills], libraries=[p.resolve() for p in self.libraries], toolkit=self.toolkit)
+        return Equipment(self.skills, self.libraries, self.toolkit).apply(env)
 
 
 class RunLimits(_Spec):
@@ -253,11 +252,7 @@ def load_bench(path: Path) -> BenchSpec:
     try:
         return BenchSpec.model_validate(data)
     except ValidationError as exc:
-        lines = []
-        for error in exc.errors():
-            location = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"]).lstrip(".")
-            lines.append(f"{path}: {location or '(top level)'}: {error['msg'].removeprefix('Value error, ')}")
-        raise SpecError("\n".join(lines)) from None
+        raise SpecError("\n".join(f"{path}: {field_problem(error, BenchSpec)}" for error in exc.errors())) from None
 
 
 def _relative_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:

@@ -52,9 +52,8 @@ def bench(
     Run it again on the same spec or folder to go on: finished runs are kept, cut-off ones run again.
     Ctrl-C stops the running runs cleanly (they run again next time); a second Ctrl-C quits at once.
     """
-    from seer.bench import load_bench, read_rows, run_bench, write_summary
-    from seer.bench.results import write_rows
-    from seer.bench.runner import load_bench_dir
+    from seer.bench import load_bench, run_bench
+    from seer.bench.runner import load_bench_dir, write_report
 
     load_dotenv()
     try:
@@ -65,9 +64,7 @@ def bench(
             spec, root = load_bench(target), target.resolve().parent
             bench_dir = bench_dir or Path("benches") / spec.name
         if report_only:
-            rows = read_rows(bench_dir)
-            write_rows(bench_dir, rows)
-            typer.echo(f"Summary: {write_summary(bench_dir, spec.name, rows, expected=len(spec.cells(spec.load_tasks(root))))}")
+            typer.echo(f"Summary: {write_report(bench_dir, spec.name, len(spec.cells(spec.load_tasks(root))))[1]}")
             return
 
         async def go() -> BenchResult | None:

@@ -59,31 +59,13 @@ from seer.environment import Environment
 from seer.errors import SeerError, SpecError
 from seer.record.requests import request_stop, stop_request
 from seer.record.run_record import RunRecord, read_run
-from seer.skills import find_skill, read_skills
+from seer.skills import Equipment
 from seer.task import find_task
 
 if TYPE_CHECKING:
     from seer.session import Session
 
-__all__ = ["Equipment", "RunRequest", "chat", "prompt", "resume", "run"]
-
-
-@dataclass(frozen=True)
-class Equipment:
-    """Skills, libraries and the toolkit switch given on the command line, added to the environment."""
-
-    skills: list[str] = field(default_factory=list)
-    libraries: list[Path] = field(default_factory=list)
-    toolkit: bool | None = None
-
-    def apply(self, environment: Environment) -> Environment:
-        """`environment` with this equipment; raises SpecError naming a skill or library that is not there."""
-        if not self.skills and not self.libraries and self.toolkit is None:
-            return environment
-        skills = [find_skill(skill) for skill in self.skills]
-        equipped = environment.equip(skills=skills, libraries=[p.resolve() for p in self.libraries], toolkit=self.toolkit)
-        read_skills(equipped.skills)  # two skills of one name are an error now, not at the session's start
-        return equipped
+__all__ = ["RunRequest", "chat", "prompt", "resume", "run"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -325,32 +307,15 @@ def _start(request: RunRequest) -> None:
 
 def run(
     target: Target = None,
-    provider: ProviderOpt = "anthropic",
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    api_key_env: KeyEnvOpt = None,
-    plan: PlanOpt = None,
-    task: TaskOpt = None,
-    task_file: TaskFileOpt = None,
-    env: TargetEnvOpt = None,
-    skill: SkillOpt = None,
-    library: LibraryOpt = None,
-    toolkit: ToolkitOpt = None,
-    runs_dir: RunsOpt = Path("runs"),
-    run_id: RunIdOpt = None,
-    max_turns: TurnsOpt = "60",
-    max_tokens: TokensOpt = "none",
-    max_cost: CostOpt = "5",
-    max_wall: WallOpt = "3600",
-    methodology: MethodOpt = True,
-    style_guide: StyleOpt = True,
-    checkpoint_reply: ReplyOpt = None,
-    host_tools: HostToolsOpt = False,
-    view: ViewOpt = False,
-    page_checkpoints: PageOpt = None,
-    parallel: ParallelOpt = 1,
-    seed: SeedOpt = None,
-) -> None:
+    provider: ProviderOpt = "anthropic", model: ModelOpt = None, base_url: BaseUrlOpt = None, api_key_env: KeyEnvOpt = None,
+    plan: PlanOpt = None, host_tools: HostToolsOpt = False,
+    task: TaskOpt = None, task_file: TaskFileOpt = None, env: TargetEnvOpt = None,
+    skill: SkillOpt = None, library: LibraryOpt = None, toolkit: ToolkitOpt = None,
+    runs_dir: RunsOpt = Path("runs"), run_id: RunIdOpt = None,
+    max_turns: TurnsOpt = "60", max_tokens: TokensOpt = "none", max_cost: CostOpt = "5", max_wall: WallOpt = "3600",
+    methodology: MethodOpt = True, style_guide: StyleOpt = True, checkpoint_reply: ReplyOpt = None,
+    view: ViewOpt = False, page_checkpoints: PageOpt = None, parallel: ParallelOpt = 1, seed: SeedOpt = None,
+) -> None:  # fmt: skip
     """Run a headless investigation and print where the notebook, transcript and report are."""
     _start_from(dict(locals()))
 

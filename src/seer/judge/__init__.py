@@ -32,12 +32,13 @@ from seer.record.run_record import RunRecord, read_run
 from seer.run import atomic_write, now_iso
 from seer.task import Task
 
-__all__ = ["SCORE_FORMAT", "judge_run"]
+__all__ = ["SCORE_FORMAT", "judge_run", "write_score"]
 
 SCORE_FORMAT = "seer.score/2"
 
 
-def _write(run: Path, score: dict[str, Any]) -> dict[str, Any]:
+def write_score(run: Path, score: dict[str, Any]) -> dict[str, Any]:
+    """Write `<run>/score.json` (atomically, with its format, the run and the time); returns what was written."""
     score = {"format": SCORE_FORMAT, "run": run.name, "judged_at": now_iso(), **score}
     atomic_write(run / "score.json", json.dumps(score, indent=2))
     return score
@@ -85,14 +86,14 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
                             "score": None, "blind": (record.blind or {}).get("blind")}  # fmt: skip
     report = (run / "report.md").read_text() if (run / "report.md").exists() else (record.report or "")
     if (failure := _why_not_graded(record, report)) is not None:
-        return _write(run, {**base, "outcome": failure[0], "detail": failure[1], "correct": False, "score": 0.0})
+        return write_score(run, {**base, "outcome": failure[0], "detail": failure[1], "correct": False, "score": 0.0})
     notebook = json.loads((run / "notebook.ipynb").read_text())
     claims = split_claims(report)
     listed = [{"text": c.text, "cells": list(c.cells), "cited_cells_exist": all(0 <= i < len(notebook["cells"]) for i in c.cells)} for c in claims]
     errored = _errored_cells(notebook, {i for c in claims for i in c.cells})
     if errored:
         detail = f"the report cites cells that failed: {', '.join(map(str, errored))}"
-        return _write(run, {**base, "outcome": "evidence_errored", "detail": detail, "claims": listed, "correct": False, "score": 0.0})
+        return write_score(run, {**base, "outcome": "evidence_errored", "detail": detail, "claims": listed, "correct": False, "score": 0.0})
     workspace = Path(record.workspace or run / "workspace")
     checks = run_checks(task.checks, workspace=workspace if workspace.is_dir() else run / "workspace",
                         answer=record.answer, truth=truth)  # fmt: skip
@@ -104,12 +105,12 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
     if provider is None:
         if not checks:
             result.update(outcome="needs_rubric_judge", detail="this task has no deterministic check; pass --provider to grade it")
-        return _write(run, result)
+        return write_score(run, result)
     try:
         verdict = await grade(provider, task=task.agent_prompt, truth=truth,
                               criteria=task.rubric.get("criteria", []), claims=claims, notebook=notebook)  # fmt: skip
     except (JudgeRefused, ProviderError) as exc:
-        return _write(run, {**result, "outcome": "judge_refused", "detail": str(exc)})
+        return write_score(run, {**result, "outcome": "judge_refused", "detail": str(exc)})
     criteria = verdict.get("criteria", {})
     verdicts = {int(v["index"]): v for v in verdict.get("claims", []) if isinstance(v, dict) and "index" in v}
     for index, claim in enumerate(listed):
@@ -124,4 +125,4 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
         correct=(passed and verdict["correct"]) if checks else verdict["correct"],
         score=(result["score"] + rubric_score) / 2 if checks else rubric_score,
     )
-    return _write(run, result)
+    return write_score(run, result)

@@ -14,12 +14,16 @@ Without it, the folder's name is the skill's name and the first non-heading line
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from seer.errors import SpecError
 
-__all__ = ["PACKAGED_SKILLS", "Skill", "find_skill", "packaged_skills", "read_skills"]
+if TYPE_CHECKING:
+    from seer.environment import Environment
+
+__all__ = ["PACKAGED_SKILLS", "Equipment", "Skill", "find_skill", "packaged_skills", "read_skills"]
 
 PACKAGED_SKILLS = Path(__file__).parent
 """The skill folders that ship with Seer (one per technique, plus notebook practice)."""
@@ -95,3 +99,22 @@ def find_skill(name_or_path: str | Path) -> Path:
         return PACKAGED_SKILLS / str(name_or_path)
     known = ", ".join(packaged_skills()) or "none"
     raise SpecError(f"skill {str(name_or_path)!r} is neither a folder with a SKILL.md nor a packaged skill ({known})")
+
+
+@dataclass(frozen=True)
+class Equipment:
+    """Skills (names or folders), libraries and the toolkit switch added to an environment (`seer run --skill`,
+    a bench configuration)."""
+
+    skills: list[str] = field(default_factory=list)
+    libraries: list[Path] = field(default_factory=list)
+    toolkit: bool | None = None
+
+    def apply(self, environment: Environment) -> Environment:
+        """`environment` with this equipment; raises SpecError naming a skill or library that is not there."""
+        if not self.skills and not self.libraries and self.toolkit is None:
+            return environment
+        skills = [find_skill(skill) for skill in self.skills]
+        equipped = environment.equip(skills=skills, libraries=[p.resolve() for p in self.libraries], toolkit=self.toolkit)
+        read_skills(equipped.skills)  # two skills of one name are an error now, not at the session's start
+        return equipped

@@ -4,19 +4,21 @@ matrix (task × agent rows, one column per configuration, a chip per repeat) tha
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from seer.bench.results import FAILURES, read_rows
 from seer.bench.runner import load_bench_dir
+from seer.bench.spec import NAME
 from seer.bench.summary import summarize
 from seer.errors import SeerError
+from seer.run import RUN_ID
 from seer.viewer.runs import summarize as run_summary
 
 __all__ = ["BENCH_NAME", "PLOTS", "bench_run", "bench_view", "list_benches"]
 
-BENCH_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
+BENCH_NAME = NAME
+"""A bench folder's name, as `seer bench` names them."""
 PLOTS = ("solve_rate.png", "cost_vs_solve.png")
 
 
@@ -24,7 +26,7 @@ def bench_run(benches_dir: Path, viewer_id: str) -> Path | None:
     """The run folder a viewer id `<bench>@<run>` names, if it is one."""
     bench, _, run = viewer_id.partition("@")
     path = benches_dir / bench / "runs" / run
-    if BENCH_NAME.match(bench) and re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", run) and (path / "run.json").is_file():
+    if BENCH_NAME.match(bench) and RUN_ID.match(run) and (path / "run.json").is_file():
         return path
     return None
 
