@@ -57,3 +57,15 @@ async def test_a_bench_folder_takes_more_repeats_but_not_another_bench(tmp_path:
             await run_bench(load_bench(tmp_path / "bench.py"), tmp_path / "out", root=tmp_path, say=lambda line: None)
     assert (first.cells, len(first.rows), second.cells, len(second.rows)) == (1, 1, 2, 2)
     assert lines[0] == "1 of 2 runs already done; 0 to judge, 1 to run"
+
+
+async def test_a_run_that_cannot_begin_is_a_failed_run_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_tasks(tmp_path)
+    monkeypatch.delenv("SEER_TEST_KEY", raising=False)  # the agent's key is missing: its provider cannot be built
+    (tmp_path / "bench.py").write_text(SPEC.format(url="http://127.0.0.1:9").replace('"total": {"max_tokens": 1000},', "").replace('"repeats": 5', '"repeats": 1'))
+    result = await run_bench(load_bench(tmp_path / "bench.py"), tmp_path / "out", root=tmp_path, say=lambda line: None)
+    (row,) = result.rows
+    assert (row["outcome"], row["correct"], row["agent"], row["config"]) == ("failed_run", None, "claude", "base")
+    assert "SEER_TEST_KEY" in row["detail"]
+    record = json.loads((tmp_path / "out" / "runs" / row["run"] / "run.json").read_text())
+    assert record["status"] == "failed" and record["bench"]["repeat"] == 0
