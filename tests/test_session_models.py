@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from seer.agent.prompt import system_prompt
+from seer.prompt import system_prompt
 from seer.environment import Environment
 from seer.session import Session
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from seer.agent.prompt import system_prompt
+from seer.prompt import system_prompt
 from seer.cli import app
 from seer.errors import SpecError
 from seer.task import Task, find_task, packaged_tasks

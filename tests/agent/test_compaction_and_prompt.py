@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from seer.agent.budget import Budget
 from seer.agent.messages import Message, Text, ToolCall, TurnRequest, TurnResponse
-from seer.agent.prompt import system_prompt
+from seer.prompt import system_prompt
 from seer.agent.runner import run_agent
 from seer.record.transcript import read_events
 from seer.cli import app

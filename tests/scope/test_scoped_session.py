@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from seer.agent.prompt import system_prompt
+from seer.prompt import system_prompt
 from seer.agent.providers.scripted import ScriptedProvider
 from seer.agent.runner import run_agent, session_toolset
 from seer.environment import Environment

@@ -25,7 +25,7 @@ from seer.agent.driver import Driver, LoopDriver
 from seer.agent.history import rebuild
 from seer.agent.loop import AgentLoop, Interaction, LoopOptions, Outcome
 from seer.agent.messages import Message, Text
-from seer.agent.prompt import system_prompt
+from seer.prompt import system_prompt
 from seer.agent.providers.base import Provider
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError

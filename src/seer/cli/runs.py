@@ -21,7 +21,7 @@ import typer
 
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions, Outcome
-from seer.agent.prompt import system_prompt
+from seer.prompt import system_prompt
 from seer.agent.terminal import TerminalInteraction, event_printer
 from seer.cli.options import (
     BaseUrlOpt,
