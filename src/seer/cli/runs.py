@@ -21,7 +21,6 @@ import typer
 
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions, Outcome
-from seer.prompt import system_prompt
 from seer.agent.terminal import TerminalInteraction, event_printer
 from seer.cli.options import (
     BaseUrlOpt,
@@ -57,10 +56,11 @@ from seer.cli.options import (
 )
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
+from seer.prompt import system_prompt
 from seer.record.requests import request_stop, stop_request
 from seer.record.run_record import RunRecord, read_run
 from seer.skills import Equipment
-from seer.task import find_task
+from seer.task import find_task, packaged_tasks
 
 if TYPE_CHECKING:
     from seer.session import Session
@@ -164,7 +164,7 @@ def _target(
         elif target.is_file():
             task_text = task_text or target.read_text()
         else:
-            raise SpecError(f"{target}: no such task folder or file")
+            raise SpecError(_not_a_target(target))
     if task_file is not None:
         try:
             task_text = task_file.read_text()
@@ -175,6 +175,12 @@ def _target(
     if task_dir is not None and not (task_dir / "ground_truth.json").is_file():
         task_dir = None  # a folder with a task.md but no ground truth: nothing for a judge
     return load_env(env_path), task_text, task_dir
+
+
+def _not_a_target(target: Path) -> str:
+    """Why `target` names nothing, with what would."""
+    return (f"{target}: no such packaged task, task folder or file; give a packaged task "
+            f"({', '.join(packaged_tasks())}; `seer tasks`), a task folder, a task.md or an environment .toml")  # fmt: skip
 
 
 def _report(run_path: Path, outcome: Outcome) -> None:
@@ -415,15 +421,16 @@ def prompt(
     methodology: MethodOpt = True,
     style_guide: StyleOpt = True,
 ) -> None:
-    """Print the exact system prompt an agent would get for TARGET (or the default environment)."""
+    """Print the exact system prompt an agent would get for TARGET (or the default environment) and, for a
+    task, the task text it is given as its first message."""
     try:
-        if target is not None and target.suffix == ".toml":
-            environment = Environment.from_toml(target)
-        elif target is not None and target.is_dir() and (target / "env.toml").is_file():
-            environment = Environment.from_toml(target / "env.toml")
+        if target is None or target.suffix == ".toml":
+            environment, task_text = load_env(target or env), None
         else:
-            environment = load_env(env)
+            environment, task_text, _ = _target(target, env, None, None)
         environment = Equipment(skill or [], library or [], toolkit).apply(environment)
     except SeerError as exc:
         raise fail(exc) from None
     typer.echo(system_prompt(environment, methodology=methodology, style_guide=style_guide))
+    if task_text is not None:
+        typer.echo(f"\n## Task\n\n{task_text.strip()}")
