@@ -21,8 +21,9 @@ app = typer.Typer(
 
 for command in (
     mcp.mcp, demo.demo, doctor.doctor, doctor.sandboxes, view.view,
-    runs.run, runs.chat, runs.resume, runs.prompt, bench.bench, catalog.tasks, catalog.skills, judge.judge,
+    runs.run, runs.chat, runs.resume, runs.prompt, bench.bench, catalog.tasks, judge.judge,
 ):  # fmt: skip
     app.command()(command)
+app.add_typer(catalog.skills_app, name="skills")
 app.add_typer(scope.app, name="scope")
 app.add_typer(export.app, name="export")

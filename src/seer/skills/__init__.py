@@ -9,11 +9,14 @@ description: Build and apply a steering vector, then measure its effect.
 ---
 ```
 Without it, the folder's name is the skill's name and the first non-heading line its description.
+`export_skill` writes a skill as Claude Code reads one, front matter always included.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +26,7 @@ from seer.errors import SpecError
 if TYPE_CHECKING:
     from seer.environment import Environment
 
-__all__ = ["PACKAGED_SKILLS", "Equipment", "Skill", "find_skill", "packaged_skills", "read_skills"]
+__all__ = ["PACKAGED_SKILLS", "Equipment", "Skill", "export_skill", "find_skill", "packaged_skills", "read_skills"]
 
 PACKAGED_SKILLS = Path(__file__).parent
 """The skill folders that ship with Seer (one per technique, plus notebook practice)."""
@@ -64,6 +67,30 @@ def read_skill(path: Path) -> Skill:
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
         raise SpecError(f"{path / 'SKILL.md'}: skill name {name!r} must be letters, digits, '-', '_' or '.'")
     return Skill(name=name, description=fields.get("description") or first, path=path)
+
+
+def export_skill(skill: Skill, folder: Path, *, force: bool = False) -> Path:
+    """Write `skill` as `folder/<name>/` in Claude Code's skill layout: its files, with a SKILL.md that opens
+    with the `name` and `description` front matter Claude Code requires. Returns the folder written.
+
+    Raises:
+        SpecError: Claude Code would refuse the name or the description, or the folder exists and `force` is off.
+    """
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", skill.name) or len(skill.name) > 64:
+        raise SpecError(f"skill {skill.name!r}: Claude Code takes lowercase letters, digits and '-' (max 64); rename it in its SKILL.md")
+    if not skill.description or len(skill.description) > 1024:
+        raise SpecError(f"skill {skill.name!r}: Claude Code needs a description of 1 to 1024 characters; give one in its SKILL.md")
+    target = folder / skill.name
+    if target.exists() and not force:
+        raise SpecError(f"{target} exists; replace it with --force")
+    if target.exists():
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+    shutil.copytree(skill.path, target, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (skill.path / "SKILL.md").read_text()
+    _, body = _front_matter(text)
+    body = body.removeprefix("\n") if body != text else text
+    (target / "SKILL.md").write_text(f"---\nname: {skill.name}\ndescription: {json.dumps(skill.description, ensure_ascii=False)}\n---\n{body}")
+    return target
 
 
 def read_skills(paths: list[Path]) -> dict[str, Skill]:
