@@ -11,6 +11,7 @@ import typer
 from seer.agent.providers import make_provider, provider_names
 from seer.environment import Environment
 from seer.errors import SeerError
+from seer.task import packaged_tasks
 
 __all__ = [
     "BaseUrlOpt",
@@ -23,6 +24,7 @@ __all__ = [
     "LibraryOpt",
     "load_dotenv",
     "load_env",
+    "not_a_target",
     "MethodOpt",
     "ModelOpt",
     "PageOpt",
@@ -104,10 +106,16 @@ PageOpt = Annotated[
 ]
 
 
-def fail(exc: SeerError) -> typer.Exit:
-    """Print `exc` as an error line; the exit (status 2) to raise."""
+def fail(exc: SeerError, code: int = 2) -> typer.Exit:
+    """Print `exc` as an error line; the exit (status `code`) to raise."""
     typer.secho(f"error: {exc}", err=True, fg="red")
-    return typer.Exit(2)
+    return typer.Exit(code)
+
+
+def not_a_target(target: Path) -> str:
+    """Why `target` names no task or environment, with what would."""
+    return (f"{target}: no such packaged task, task folder or file; give a packaged task "
+            f"({', '.join(packaged_tasks())}; `seer tasks`), a task folder, a task.md or an environment .toml")  # fmt: skip
 
 
 def load_env(path: Path | None) -> Environment:

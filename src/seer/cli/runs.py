@@ -53,6 +53,7 @@ from seer.cli.options import (
     fail,
     load_dotenv,
     load_env,
+    not_a_target,
 )
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
@@ -60,7 +61,7 @@ from seer.prompt import system_prompt
 from seer.record.requests import request_stop, stop_request
 from seer.record.run_record import RunRecord, read_run
 from seer.skills import Equipment
-from seer.task import find_task, packaged_tasks
+from seer.task import find_task
 
 if TYPE_CHECKING:
     from seer.session import Session
@@ -164,7 +165,7 @@ def _target(
         elif target.is_file():
             task_text = task_text or target.read_text()
         else:
-            raise SpecError(_not_a_target(target))
+            raise SpecError(not_a_target(target))
     if task_file is not None:
         try:
             task_text = task_file.read_text()
@@ -175,12 +176,6 @@ def _target(
     if task_dir is not None and not (task_dir / "ground_truth.json").is_file():
         task_dir = None  # a folder with a task.md but no ground truth: nothing for a judge
     return load_env(env_path), task_text, task_dir
-
-
-def _not_a_target(target: Path) -> str:
-    """Why `target` names nothing, with what would."""
-    return (f"{target}: no such packaged task, task folder or file; give a packaged task "
-            f"({', '.join(packaged_tasks())}; `seer tasks`), a task folder, a task.md or an environment .toml")  # fmt: skip
 
 
 def _report(run_path: Path, outcome: Outcome) -> None:

@@ -26,7 +26,7 @@ from seer.errors import SpecError
 if TYPE_CHECKING:
     from seer.environment import Environment
 
-__all__ = ["PACKAGED_SKILLS", "Equipment", "Skill", "export_skill", "find_skill", "packaged_skills", "read_skills"]
+__all__ = ["PACKAGED_SKILLS", "Equipment", "Skill", "copy_skill", "export_skill", "find_skill", "packaged_skills", "read_skills"]
 
 PACKAGED_SKILLS = Path(__file__).parent
 """The skill folders that ship with Seer (one per technique, plus notebook practice)."""
@@ -69,6 +69,16 @@ def read_skill(path: Path) -> Skill:
     return Skill(name=name, description=fields.get("description") or first, path=path)
 
 
+def copy_skill(path: Path, dest: Path) -> Path:
+    """Copy the skill folder `path` to `dest`, replacing whatever is there; returns `dest`."""
+    if dest.is_dir():
+        shutil.rmtree(dest)
+    elif dest.exists():
+        dest.unlink()
+    shutil.copytree(path, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
 def export_skill(skill: Skill, folder: Path, *, force: bool = False) -> Path:
     """Write `skill` as `folder/<name>/` in Claude Code's skill layout: its files, with a SKILL.md that opens
     with the `name` and `description` front matter Claude Code requires. Returns the folder written.
@@ -83,9 +93,7 @@ def export_skill(skill: Skill, folder: Path, *, force: bool = False) -> Path:
     target = folder / skill.name
     if target.exists() and not force:
         raise SpecError(f"{target} exists; replace it with --force")
-    if target.exists():
-        shutil.rmtree(target) if target.is_dir() else target.unlink()
-    shutil.copytree(skill.path, target, ignore=shutil.ignore_patterns("__pycache__"))
+    copy_skill(skill.path, target)
     text = (skill.path / "SKILL.md").read_text()
     _, body = _front_matter(text)
     body = body.removeprefix("\n") if body != text else text
