@@ -7,14 +7,16 @@ variable name alone. `seer prompt` prints exactly what `system_prompt` returns.
 from __future__ import annotations
 
 import ast
+import copy
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from seer.environment import Environment
 from seer.skills import read_skills
 
-__all__ = ["AgentView", "agent_view", "system_prompt"]
+__all__ = ["AgentView", "agent_view", "system_prompt", "toolkit_sheet"]
 
 METHODOLOGY = """\
 ## How to work
@@ -32,13 +34,8 @@ STYLE_GUIDE = """\
 - Plot with labelled axes and a title; show figures with `plt.show()`.
 - Catch only errors you can handle; let the others surface so you can read them."""
 
-TOOLKIT_NOTE = (
-    "The interpretability toolkit is importable as `seer_interp`: `generate`, `activations`, "
-    "`diff_in_means`, `steer`, `ablate`, `orthogonalize`, `patch_residual`, `patching_sweep`, `logit_lens`, "
-    "`residual_stream`, `candidate_directions`, `select_direction`, `refusal_score`, `train_probe`, "
-    "`concept_vector`, `inject`, `load_sae`, `top_features`, `steer_with_feature`, `arch_of` (layers, "
-    "attention, MLP of any supported model). `help(seer_interp.steer)` shows how to call each."
-)
+INTERP = Path(__file__).parent / "interp"
+"""The toolkit's source; the cheat-sheet is read from it (never imported: it needs torch)."""
 
 SCOPED_METHODOLOGY = """\
 ## How to work
@@ -55,8 +52,41 @@ the model you study. There is no code execution and no access to the model beyon
 TOOLS_PREAMBLE = """\
 You work in a live Jupyter notebook. `execute_code` appends a cell and runs it; the kernel keeps its
 state between calls. Use `add_markdown` for notes, `read_notebook` to review, `edit_cell` to fix a
-cell in place, `interrupt_kernel` if something hangs, and `checkpoint` to ask the researcher a
-question when you need their judgement."""
+cell in place, and `interrupt_kernel` if something hangs."""
+CHECKPOINT_NOTE = "Call `checkpoint` to ask the researcher a question when you need their judgement."
+
+
+def _first_sentence(doc: str | None) -> str:
+    text = " ".join((doc or "").strip().split("\n\n")[0].split())
+    end = text.find(". ")
+    return text if end < 0 else text[: end + 1]
+
+
+def _signature(node: ast.FunctionDef) -> str:
+    """`name(a, b, *, c=1)`: the call as written, without type annotations (they cost tokens)."""
+    args = copy.deepcopy(node.args)
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None:
+            arg.annotation = None
+    return f"{node.name}({ast.unparse(args)})"
+
+
+@cache
+def toolkit_sheet() -> str:
+    """One line per public `seer_interp` name: a function's signature or a class's name, and the first
+    sentence of its docstring. Read from the toolkit's source, so it cannot drift from the code."""
+    init = ast.parse((INTERP / "__init__.py").read_text())
+    module_of = {a.asname or a.name: n.module for n in init.body if isinstance(n, ast.ImportFrom) and n.level == 1 for a in n.names}
+    names = next(ast.literal_eval(n.value) for n in init.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "__all__")
+    lines = []
+    for name in names:
+        if name.startswith("_"):
+            continue
+        tree = ast.parse((INTERP / f"{module_of[name]}.py").read_text())
+        node = next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and n.name == name)
+        shown = _signature(node) if isinstance(node, ast.FunctionDef) else f"class {name}"
+        lines.append(f"- `{shown}`: {_first_sentence(ast.get_docstring(node))}")
+    return "The interpretability toolkit, importable in the kernel as `seer_interp` (`help(seer_interp.NAME)` for details):\n" + "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -101,13 +131,15 @@ def _scope_note(functions: list[dict[str, Any]] | None) -> str:
 
 
 def system_prompt(
-    env: Environment, *, methodology: bool = True, style_guide: bool = True, functions: list[dict[str, Any]] | None = None
+    env: Environment, *, methodology: bool = True, style_guide: bool = True, functions: list[dict[str, Any]] | None = None,
+    checkpoint: bool = True,
 ) -> str:
     """The system prompt for an agent working in a session built from `env`; `functions` is the scope
-    server's manifest in a scoped session."""
+    server's manifest in a scoped session; `checkpoint` says the agent has the `checkpoint` tool."""
     view = agent_view(env)
     scoped_only = env.scope is not None and env.scope.mode == "tools"
-    parts = ["You are an interpretability researcher.", SCOPED_PREAMBLE if scoped_only else TOOLS_PREAMBLE]
+    preamble = SCOPED_PREAMBLE if scoped_only else TOOLS_PREAMBLE
+    parts = ["You are an interpretability researcher.", preamble + (f" {CHECKPOINT_NOTE}" if checkpoint else "")]
     environment = []
     if env.scope is not None:
         if view.models:
@@ -117,7 +149,7 @@ def system_prompt(
     elif view.models:
         environment.append("Models loaded in the kernel: " + "; ".join(view.models) + ".")
         if env.toolkit:
-            environment.append(TOOLKIT_NOTE)
+            environment.append(toolkit_sheet())
     if view.libraries and not scoped_only:
         environment.append("Libraries you can import: " + "; ".join(view.libraries) + ".")
     if view.files and not scoped_only:

@@ -21,7 +21,7 @@ import dataclasses
 import logging
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,9 +46,17 @@ from seer.scope.setup import install_client, kernel_isolation, start_scope
 from seer.skills import Skill, read_skills
 from seer.spill import SPILL_FOLDER, OutputCap
 
-__all__ = ["Cell", "Session"]
+__all__ = ["Cell", "Progress", "Session"]
 
 log = logging.getLogger("seer")
+
+Progress = Callable[[str], Awaitable[None]]
+"""Told each step of a session's start as it begins."""
+
+
+async def _silent(step: str) -> None:
+    """The progress callback of a start nobody watches."""
+
 
 @dataclass(frozen=True)
 class Cell:
@@ -92,6 +100,8 @@ class Session:
         """The structured answer `finish` takes (a task's `[answer]`), if any."""
         self._order = asyncio.Lock()
         self._closed = False
+        self.finished_at: str | None = None
+        """When `finish` recorded the report; from then on nothing more runs in this session."""
 
     @classmethod
     @asynccontextmanager
@@ -110,17 +120,19 @@ class Session:
     async def start(
         cls, env: Environment | None = None, *, runs_dir: str | Path = "runs", sandbox: Sandbox | None = None,
         run_id: str | None = None, graded: bool = False, answer: AnswerShape | None = None,
+        progress: Progress | None = None,
     ) -> Session:
         """Start a session; call `close()` when done (or use `Session.open`). `run_id` names the run
         directory (default: time, environment name and a random suffix). A `graded` session (a task with
         ground truth) is blind like one with a hidden model (`seer.blind`); `answer` is the structured
-        answer `finish` takes.
+        answer `finish` takes. `progress` is told each step as it begins (a client shows it while models load).
 
         Raises:
             SandboxError: The workspace, packages or kernel could not be set up; the run directory
                 records what happened.
         """
         env = env or Environment()
+        say = progress or _silent
         shape = [list(f) for f in answer.fields] if answer else None
         start = {"environment": env.model_dump(mode="json"), "setup": [], "graded": graded, "answer_shape": shape}
         run = RunDir.create(runs_dir, env.name, start, run_id=run_id)
@@ -130,9 +142,14 @@ class Session:
             run.update_record(status="failed", error=str(exc), ended_at=now_iso())
             raise
         try:
+            await say(f"starting the {env.sandbox.provider} sandbox")
             await sandbox.start()
+            await say("preparing the workspace")
             skills = await setup.install_workspace(env, sandbox)
+            if env.packages:
+                await say("installing packages: " + ", ".join(env.packages))
             await setup.install_packages(env, sandbox, run)
+            await say("starting the kernel")
             kernel, scope = await _boot(env, run, sandbox, graded)
         except BaseException as exc:
             run.update_record(status="failed", error=str(exc), ended_at=now_iso())
@@ -144,6 +161,7 @@ class Session:
         session = cls(env, run, sandbox, kernel, notebook, scope)
         session.skills = skills
         session.answer_shape = answer
+        await say(("loading " + ", ".join(f"`{m.name}`" for m in env.models)) if env.models else "running the set-up code")
         await session._prepare("start")
         run.update_record(status="running", workspace=sandbox.workspace, kernel_pid=kernel.pid if kernel else None)
         return session
@@ -269,6 +287,15 @@ class Session:
         if self._closed:
             raise SessionClosed("this session is closed; start a new one")
 
+    def _check_working(self) -> None:
+        """Refuse what would change the notebook once the report is in (the judge reads it as it was)."""
+        self._check_open()
+        if self.finished_at is not None:
+            raise ToolError(
+                f"the investigation is finished (the report was handed in at {self.finished_at}); nothing was run "
+                "and the notebook is unchanged. Start a new session to investigate further."
+            )
+
     async def execute(self, code: str, *, timeout_s: float | None = None, call_id: str | None = None) -> Cell:
         """Append a code cell, run it, and save the notebook with its outputs.
 
@@ -276,7 +303,7 @@ class Session:
             SessionClosed: The session was closed.
             KernelDied: The kernel died and could not be restarted.
         """
-        self._check_open()
+        self._check_working()
         _ = self.kernel  # a scoped-only session refuses before a cell is added
         async with self._order:
             index = self.notebook.append_code(code, call_id=call_id)
@@ -288,7 +315,7 @@ class Session:
         Raises:
             ToolError: There is no code cell at `index`.
         """
-        self._check_open()
+        self._check_working()
         async with self._order:
             cell = self._cell(index)
             if cell["cell_type"] != "code":
@@ -330,7 +357,7 @@ class Session:
 
     async def edit_markdown(self, index: int, source: str) -> None:
         """Replace the text of a markdown cell."""
-        self._check_open()
+        self._check_working()
         async with self._order:
             cell = self._cell(index)
             if cell["cell_type"] != "markdown":
@@ -340,7 +367,7 @@ class Session:
 
     async def add_markdown(self, source: str, index: int | None = None) -> int:
         """Insert a markdown cell (default: at the end); returns its index."""
-        self._check_open()
+        self._check_working()
         async with self._order:
             if index is not None and not 0 <= index <= len(self.notebook.cells):
                 raise ToolError(f"cannot insert at {index}; give 0 to {len(self.notebook.cells)} or leave it out")
@@ -356,15 +383,16 @@ class Session:
 
     async def restart(self) -> None:
         """Restart the kernel and re-run the hidden set-up; variables are lost, the notebook stays."""
-        self._check_open()
+        self._check_working()
         await self.kernel.restart()
 
     async def finish(self, report: str, answer: dict[str, Any] | None = None) -> None:
         """Record the agent's final report (`report.md` and `run.json`) and its structured answer."""
-        self._check_open()
+        self._check_working()
         self.report = report
+        self.finished_at = now_iso()
         (self.run.path / "report.md").write_text(report)
-        self.run.update_record(status="finished", finished_at=now_iso(), report=report, answer=answer)
+        self.run.update_record(status="finished", finished_at=self.finished_at, report=report, answer=answer)
 
     async def close(self, *, status: str | None = None, error: str | None = None) -> None:
         """Stop the kernel, save the notebook a last time, and mark the run ended; safe to call twice."""

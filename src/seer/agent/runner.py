@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import secrets
 import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -29,6 +28,7 @@ from seer.prompt import system_prompt
 from seer.agent.providers.base import Provider
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
+from seer.investigation import start_investigation
 from seer.record.requests import PageAnswers, clear_stop, wait_for_stop
 from seer.record.transcript import Transcript, read_events
 from seer.run import now_iso
@@ -129,15 +129,11 @@ async def run_agent(
     if not isinstance(provider, Driver) or provider.prices_its_turns:  # Claude Code reports its own cost
         budget.check_priced(provider.name, provider.model)
     graded = Task.load(task_dir) if task_dir is not None else None
-    seed = secrets.randbelow(2**31) if seed is None else seed
-    variant = graded.variant_index(seed) if graded else None
-    if graded is not None:
-        env = graded.environment_for(variant, env)
     host = "the agent has host tools (Claude Code's Bash, Read…): it can read this machine" if isinstance(provider, Driver) and provider.host_tools else None
     if host and env.sandbox.blind == "required":
         raise SpecError(f"sandbox.blind is 'required' but {host}; drop --host-tools")
-    session = await Session.start(env, runs_dir=runs_dir, run_id=run_id, graded=graded is not None,
-                                  answer=graded.answer if graded else None)  # fmt: skip
+    investigation = await start_investigation(env, task, graded=graded, seed=seed, runs_dir=runs_dir, run_id=run_id)
+    session, env = investigation.session, investigation.env
     if host and session.run.read_record().get("blind"):
         log.warning("seer: this run is NOT blind (%s)", host)
         session.run.update_record(blind={"blind": False, "reason": host})
@@ -149,17 +145,12 @@ async def run_agent(
         system = system_prompt(env, methodology=methodology, style_guide=style_guide, functions=functions)
         session.run.update_record(
             agent={**_provider_record(provider), **(provider_settings or {})},
-            task=task,
             system_prompt=system,
             tools=tools.specs(),
             budget=asdict(budget),
             options=asdict(options or LoopOptions()),
             seer_git_commit=_git_commit(),
             interactive=interaction is not None,
-            task_dir=str(task_dir) if task_dir else None,
-            seed=seed,
-            variant=variant,
-            variant_name=graded.variants[variant].get("name") if graded and variant is not None else None,
         )
         transcript = Transcript(session.run.path, observer=on_event)
         transcript.append("user", text=task, source="task")
