@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from mcp import Client, StdioServerParameters
@@ -33,14 +35,19 @@ def cell_text(cell: nbformat.NotebookNode) -> str:
 
 
 @asynccontextmanager
-async def stdio_seer(runs_dir: Path, *args: str) -> AsyncIterator[Client]:
-    """`seer mcp` as a real subprocess, driven by the MCP SDK's own stdio client."""
+async def stdio_seer(runs_dir: Path, *args: str, hub: bool = False, **client: Any) -> AsyncIterator[Client]:
+    """`seer mcp` as a real subprocess, driven by the MCP SDK's own stdio client: one session on the default
+    environment unless `args` name one (`--env`, `--task`), or the hub (no session until the client starts one). `client` are options of the SDK's `Client`."""
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "HF_HUB_OFFLINE")}
+    if not hub and "--env" not in args and "--task" not in args:
+        default = Path(tempfile.mkdtemp(prefix="seer-env-")) / "env.toml"
+        default.write_text('name = "session"\n')
+        args = ("--env", str(default), *args)
     params = StdioServerParameters(
         command=sys.executable, args=["-m", "seer", "mcp", "--runs-dir", str(runs_dir), *args], env=env
     )
-    async with Client(params) as client:
-        yield client
+    async with Client(params, **client) as connected:
+        yield connected
 
 
 def only_run(runs_dir: Path) -> Path:

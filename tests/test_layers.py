@@ -16,7 +16,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("errors", "version", "spec_files", "plugins", "answer", "spill", "outputs", "web", "run", "record", "organisms", "environment", "skills", "task", "prompt"),
     ("kernel", "notebook", "sandbox", "placement", "blind", "scope"),
     ("session", "setup", "investigation"),
-    ("tools", "serve"),
+    ("tools", "serve", "hub"),
     ("agent",),
     ("judge",),
     ("bench",),

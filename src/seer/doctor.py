@@ -33,7 +33,7 @@ async def _kernel_and_mcp(echo: Callable[[str], None]) -> bool:
 
     from seer.session import Session
     from seer.tools.base import ToolContext
-    from seer.tools.mcp import build_server
+    from seer.tools.mcp import ToolsApp, build_server
     from seer.tools.notebook import notebook_tools
 
     with tempfile.TemporaryDirectory(prefix="seer-doctor-") as runs:
@@ -45,7 +45,7 @@ async def _kernel_and_mcp(echo: Callable[[str], None]) -> bool:
                     async def context() -> ToolContext:
                         return ToolContext(session)
 
-                    async with Client(build_server(notebook_tools, context)) as client:
+                    async with Client(build_server(ToolsApp(notebook_tools, context))) as client:
                         result = await client.call_tool("execute_code", {"code": "1 + 1"})
         except Exception as exc:
             echo(f"  ✗ session or MCP round trip failed: {exc}")

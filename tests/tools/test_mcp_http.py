@@ -17,7 +17,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from seer.session import Session
 from seer.tools.base import ToolContext
-from seer.tools.mcp import bind, build_server, serve_http
+from seer.tools.mcp import ToolsApp, bind, build_server, serve_http
 from seer.tools.notebook import notebook_tools
 from tests.helpers import cell_text, images_of, only_run, read_valid_notebook, text_of
 
@@ -36,7 +36,7 @@ async def http_seer(session: Session) -> AsyncIterator[str]:
     sock = bind("127.0.0.1", 0)
     ready = anyio.Event()
     async with anyio.create_task_group() as tasks:
-        tasks.start_soon(lambda: serve_http(build_server(notebook_tools, context), token=TOKEN, sock=sock, ready=ready))
+        tasks.start_soon(lambda: serve_http(build_server(ToolsApp(notebook_tools, context)), token=TOKEN, sock=sock, ready=ready))
         with anyio.fail_after(10):
             await ready.wait()
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
@@ -118,6 +118,7 @@ async def test_read_notebook_and_interrupt_answer_while_a_long_cell_runs(session
 
 
 async def test_the_http_command_prints_its_config_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """The hub over HTTP: a session started by the client is closed whole when the server is stopped."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "seer", "mcp", "--transport", "http", "--port", "0", "--runs-dir", str(tmp_path),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
@@ -128,6 +129,8 @@ async def test_the_http_command_prints_its_config_and_stops_cleanly_on_sigterm(t
             entry = json.loads(await process.stdout.readline())["mcpServers"]["seer"]
             token = entry["headers"]["Authorization"].removeprefix("Bearer ")
             async with client_for(entry["url"], token) as client:
+                started = await client.call_tool("start_session", {"environment": {"name": "http"}})
+                assert not started.is_error, text_of(started)
                 assert text_of(await client.call_tool("execute_code", {"code": "6 * 7"})).endswith("42\n")
             process.send_signal(signal.SIGTERM)
             assert await process.wait() == 0

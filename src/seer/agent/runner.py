@@ -24,11 +24,11 @@ from seer.agent.driver import Driver, LoopDriver
 from seer.agent.history import rebuild
 from seer.agent.loop import AgentLoop, Interaction, LoopOptions, Outcome
 from seer.agent.messages import Message, Text
-from seer.prompt import system_prompt
 from seer.agent.providers.base import Provider
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError
 from seer.investigation import start_investigation
+from seer.prompt import system_prompt
 from seer.record.requests import PageAnswers, clear_stop, wait_for_stop
 from seer.record.transcript import Transcript, read_events
 from seer.run import now_iso

@@ -26,7 +26,7 @@ from seer.record.requests import wait_for_stop
 from seer.record.transcript import Transcript
 from seer.session import Session
 from seer.tools.base import ToolContext, Toolset
-from seer.tools.mcp import bind, build_server, serve_http
+from seer.tools.mcp import ToolsApp, bind, build_server, serve_http
 
 __all__ = ["ClaudeCodeAgent"]
 
@@ -100,7 +100,7 @@ class ClaudeCodeAgent:
         ready = anyio.Event()
         outcome: Outcome | None = None
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(lambda: serve_http(build_server(tools, context), token=token, sock=sock, ready=ready))
+            tasks.start_soon(lambda: serve_http(build_server(ToolsApp(tools, context)), token=token, sock=sock, ready=ready))
             await ready.wait()
             workspace = Path(session.sandbox.workspace)  # on a remote sandbox Claude Code starts in the run folder
             cwd = str(workspace if workspace.is_dir() else session.run.path)
