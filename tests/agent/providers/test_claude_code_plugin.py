@@ -45,6 +45,12 @@ def tool_results(body: dict[str, Any]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def mcp_tools_named(page: Path) -> list[str]:
+    """The MCP tools a command's `allowed-tools` or the subagent's `tools` front matter names."""
+    front = page.read_text().split("---")[1]
+    return re.findall(r"\bmcp__[A-Za-z0-9_]+", front)
+
+
 def investigator_brain(api: str, body: dict[str, Any]) -> Reply:
     """Plays Claude behind Claude Code: seeing the expanded /seer:investigate prompt, start a session on the task,
     run a cell, finish, then end the turn."""
@@ -59,13 +65,15 @@ def investigator_brain(api: str, body: dict[str, Any]) -> Reply:
     if step == 1:
         return Reply("Computing.", [("toolu_2", tool(body, "execute_code"), {"code": "print(1+1)"})])
     if step == 2:
-        return Reply(tool_calls=[("toolu_3", tool(body, "finish"), {"report": "1 + 1 = 2 (cell 0)."})])
+        report = {"report": "1 + 1 = 2 (cell 0).", "answer": {"topic": "arithmetic"}}  # the task grades a structured answer
+        return Reply(tool_calls=[("toolu_3", tool(body, "finish"), report)])
     return Reply(text="Done: the report cites cell 0.")
 
 
 def result_text(block: dict[str, Any]) -> str:
+    """The tool's own text: the first text part (Claude Code appends <system-reminder> parts after it)."""
     content = block.get("content")
-    return content if isinstance(content, str) else "".join(part.get("text", "") for part in content or [])
+    return content if isinstance(content, str) else next(part["text"] for part in content if part.get("type") == "text")
 
 
 @pytest.mark.timeout(600)
@@ -102,16 +110,19 @@ async def test_claude_code_loads_the_plugin_and_investigates_a_task(tmp_path: Pa
     assert "seer:investigator" in init["agents"], init["agents"]
     assert {"name": "plugin:seer:seer", "status": "connected"}.items() <= init["mcp_servers"][0].items(), init["mcp_servers"]
     assert {f"mcp__plugin_seer_seer__{name}" for name in HUB_TOOLS} <= set(init["tools"]), init["tools"]
+    named = {name for page in [*(REPO / "commands").glob("*.md"), *(REPO / "agents").glob("*.md")] for name in mcp_tools_named(page)}
+    assert named and named <= set(init["tools"]), named - set(init["tools"])  # each allowed-tools / tools entry exists
 
     # The conversation: start_session, execute_code, finish, every call allowed and answered without error.
     (result,) = [m for m in messages if m.get("type") == "result"]
     assert (result["is_error"], result["permission_denials"], result["result"]) == (False, [], "Done: the report cites cell 0.")
     final = [body for api, body in llm.requests if len(tool_results(body)) == 3][-1]
     results = tool_results(final)
-    assert not any(block.get("is_error") for block in results), results
+    assert not any(block.get("is_error") for block in results), json.dumps(results, indent=1)
     started, ran, finished = (result_text(block) for block in results)
     assert "hidden-preference" in started or "hidden preference" in started.lower(), started
-    assert ran.rstrip().endswith("2"), ran
+    assert ran.startswith("[cell 0 · ok") and ran.split("\n")[1] == "2", ran
+    assert finished.startswith("Report recorded"), finished
 
     # The run on disk: the hub server wrote runs/ under its working directory.
     (run,) = [p for p in (work / "runs").iterdir() if (p / "run.json").exists()]
