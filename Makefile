@@ -15,7 +15,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check $(if $(LOCK),-c $(LOCK))
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test test-latest lock bench setup clean
+.PHONY: demo test test-latest lock bench setup clean conformance
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Seer needs Python 3.11 or newer; set PYTHON=python3.11"'
@@ -43,6 +43,11 @@ demo: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	SEER_LOCK=$(LOCK) $(BIN)/python -m pytest
+
+# The official MCP conformance suite against `seer mcp --transport http` (needs Node 20+ and npm; the
+# default suite runs it too where they are present).
+conformance: $(BIN)/.installed
+	$(BIN)/python -m pytest tests/tools/test_conformance.py
 
 # The suite on the newest releases pyproject.toml allows (torch stays $(TORCH)), in a fresh .venv-latest:
 # an upstream release that breaks Seer is found here, not by a user.

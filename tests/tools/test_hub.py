@@ -1,6 +1,7 @@
 """`seer mcp` with no environment: a real MCP client starts sessions on a task and on an inline environment,
 works in them, finishes, and stops them; progress arrives while the models load."""
 
+import base64
 import json
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 import anyio
 import mcp_types as types
 import pytest
+from mcp.shared.exceptions import MCPDeprecationWarning
 
 from seer.task import find_task
 from tests.helpers import read_valid_notebook, stdio_seer, text_of
@@ -106,3 +108,56 @@ async def test_a_bad_start_names_the_problem_and_holds_nothing(tmp_path: Path) -
     assert both.is_error and "exactly one of" in text_of(both)
     assert invalid.is_error and "modles" in text_of(invalid)
     assert sessions.startswith("No sessions") and not list(tmp_path.glob("*/run.json"))
+
+
+async def test_resources_prompts_completions_and_logging(tmp_path: Path) -> None:
+    """What a client reads besides tools: the session's task, notebook, cells (figures as PNG) and files, the
+    packaged tasks and skills, never run.json; prompts and completions for task names; log messages that
+    honour `logging/setLevel`."""
+    logged: list[tuple[str, str]] = []
+
+    async def on_log(params: types.LoggingMessageNotificationParams) -> None:
+        logged.append((params.level, str(params.data)))
+
+    plot = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.show()\nopen('notes.txt', 'w').write('kept')"
+    async with stdio_seer(tmp_path, hub=True, logging_callback=on_log, mode="legacy") as client:
+        with anyio.fail_after(120):
+            await client.call_tool("start_session", {"environment": {"name": "lab"}, "question": "Plot a line."})
+            quiet_from = len(logged)
+            with pytest.warns(MCPDeprecationWarning):  # deprecated in the newest spec; the clients of today speak it
+                await client.set_logging_level("warning")
+            await client.call_tool("start_session", {"environment": {"name": "quiet"}, "name": "quiet"})
+            await client.call_tool("execute_code", {"code": plot, "session": "lab"})
+            listed = [r.uri for r in (await client.list_resources()).resources]
+            templates = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
+            cell = (await client.read_resource("seer://sessions/lab/cells/0")).contents
+            task = (await client.read_resource("seer://sessions/lab/task")).contents[0]
+            notebook = (await client.read_resource("seer://sessions/lab/notebook")).contents[0]
+            notes = (await client.read_resource("seer://sessions/lab/files/workspace/notes.txt")).contents[0]
+            steering = (await client.read_resource("seer://tasks/steering")).contents[0]
+            refused = []
+            for uri in ("seer://sessions/lab/files/run.json", "seer://sessions/lab/files/workspace/../run.json", "seer://nothing"):
+                try:
+                    await client.read_resource(uri)
+                except Exception as exc:  # the SDK raises the server's JSON-RPC error
+                    refused.append(str(exc))
+            prompts = {p.name for p in (await client.list_prompts()).prompts}
+            investigate = await client.get_prompt("investigate", {"task": "steering"})
+            tasks = await client.complete(types.PromptReference(type="ref/prompt", name="investigate"), {"name": "task", "value": "hid"})
+            sessions = await client.complete(types.ResourceTemplateReference(type="ref/resource", uri="seer://sessions/{session}/cells/{index}"),
+                                             {"name": "session", "value": "q"})  # fmt: skip
+
+    steering_task = find_task("steering")
+    assert steering_task is not None
+    assert {"seer://tasks/hidden-preference", "seer://skills/steering", "seer://sessions/lab/notebook", "seer://sessions/lab/task"} <= set(listed)
+    assert "seer://sessions/lab/files/workspace/notes.txt" in listed and not any(u.endswith("run.json") for u in listed)
+    assert "seer://sessions/{session}/cells/{index}" in templates
+    assert cell[0].text.startswith("[cell 0 · ok]\nimport matplotlib") and base64.b64decode(cell[1].blob).startswith(b"\x89PNG")
+    assert "Plot a line." in task.text and json.loads(notebook.text)["cells"][0]["source"].startswith("import matplotlib")
+    assert notes.text == "kept" and steering.text == steering_task.agent_prompt
+    assert len(refused) == 3 and all("no file" in r or "no resource" in r for r in refused), refused
+    assert prompts == {"investigate", "task"}
+    assert 'start_session(task="steering")' in investigate.messages[0].content.text
+    assert tasks.completion.values == ["hidden-preference"] and sessions.completion.values == ["quiet"]
+    assert any(level == "info" and message.startswith("starting the local sandbox") for level, message in logged[:quiet_from])
+    assert not logged[quiet_from:]  # info messages are below the level asked for

@@ -140,3 +140,40 @@ async def test_the_http_command_prints_its_config_and_stops_cleanly_on_sigterm(t
     record = json.loads((only_run(tmp_path) / "run.json").read_text())
     assert record["status"] == "closed" and record["cells"] == 1
     assert not Path(f"/proc/{record['kernel_pid']}").exists()
+
+
+async def _events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, str]]:
+    """Server-sent events, each as its fields (`id`, `retry`, `data`)."""
+    event: dict[str, str] = {}
+    async for line in lines:
+        if not line:
+            if event:
+                yield event
+            event = {}
+            continue
+        key, _, value = line.partition(":")
+        event[key] = event.get(key, "") + value.removeprefix(" ")
+
+
+async def test_a_dropped_stream_is_resumed_from_its_last_event_id(session: Session) -> None:
+    """A client of protocol 2025-11-25 gets a priming event (an id, a retry hint, no data) first; after it
+    drops the connection mid-call, a GET with `Last-Event-ID` brings the call's result."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json, text/event-stream"}
+    init = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}  # fmt: skip
+    call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+            "params": {"name": "execute_code", "arguments": {"code": "import time\ntime.sleep(1)\nprint(6 * 7)"}}}  # fmt: skip
+    async with http_seer(session) as url, httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        with anyio.fail_after(30):
+            started = await http.post(url, json=init)
+            headers = {"mcp-session-id": started.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+            await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+            async with http.stream("POST", url, json=call, headers=headers) as response:
+                priming = await anext(_events(response.aiter_lines()))  # then the connection is dropped
+            async with http.stream("GET", url, headers={**headers, "last-event-id": priming["id"]}) as resumed:
+                async for event in _events(resumed.aiter_lines()):
+                    message = json.loads(event["data"]) if event.get("data") else {}
+                    if message.get("id") == 1:
+                        break
+    assert priming["id"] and priming["retry"] == "2000" and not priming.get("data")
+    assert message["result"]["content"][0]["text"].endswith("42\n")

@@ -151,7 +151,11 @@ def build_server(app: McpApp, *, name: str = "seer") -> Server:
         return types.ListToolsResult(tools=[types.Tool(name=t.name, description=t.description, input_schema=t.input_schema) for t in toolset])
 
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        result = await app.call(params.name, params.arguments, _caller(ctx, levels))
+        caller = _caller(ctx, levels)
+        known = app.tools(caller).names()
+        if params.name not in known:  # a protocol error, as the spec asks for an unknown tool
+            raise MCPError(INVALID_PARAMS, f"unknown tool {params.name!r}; the tools are: {', '.join(known)}")
+        result = await app.call(params.name, params.arguments, caller)
         return types.CallToolResult(content=_content(result), is_error=result.is_error)
 
     async def set_level(ctx: Any, params: types.SetLevelRequestParams) -> types.EmptyResult:
