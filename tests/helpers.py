@@ -38,7 +38,7 @@ def cell_text(cell: nbformat.NotebookNode) -> str:
 async def stdio_seer(runs_dir: Path, *args: str, hub: bool = False, **client: Any) -> AsyncIterator[Client]:
     """`seer mcp` as a real subprocess, driven by the MCP SDK's own stdio client: one session on the default
     environment unless `args` name one (`--env`, `--task`), or the hub (no session until the client starts one). `client` are options of the SDK's `Client`."""
-    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "HF_HUB_OFFLINE")}
+    env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "VIRTUAL_ENV", "HF_HUB_OFFLINE") or k.startswith("SEER_TEST_")}
     if not hub and "--env" not in args and "--task" not in args:
         default = Path(tempfile.mkdtemp(prefix="seer-env-")) / "env.toml"
         default.write_text('name = "session"\n')

@@ -1,9 +1,12 @@
 """`seer mcp` with no environment: a real MCP client starts sessions on a task and on an inline environment,
 works in them, finishes, and stops them; progress arrives while the models load."""
 
+import asyncio
 import base64
 import json
 import re
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,8 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 
 from seer.task import find_task
 from tests.helpers import read_valid_notebook, stdio_seer, text_of
+from tests.providers import TOKEN_ENV
+from tests.tools.test_mcp_http import client_for
 
 pytestmark = pytest.mark.anyio
 
@@ -161,3 +166,50 @@ async def test_resources_prompts_completions_and_logging(tmp_path: Path) -> None
     assert tasks.completion.values == ["hidden-preference"] and sessions.completion.values == ["quiet"]
     assert any(level == "info" and message.startswith("starting the local sandbox") for level, message in logged[:quiet_from])
     assert not logged[quiet_from:]  # info messages are below the level asked for
+
+
+async def test_a_second_http_client_attaches_to_the_session_the_first_started(tmp_path: Path) -> None:
+    """One hub over HTTP, two clients: each works in its own current session; `attach` moves the second
+    into the first's, where the kernel state is shared."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "seer", "mcp", "--transport", "http", "--port", "0", "--runs-dir", str(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with anyio.fail_after(120):
+            assert process.stdout is not None
+            entry = json.loads(await process.stdout.readline())["mcpServers"]["seer"]
+            token = entry["headers"]["Authorization"].removeprefix("Bearer ")
+            async with client_for(entry["url"], token) as first, client_for(entry["url"], token) as second:
+                await first.call_tool("start_session", {"environment": {"name": "shared"}})
+                await first.call_tool("execute_code", {"code": "secret = 41"})
+                await second.call_tool("start_session", {"environment": {"name": "own"}})
+                own = text_of(await second.call_tool("execute_code", {"code": "'secret' in dir()"}))
+                attached = text_of(await second.call_tool("attach", {"session": "shared"}))
+                shared = text_of(await second.call_tool("execute_code", {"code": "secret + 1"}))
+                sessions = text_of(await first.call_tool("list_sessions", {}))
+            process.send_signal(signal.SIGTERM)
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert own.endswith("False\n") and attached.startswith("Your current session is now `shared`") and shared.endswith("42\n")
+    assert "- shared (current): shared · ready" in sessions and "- own: own · ready" in sessions
+    statuses = sorted(json.loads(p.read_text())["status"] for p in tmp_path.glob("*/run.json"))
+    assert statuses == ["closed", "closed"]
+
+
+async def test_a_session_starts_on_the_sandbox_provider_the_client_picks(tmp_path: Path, jupyter_server: tuple[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sandbox` picks the provider (here the suite's Jupyter server); a provider's unknown field is refused by name."""
+    url, token = jupyter_server
+    monkeypatch.setenv(TOKEN_ENV, token)
+    async with stdio_seer(tmp_path, hub=True) as client:
+        with anyio.fail_after(120):
+            wrong = await client.call_tool("start_session", {"environment": {"name": "x"}, "sandbox": {"provider": "ray", "gpu": "H100"}})
+            started = await client.call_tool("start_session", {"environment": {"name": "remote"}, "sandbox": {"provider": "jupyter", "url": url, "token_env": TOKEN_ENV}})
+            ran = await client.call_tool("execute_code", {"code": "6 * 7"})
+    assert wrong.is_error and "gpu: unknown field; did you mean 'gpus'?" in text_of(wrong)
+    assert not started.is_error, text_of(started)
+    assert text_of(ran).endswith("42\n")
+    (record,) = [json.loads(p.read_text()) for p in tmp_path.glob("*/run.json")]
+    assert record["environment"]["sandbox"]["provider"] == "jupyter" and record["status"] == "closed"
