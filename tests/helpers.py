@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 import os
+import signal
 import sys
 import tempfile
 from collections.abc import AsyncIterator
@@ -11,6 +14,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 import nbformat
 from mcp import Client, StdioServerParameters
 from mcp_types import CallToolResult
@@ -48,6 +52,28 @@ async def stdio_seer(runs_dir: Path, *args: str, hub: bool = False, **client: An
     )
     async with Client(params, **client) as connected:
         yield connected
+
+
+@asynccontextmanager
+async def http_seer_process(runs_dir: Path, *args: str) -> AsyncIterator[tuple[str, str]]:
+    """`seer mcp --transport http --port 0` as a subprocess; yields its URL and bearer token. On exit it is
+    sent SIGTERM, on which it must stop cleanly (exit 0) within 60 s."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "seer", "mcp", "--transport", "http", "--port", "0", "--runs-dir", str(runs_dir), *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        with anyio.fail_after(60):
+            assert process.stdout is not None
+            entry = json.loads(await process.stdout.readline())["mcpServers"]["seer"]
+        yield entry["url"], entry["headers"]["Authorization"].removeprefix("Bearer ")
+        process.send_signal(signal.SIGTERM)
+        with anyio.fail_after(60):
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 def only_run(runs_dir: Path) -> Path:

@@ -7,17 +7,16 @@ once into ~/.cache/seer. Scenarios that read fixtures of the spec's own test ser
 
 from __future__ import annotations
 
-import asyncio
 import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import anyio
 import pytest
 
 from seer.web import bind, serve_asgi
+from tests.helpers import http_seer_process
 from tests.token_proxy import TokenProxy
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(600)]
@@ -51,19 +50,11 @@ def _suite() -> Path:
 
 async def test_the_conformance_suite_passes_for_the_hub_over_http(tmp_path: Path) -> None:
     entry = _suite()
-    server = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "seer", "mcp", "--transport", "http", "--port", "0", "--token", TOKEN, "--runs-dir", str(tmp_path / "runs"),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, cwd=tmp_path,
-    )  # fmt: skip
     results: dict[str, list[dict]] = {}
-    try:
-        with anyio.fail_after(60):
-            assert server.stdout is not None
-            url = json.loads(await server.stdout.readline())["mcpServers"]["seer"]["url"]
-        origin = url.removesuffix("/mcp")
+    async with http_seer_process(tmp_path / "runs", "--token", TOKEN) as (url, token):
         sock, ready = bind("127.0.0.1", 0), anyio.Event()
         async with anyio.create_task_group() as tasks:
-            tasks.start_soon(lambda: serve_asgi(TokenProxy(origin, TOKEN), sock=sock, ready=ready))
+            tasks.start_soon(lambda: serve_asgi(TokenProxy(url.removesuffix("/mcp"), token), sock=sock, ready=ready))
             await ready.wait()
             proxied = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
             for scenario in SCENARIOS:
@@ -72,9 +63,6 @@ async def test_the_conformance_suite_passes_for_the_hub_over_http(tmp_path: Path
                     await anyio.run_process(["node", str(entry), "server", "--url", proxied, "--scenario", scenario, "-o", str(out)], check=False)
                 results[scenario] = [c for f in out.rglob("checks.json") for c in json.loads(f.read_text())]
             tasks.cancel_scope.cancel()
-    finally:
-        server.terminate()
-        await server.wait()
     failed = {s: [f"{c['name']}: {c.get('errorMessage')}" for c in checks if c["status"] == "FAILURE"] for s, checks in results.items()}
     assert all(results.values()), f"scenarios without results: {[s for s, c in results.items() if not c]}"
     assert not any(failed.values()), json.dumps(failed, indent=2)

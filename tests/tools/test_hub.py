@@ -1,12 +1,9 @@
 """`seer mcp` with no environment: a real MCP client starts sessions on a task and on an inline environment,
 works in them, finishes, and stops them; progress arrives while the models load."""
 
-import asyncio
 import base64
 import json
 import re
-import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +13,7 @@ import pytest
 from mcp.shared.exceptions import MCPDeprecationWarning
 
 from seer.task import find_task
-from tests.helpers import read_valid_notebook, stdio_seer, text_of
+from tests.helpers import http_seer_process, read_valid_notebook, stdio_seer, text_of
 from tests.providers import TOKEN_ENV
 from tests.tools.test_mcp_http import client_for
 
@@ -171,28 +168,15 @@ async def test_resources_prompts_completions_and_logging(tmp_path: Path) -> None
 async def test_a_second_http_client_attaches_to_the_session_the_first_started(tmp_path: Path) -> None:
     """One hub over HTTP, two clients: each works in its own current session; `attach` moves the second
     into the first's, where the kernel state is shared."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "seer", "mcp", "--transport", "http", "--port", "0", "--runs-dir", str(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+    async with http_seer_process(tmp_path) as (url, token), client_for(url, token) as first, client_for(url, token) as second:
         with anyio.fail_after(120):
-            assert process.stdout is not None
-            entry = json.loads(await process.stdout.readline())["mcpServers"]["seer"]
-            token = entry["headers"]["Authorization"].removeprefix("Bearer ")
-            async with client_for(entry["url"], token) as first, client_for(entry["url"], token) as second:
-                await first.call_tool("start_session", {"environment": {"name": "shared"}})
-                await first.call_tool("execute_code", {"code": "secret = 41"})
-                await second.call_tool("start_session", {"environment": {"name": "own"}})
-                own = text_of(await second.call_tool("execute_code", {"code": "'secret' in dir()"}))
-                attached = text_of(await second.call_tool("attach", {"session": "shared"}))
-                shared = text_of(await second.call_tool("execute_code", {"code": "secret + 1"}))
-                sessions = text_of(await first.call_tool("list_sessions", {}))
-            process.send_signal(signal.SIGTERM)
-            assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
+            await first.call_tool("start_session", {"environment": {"name": "shared"}})
+            await first.call_tool("execute_code", {"code": "secret = 41"})
+            await second.call_tool("start_session", {"environment": {"name": "own"}})
+            own = text_of(await second.call_tool("execute_code", {"code": "'secret' in dir()"}))
+            attached = text_of(await second.call_tool("attach", {"session": "shared"}))
+            shared = text_of(await second.call_tool("execute_code", {"code": "secret + 1"}))
+            sessions = text_of(await first.call_tool("list_sessions", {}))
     assert own.endswith("False\n") and attached.startswith("Your current session is now `shared`") and shared.endswith("42\n")
     assert "- shared (current): shared · ready" in sessions and "- own: own · ready" in sessions
     statuses = sorted(json.loads(p.read_text())["status"] for p in tmp_path.glob("*/run.json"))

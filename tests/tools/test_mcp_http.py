@@ -1,10 +1,7 @@
 """The notebook tools over streamable HTTP on loopback: auth, two clients at once, answers during a long cell."""
 
-import asyncio
 import json
 import re
-import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +16,7 @@ from seer.session import Session
 from seer.tools.base import ToolContext
 from seer.tools.mcp import ToolsApp, bind, build_server, serve_http
 from seer.tools.notebook import notebook_tools
-from tests.helpers import cell_text, images_of, only_run, read_valid_notebook, text_of
+from tests.helpers import cell_text, http_seer_process, images_of, only_run, read_valid_notebook, text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -119,24 +116,11 @@ async def test_read_notebook_and_interrupt_answer_while_a_long_cell_runs(session
 
 async def test_the_http_command_prints_its_config_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     """The hub over HTTP: a session started by the client is closed whole when the server is stopped."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "seer", "mcp", "--transport", "http", "--port", "0", "--runs-dir", str(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+    async with http_seer_process(tmp_path) as (url, token), client_for(url, token) as client:
         with anyio.fail_after(30):
-            assert process.stdout is not None
-            entry = json.loads(await process.stdout.readline())["mcpServers"]["seer"]
-            token = entry["headers"]["Authorization"].removeprefix("Bearer ")
-            async with client_for(entry["url"], token) as client:
-                started = await client.call_tool("start_session", {"environment": {"name": "http"}})
-                assert not started.is_error, text_of(started)
-                assert text_of(await client.call_tool("execute_code", {"code": "6 * 7"})).endswith("42\n")
-            process.send_signal(signal.SIGTERM)
-            assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
+            started = await client.call_tool("start_session", {"environment": {"name": "http"}})
+            assert not started.is_error, text_of(started)
+            assert text_of(await client.call_tool("execute_code", {"code": "6 * 7"})).endswith("42\n")
     record = json.loads((only_run(tmp_path) / "run.json").read_text())
     assert record["status"] == "closed" and record["cells"] == 1
     assert not Path(f"/proc/{record['kernel_pid']}").exists()
