@@ -28,6 +28,7 @@ import mcp_types as types
 from mcp.shared.exceptions import MCPError
 from mcp_types.jsonrpc import INVALID_PARAMS
 
+from seer.answer import AnswerShape
 from seer.environment import Environment
 from seer.errors import SeerError, SpecError, ToolError
 from seer.investigation import Investigation, start_investigation
@@ -68,6 +69,8 @@ class Held:
     name: str
     label: str
     """What it investigates: the task's name, or the environment's."""
+    answer: AnswerShape | None = None
+    """The structured answer `finish` takes (a graded task's), known before the session is up."""
     ready: anyio.Event = field(default_factory=anyio.Event)
     investigation: Investigation | None = None
     problem: SeerError | None = None
@@ -137,7 +140,7 @@ class Hub(McpApp):
         """Start a session and wait for it, telling `caller` each step (and every few seconds that it is
         still going). The start goes on if the caller leaves: the session is held and closed with the hub."""
         name = self._free_name(name or label)
-        held = self.held[name] = Held(name, label)
+        held = self.held[name] = Held(name, label, graded.answer if graded else None)
         started = time.monotonic()
 
         async def step(message: str) -> None:
@@ -183,7 +186,7 @@ class Hub(McpApp):
     def _record(self, held: Held) -> None:
         """What `run.json` says about a session an MCP client drives (the judge reads it like any run)."""
         session = held.session
-        tools = self._session_tools(session, can_ask=False)
+        tools = self._session_tools(held, can_ask=False)
         session.run.update_record(agent={"provider": "mcp", "model": None, "note": "an MCP client drove this run"},
                                   system_prompt=self.briefing(held, can_ask=False), tools=tools.specs())  # fmt: skip
 
@@ -203,17 +206,17 @@ class Hub(McpApp):
         parts.append(system_prompt(investigation.env, style_guide=False, functions=functions, checkpoint=can_ask))
         return "\n\n".join(parts)
 
-    def _session_tools(self, session: Session | None, *, can_ask: bool) -> Toolset:
+    def _session_tools(self, held: Held | None, *, can_ask: bool) -> Toolset:
+        """A session's tools; in the fixed mode `finish` shows the task's answer (the hub's sessions differ)."""
         tools = self.scoped if self.scoped is not None else notebook_tools
         tools = Toolset.combine("session", tools, agent_tools) if can_ask else tools
-        if self.fixed and session is not None and session.answer_shape is not None:
-            tools = tools.with_schema("finish", "answer", session.answer_shape.json_schema(), required=True)
+        if self.fixed and held is not None and held.answer is not None:
+            tools = tools.with_schema("finish", "answer", held.answer.json_schema(), required=True)
         return tools
 
     def tools(self, caller: Caller) -> Toolset:
-        fixed = self.held[next(iter(self.held))] if self.fixed and self.held else None
-        session = fixed.investigation.session if fixed is not None and fixed.investigation is not None else None
-        tools = self._session_tools(session, can_ask=caller.ask is not None)
+        fixed = next(iter(self.held.values())) if self.fixed and self.held else None
+        tools = self._session_tools(fixed, can_ask=caller.ask is not None)
         if self.fixed:
             return Toolset.combine("seer", tools, hub_tools.only("get_task"))
         for tool in tools:
@@ -250,7 +253,7 @@ class Hub(McpApp):
             session = held.session
         except ToolError as exc:
             return ToolResult(str(exc), is_error=True)
-        tools = self._session_tools(session, can_ask=caller.ask is not None)
+        tools = self._session_tools(held, can_ask=caller.ask is not None)
         return await tools.call(name, arguments, ToolContext(session, ask=caller.ask))
 
     # --- resources, prompts, completions ----------------------------------------------------------------------

@@ -7,12 +7,12 @@ from typer.testing import CliRunner
 
 from seer.agent.budget import Budget
 from seer.agent.messages import Message, Text, ToolCall, TurnRequest, TurnResponse
-from seer.prompt import system_prompt
 from seer.agent.runner import run_agent
-from seer.record.transcript import read_events
 from seer.cli import app
 from seer.environment import Environment
 from seer.errors import ContextTooLong
+from seer.prompt import system_prompt, toolkit_sheet
+from seer.record.transcript import read_events
 
 pytestmark = pytest.mark.anyio
 
@@ -90,3 +90,25 @@ def test_skills_libraries_and_the_toolkit_are_equipped_from_the_command_line(tmp
     assert twice.exit_code == 2 and "two skills are named 'steering'" in twice.output
     listing = CliRunner().invoke(app, ["skills"])
     assert "steering" in listing.output and "notebook-practice" in listing.output
+
+
+def test_the_toolkit_cheat_sheet_lists_every_public_name_as_the_code_defines_it() -> None:
+    """The sheet is read from the source; checked here against the imported toolkit itself."""
+    import inspect
+
+    import seer.interp as toolkit
+
+    sheet = toolkit_sheet().splitlines()
+    public = [name for name in toolkit.__all__ if not name.startswith("_")]
+    assert len(sheet) == 1 + len(public)
+    for name, line in zip(public, sheet[1:], strict=True):
+        thing = getattr(toolkit, name)
+        if inspect.isclass(thing):
+            assert line.startswith(f"- `class {name}`: ")
+            continue
+        shown = line.split("`")[1]
+        assert shown.startswith(f"{name}(")
+        parameters = [p.split("=")[0].strip().lstrip("*") for p in shown[len(name) + 1 : -1].split(", ") if p.strip() not in ("*", "/")]
+        assert parameters == list(inspect.signature(thing).parameters), (name, shown)
+        assert line.split("`: ", 1)[1] == " ".join(inspect.getdoc(thing).split("\n\n")[0].split())[: len(line.split("`: ", 1)[1])]
+    assert toolkit_sheet() in system_prompt(Environment(models=[{"name": "model", "id": "seer:tiny-gpt2"}]))

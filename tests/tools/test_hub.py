@@ -197,3 +197,25 @@ async def test_a_session_starts_on_the_sandbox_provider_the_client_picks(tmp_pat
     assert text_of(ran).endswith("42\n")
     (record,) = [json.loads(p.read_text()) for p in tmp_path.glob("*/run.json")]
     assert record["environment"]["sandbox"]["provider"] == "jupyter" and record["status"] == "closed"
+
+
+async def test_the_fixed_mode_serves_one_task_with_its_briefing(tmp_path: Path) -> None:
+    """`seer mcp --task NAME --skill NAME`: the instructions and get_task give the task, the models by variable,
+    the toolkit and the skill; finish shows the task's answer; there are no lifecycle tools."""
+    task = find_task("hidden-preference")
+    assert task is not None
+    async with stdio_seer(tmp_path, "--task", "hidden-preference", "--skill", "steering") as client:
+        with anyio.fail_after(LOAD_S):
+            instructions = client.instructions or ""
+            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+            briefing = text_of(await client.call_tool("get_task", {}))
+            finished = await client.call_tool("finish", {"report": "Owls (no evidence)."})
+    for shown in (instructions, briefing):
+        assert task.agent_prompt.strip() in shown and "`model` with `model_tokenizer` (identity hidden)" in shown
+        assert "`seer_interp`" in shown and "`steering`:" in shown
+        assert "seer:hidden-preference-" not in shown
+    assert "start_session" not in tools and "get_task" in tools
+    assert tools["finish"].input_schema["properties"]["answer"]["required"] == ["topic"]
+    assert finished.is_error and "needs a structured answer" in text_of(finished)
+    (record,) = [json.loads(p.read_text()) for p in tmp_path.glob("*/run.json")]
+    assert record["task_dir"] == str(task.path) and record["graded"] and record["status"] == "closed"
