@@ -12,6 +12,7 @@ import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPDeprecationWarning
 
+from seer.judge import judge_run
 from seer.task import find_task
 from tests.helpers import http_seer_process, read_valid_notebook, stdio_seer, text_of
 from tests.providers import TOKEN_ENV
@@ -27,6 +28,7 @@ async def test_a_client_starts_a_task_finishes_it_starts_another_and_stops_both(
     runs = tmp_path / "runs"
     task = find_task("hidden-preference")
     assert task is not None
+    secret = task.truth(task.variant_index(0))["secret"]  # what seed 0 hides (the test plays a client that found it)
     progress: list[str] = []
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
@@ -40,7 +42,7 @@ async def test_a_client_starts_a_task_finishes_it_starts_another_and_stops_both(
             started = await client.call_tool("start_session", {"task": "hidden-preference", "seed": 0}, progress_callback=on_progress)
             briefing = text_of(await client.call_tool("get_task", {}))
             ran = await client.call_tool("execute_code", {"code": "print(type(model).__name__, len(base_tokenizer) > 0)"})
-            finished = await client.call_tool("finish", {"report": "Owls (cell 0).", "answer": {"topic": "owls"}})
+            finished = await client.call_tool("finish", {"report": f"{secret} (cell 0).", "answer": {"topic": secret}})
             after = await client.call_tool("execute_code", {"code": "print('too late')"})
             second = await client.call_tool("start_session", {"environment": {"name": "scratch"}, "question": "Try things."})
             scratch = await client.call_tool("execute_code", {"code": "6 * 7"})
@@ -78,10 +80,12 @@ async def test_a_client_starts_a_task_finishes_it_starts_another_and_stops_both(
     records = {json.loads(p.read_text())["environment"]["name"]: json.loads(p.read_text()) for p in runs.glob("*/run.json")}
     graded, free = records["hidden-preference"], records["scratch"]
     assert graded["status"] == "finished" and graded["task_dir"] == str(task.path) and graded["seed"] == 0
-    assert graded["answer"] == {"topic": "owls"} and graded["agent"]["provider"] == "mcp" and graded["graded"]
+    assert graded["answer"] == {"topic": secret} and graded["agent"]["provider"] == "mcp" and graded["graded"]
     assert free["status"] == "closed" and free["task"] == "Try things." and not free["graded"]
-    notebook = read_valid_notebook(Path(graded["id"]).name and runs / graded["id"] / "notebook.ipynb")
+    notebook = read_valid_notebook(runs / graded["id"] / "notebook.ipynb")
     assert [cell.source for cell in notebook.cells] == ["print(type(model).__name__, len(base_tokenizer) > 0)"]  # nothing after finish
+    score = await judge_run(runs / graded["id"])  # judged like any run: the deterministic checks, no rubric model
+    assert (score["outcome"], score["correct"], score["variant"]) == ("graded", True, graded["variant_name"])
 
 
 async def test_checkpoint_asks_the_person_behind_the_client_by_elicitation(tmp_path: Path) -> None:
