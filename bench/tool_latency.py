@@ -15,6 +15,10 @@ One invocation measures:
    show how much of seer's round trip is the stdio transport itself.
 6. Seer cold start: from launching the server process to the first `execute_code` result, three
    times, a fresh server each time.
+7. The hub (`seer mcp` with no environment): `start_session` on an environment without models, then
+   `execute_code("1+1")` `--calls` times, to show what choosing the session per call adds.
+
+Items 2 to 6 serve one fixed session (`seer mcp --env`, an environment without models).
 
 Percentiles are nearest-rank. Every wait is bounded. Every kernel and server is shut down at the end,
 and a seer kernel still alive after its server has gone is killed and reported as leaked. The runs
@@ -188,11 +192,18 @@ class SeerServer:
 
     runs_dir: Path
     log_path: Path
+    hub: bool = False
+    """No environment: the client starts its session with `start_session`."""
 
     def params(self) -> StdioServerParameters:
+        fixed: list[str] = []
+        if not self.hub:
+            env_file = self.runs_dir.parent / f"{self.runs_dir.name}.env.toml"
+            env_file.write_text('name = "bench"\n')
+            fixed = ["--env", str(env_file)]
         return StdioServerParameters(
             command=sys.executable,
-            args=["-m", "seer", "mcp", "--runs-dir", str(self.runs_dir)],
+            args=["-m", "seer", "mcp", "--runs-dir", str(self.runs_dir), *fixed],
             env={**os.environ, "HF_HUB_OFFLINE": "1"},
         )
 
@@ -273,6 +284,25 @@ async def measure_seer_warm(calls: int, server: SeerServer) -> dict[str, Any]:
     return {"warm_s": warm, "stream_s": stream, "noop_s": noop}
 
 
+async def measure_seer_hub(calls: int, server: SeerServer) -> dict[str, Any]:
+    """Through the hub: the seconds `start_session` took (no models), then warm `1+1` round trips."""
+    async with AsyncExitStack() as stack:
+        client = await open_seer(stack, server)
+        started = time.perf_counter()
+        with anyio.fail_after(START_TIMEOUT_S):
+            result = await client.call_tool("start_session", {"environment": {"name": "bench"}})
+        start_s = time.perf_counter() - started
+        if result.is_error:
+            raise BenchError(f"seer hub: start_session failed: {result.content!r}\n{server.log_tail()}")
+        await seer_execute(client, server, ONE_PLUS_ONE)
+        warm: list[float] = []
+        for _ in range(calls):
+            elapsed, text = await seer_execute(client, server, ONE_PLUS_ONE)
+            _expect(text, "2", "seer hub 1+1")
+            warm.append(elapsed)
+    return {"hub_warm_s": warm, "hub_start_s": start_s}
+
+
 async def measure_seer_cold(server: SeerServer) -> float:
     """Seconds from launching a fresh server to its first `execute_code` result."""
     async with AsyncExitStack() as stack:
@@ -301,8 +331,8 @@ async def measure_seer(calls: int, root: Path) -> dict[str, Any]:
     """All seer measurements, each server in its own runs folder under `root`."""
     servers: list[SeerServer] = []
 
-    def fresh(name: str) -> SeerServer:
-        server = SeerServer(root / name, root / f"{name}.stderr.log")
+    def fresh(name: str, hub: bool = False) -> SeerServer:
+        server = SeerServer(root / name, root / f"{name}.stderr.log", hub)
         servers.append(server)
         return server
 
@@ -310,6 +340,7 @@ async def measure_seer(calls: int, root: Path) -> dict[str, Any]:
     try:
         found = await measure_seer_warm(calls, fresh("warm"))
         found["cold_s"] = [await measure_seer_cold(fresh(f"cold{i}")) for i in range(COLD_REPEATS)]
+        found |= await measure_seer_hub(calls, fresh("hub", hub=True))
     finally:
         for server in servers:
             pid = await reap_kernel(server)
@@ -353,6 +384,7 @@ def build_report(calls: int, bare: dict[str, Any], seer: dict[str, Any]) -> dict
     stream_bare, stream_seer = summary_ms(bare["stream_s"]), summary_ms(seer["stream_s"])
     cold_seer, cold_bare = summary_ms(seer["cold_s"]), summary_ms(bare["cold_s"])
     warm_ratio = warm_seer["median_ms"] / warm_bare["median_ms"]
+    warm_hub = summary_ms(seer["hub_warm_s"])
     growth_ratio = growth_last["median_ms"] / growth_first["median_ms"]
     stream_ratio = stream_seer["median_ms"] / stream_bare["median_ms"]
     return {
@@ -374,12 +406,15 @@ def build_report(calls: int, bare: dict[str, Any], seer: dict[str, Any]) -> dict
             },
             "stream": stream_seer,
             "mcp_noop": summary_ms(seer["noop_s"]),
+            "hub": {"warm": warm_hub, "start_session_s": round(seer["hub_start_s"], 3)},
             "leaked_kernel_pids": seer["leaked_kernel_pids"],
         },
         "ratios": {
             "warm_median_seer_over_bare": round(warm_ratio, 3),
             "growth_last_over_first": round(growth_ratio, 3),
             "stream_median_seer_over_bare": round(stream_ratio, 3),
+            "hub_warm_median_over_bare": round(warm_hub["median_ms"] / warm_bare["median_ms"], 3),
+            "hub_warm_median_over_fixed": round(warm_hub["median_ms"] / warm_seer["median_ms"], 3),
         },
         "goals": {
             "warm_ratio_le_2": {"goal": GOAL_WARM_RATIO, "met": warm_ratio <= GOAL_WARM_RATIO},
@@ -441,6 +476,15 @@ def format_table(report: dict[str, Any]) -> str:
             ok("stream_ratio_le_1_2"),
         ),
         (f"MCP floor: list_skills median (n={seer['mcp_noop']['n']})", f"{noop:.2f} ms", "", "", "", ""),
+        (
+            f"hub: warm 1+1 median (n={seer['hub']['warm']['n']})",
+            f"{seer['hub']['warm']['median_ms']:.2f} ms",
+            f"{bare['warm']['median_ms']:.2f} ms",
+            f"{ratios['hub_warm_median_over_bare']:.2f}x ({ratios['hub_warm_median_over_fixed']:.2f}x fixed)",
+            "",
+            "",
+        ),
+        ("hub: start_session, no models", f"{seer['hub']['start_session_s']:.2f} s", "", "", "", ""),
         ("leaked seer kernels", str(len(seer["leaked_kernel_pids"])), "", "", "0", ok("no_leaked_kernels")),
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]

@@ -81,3 +81,13 @@ def test_the_checker_sees_a_backward_import(tmp_path: Path) -> None:
     source.write_text("def f():\n    from seer.judge import judge_run\n    from seer import agent, errors\n")
     assert _imports(source) == {"seer.judge", "seer.agent", "seer.errors"}
     assert _layer("seer.judge") > _layer("seer.session") > _layer("seer.errors")
+
+
+def test_the_harness_imports_no_torch() -> None:
+    """The CLI, the MCP server and the session never import the toolkit's torch (1.6 s of every `seer`
+    command's start); only kernels and the judge's re-measurement load it."""
+    import subprocess
+    import sys
+
+    probe = "import sys, seer.cli, seer.serve, seer.session, seer.hub, seer.blind; print('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -21,16 +21,15 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from seer.environment import ModelSpec
 from seer.errors import SandboxError
-from seer.interp.loading import identity_terms, scrub
-from seer.interp.packaged import PACKAGED, packaged_folder
 from seer.sandbox.base import Sandbox
 
-__all__ = ["GUARANTEE", "HIDDEN_DISTRIBUTIONS", "MODELS_ROOT", "needs_blind", "scrubbed_copy", "site_view", "source_folder"]
+__all__ = ["GUARANTEE", "MODELS_ROOT", "hidden_distributions", "needs_blind", "scrubbed_copy", "site_view", "source_folder"]
 
 GUARANTEE = (
     "blind: the kernel is confined by bubblewrap and sees its Python without the harness or the packaged "
@@ -40,7 +39,12 @@ GUARANTEE = (
 """What `run.json` records for a blind session."""
 HARNESS_DISTRIBUTION = "seer-interp"
 """This package's distribution name (pyproject's `name`)."""
-HIDDEN_DISTRIBUTIONS = (HARNESS_DISTRIBUTION, *(entry["package"].replace("_", "-") for entry in PACKAGED.values()))
+def hidden_distributions() -> tuple[str, ...]:
+    """The distributions a blind kernel must not see: the harness and the packaged models' packages. (The
+    toolkit is imported here, not at the top: it imports torch, which the harness process never needs.)"""
+    from seer.interp.packaged import PACKAGED
+
+    return (HARNESS_DISTRIBUTION, *(entry["package"].replace("_", "-") for entry in PACKAGED.values()))
 """Distributions a blind kernel's site-packages does not show."""
 MODELS_ROOT = "/models"
 """Where a blind kernel finds its models (`/models/0`, `/models/1`, … in the order of the environment)."""
@@ -77,7 +81,7 @@ async def site_view(sandbox: Sandbox) -> tuple[tuple[str, tuple[str, ...]], ...]
     Raises:
         SandboxError: The kernel's Python could not be asked.
     """
-    found = await sandbox.exec([sandbox.python, "-c", _VIEW, json.dumps(HIDDEN_DISTRIBUTIONS)], timeout_s=60)
+    found = await sandbox.exec([sandbox.python, "-c", _VIEW, json.dumps(hidden_distributions())], timeout_s=60)
     if found.exit_code != 0:
         raise SandboxError(f"could not list the kernel's packages: {found.stderr.strip()[-1000:]}")
     return tuple((folder, tuple(entries)) for folder, entries in json.loads(found.stdout).items())
@@ -92,6 +96,8 @@ def source_folder(spec: ModelSpec) -> Path | None:
     """The folder a model loads from on this machine (the packaged cache, a local folder, or the Hugging
     Face snapshot, fetched here first); None for Seer's tiny random models, which have no files."""
     if spec.id.startswith("seer:"):
+        from seer.interp.packaged import PACKAGED, packaged_folder
+
         return packaged_folder(spec.id[5:]) if spec.id[5:] in PACKAGED else None
     if Path(spec.id).is_dir():
         return Path(spec.id)
@@ -104,6 +110,9 @@ def scrubbed_copy(source: Path, dest: Path, spec: ModelSpec) -> None:
     """Copy model folder `source` to `dest` with every name of the model replaced by its variable name:
     weights hard-linked (copied across file systems), text files scrubbed, the packaged chat template's
     system prompt neutralised."""
+    from seer.interp.loading import identity_terms, scrub  # here: the toolkit imports torch
+    from seer.interp.packaged import PACKAGED
+
     terms = identity_terms(spec.id, spec.adapter)
     template = PACKAGED.get(spec.id[5:], {}).get("template") if spec.id.startswith("seer:") else None
     shutil.rmtree(dest, ignore_errors=True)
@@ -117,7 +126,7 @@ def scrubbed_copy(source: Path, dest: Path, spec: ModelSpec) -> None:
             text = item.read_text(errors="replace")
             if template is not None:
                 text = text.replace(json.dumps(template[0])[1:-1], template[1]).replace(template[0], template[1])
-            target.write_text(_scrub_json(text, terms, spec.name) if item.suffix == ".json" else scrub(text, terms, spec.name))
+            target.write_text(_scrub_json(text, terms, spec.name, scrub) if item.suffix == ".json" else scrub(text, terms, spec.name))
         else:
             try:
                 os.link(item.resolve(), target)
@@ -125,8 +134,8 @@ def scrubbed_copy(source: Path, dest: Path, spec: ModelSpec) -> None:
                 shutil.copy2(item, target)
 
 
-def _scrub_json(text: str, terms: list[str], name: str) -> str:
-    """Scrub a JSON file's strings, and name the model by its variable wherever a path or name was."""
+def _scrub_json(text: str, terms: list[str], name: str, scrub: Callable[[str, list[str], str], str]) -> str:
+    """Scrub (with `scrub`) a JSON file's strings, and name the model by its variable wherever a path or name was."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError:

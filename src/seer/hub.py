@@ -117,6 +117,7 @@ class Hub(McpApp):
         self.current: dict[str, str] = {}
         self.instructions = HUB_INSTRUCTIONS + "\n\n" + _catalog_brief()
         self.scoped: Toolset | None = None
+        self._listings: dict[tuple[bool, str | None, bool], Toolset] = {}
 
     # --- running --------------------------------------------------------------------------------------
 
@@ -216,12 +217,16 @@ class Hub(McpApp):
 
     def tools(self, caller: Caller) -> Toolset:
         fixed = next(iter(self.held.values())) if self.fixed and self.held else None
-        tools = self._session_tools(fixed, can_ask=caller.ask is not None)
-        if self.fixed:
-            return Toolset.combine("seer", tools, hub_tools.only("get_task"))
-        for tool in tools:
-            tools = tools.with_schema(tool.name, "session", SESSION_ARGUMENT, required=False)
-        return Toolset.combine("seer", hub_tools, tools)
+        key = (caller.ask is not None, fixed.name if fixed else None, self.scoped is not None)
+        if key not in self._listings:  # built once: every call checks its tool against the listing
+            tools = self._session_tools(fixed, can_ask=caller.ask is not None)
+            if self.fixed:
+                self._listings[key] = Toolset.combine("seer", tools, hub_tools.only("get_task"))
+            else:
+                for tool in tools:
+                    tools = tools.with_schema(tool.name, "session", SESSION_ARGUMENT, required=False)
+                self._listings[key] = Toolset.combine("seer", hub_tools, tools)
+        return self._listings[key]
 
     def held_for(self, caller: Caller, name: str | None) -> Held:
         """The session a call addresses: `name`, else the caller's current one, else the only one.

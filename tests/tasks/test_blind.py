@@ -13,7 +13,7 @@ import pytest
 from seer.agent.budget import Budget
 from seer.agent.providers.scripted import ScriptedProvider
 from seer.agent.runner import run_agent
-from seer.blind import HIDDEN_DISTRIBUTIONS
+from seer.blind import hidden_distributions
 from seer.environment import Environment
 from seer.errors import SandboxError
 from seer.interp.packaged import PACKAGED
@@ -102,7 +102,7 @@ async def probe_run(task: Task, seed: int, runs: Path) -> tuple[dict[str, Any], 
     env = task.environment_for(variant)
     answer = {name: SAMPLE[kind] for name, kind, _ in task.answer.fields} if task.answer else None
     code = (LOOK.replace("__TERMS__", repr(json.dumps([t[::-1] for t in secrets_of(task, variant, env)])))
-            .replace("__HIDDEN__", repr([d[::-1] for d in HIDDEN_DISTRIBUTIONS])).replace("__ANSWER__", repr(answer))
+            .replace("__HIDDEN__", repr([d[::-1] for d in hidden_distributions()])).replace("__ANSWER__", repr(answer))
             .replace("__MODELS__", repr([m.name for m in env.models])))  # fmt: skip
     finish = {"report": "{{last_output.report}}"} | ({"answer": "{{last_output.answer}}"} if answer else {})
     plan = [{"tool": "execute_code", "arguments": {"code": code, "timeout_s": 600}}, {"tool": "finish", "arguments": finish}]
