@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from seer.prompt import system_prompt
 from seer.environment import Environment
+from seer.prompt import system_prompt
 from seer.session import Session
 
 pytestmark = pytest.mark.anyio

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from seer.prompt import system_prompt
 from seer.cli import app
 from seer.errors import SpecError
+from seer.prompt import system_prompt
 from seer.task import Task, find_task, packaged_tasks
 
 NAMES = ["hidden-preference", "introspection", "refusal-direction", "steering", "taboo-word"]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from seer.prompt import system_prompt
 from seer.agent.providers.scripted import ScriptedProvider
 from seer.agent.runner import run_agent, session_toolset
 from seer.environment import Environment
 from seer.errors import ToolError
+from seer.prompt import system_prompt
 from seer.sandbox.jupyter_services import KernelTransport
 from seer.sandbox.local import LocalSandbox
 from seer.scope.client import ScopeServer
@@ -218,7 +218,7 @@ async def test_seer_mcp_serves_a_scoped_session_with_the_exposed_functions_only(
     )
     async with stdio_seer(tmp_path / "runs", "--env", str(tmp_path / "env.toml")) as client:
         listed = [tool.name for tool in (await client.list_tools()).tools]
-        assert listed == ["width", "remember", "list_skills", "read_skill", "finish"]
+        assert listed == ["width", "remember", "list_skills", "read_skill", "finish", "get_task"]
         assert text_of(await client.call_tool("remember", {"note": "over MCP"})) == '["over MCP"]'
         refused = await client.call_tool("execute_code", {"code": "print(1)"})
         assert refused.is_error and "There is no tool 'execute_code'" in text_of(refused)
