@@ -88,18 +88,22 @@ async def test_a_client_starts_a_task_finishes_it_starts_another_and_stops_both(
     assert (score["outcome"], score["correct"], score["variant"]) == ("graded", True, graded["variant_name"])
 
 
-async def test_checkpoint_asks_the_person_behind_the_client_by_elicitation(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["legacy", "auto"])
+async def test_checkpoint_asks_the_person_behind_the_client_by_elicitation(tmp_path: Path, mode: str) -> None:
+    """Before protocol 2026-07-28 the question is a request of its own; from it on (`auto` picks it), it is
+    the call's `input_required` answer, and the client calls again with the reply."""
     asked: list[str] = []
 
     async def answer(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
         asked.append(params.message)
         return types.ElicitResult(action="accept", content={"answer": "use layer 6"})
 
-    async with stdio_seer(tmp_path, elicitation_callback=answer, mode="legacy") as client:
+    async with stdio_seer(tmp_path, elicitation_callback=answer, mode=mode) as client:
         with anyio.fail_after(60):
             tools = {tool.name for tool in (await client.list_tools()).tools}
             reply = await client.call_tool("checkpoint", {"question": "Which layer should I steer?"})
-    assert "checkpoint" in tools
+            version = client.session.protocol_version
+    assert "checkpoint" in tools and (version >= "2026-07-28") == (mode == "auto"), version
     assert text_of(reply) == "use layer 6" and asked == ["Which layer should I steer?"]
 
 

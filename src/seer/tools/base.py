@@ -23,9 +23,18 @@ from seer.scope.schema import parse_docstring
 if TYPE_CHECKING:
     from seer.session import Session
 
-__all__ = ["Tool", "ToolContext", "ToolResult", "Toolset"]
+__all__ = ["InputRequired", "Tool", "ToolContext", "ToolResult", "Toolset"]
 
 Handler = Callable[..., Awaitable["ToolResult | str"]]
+
+
+class InputRequired(Exception):
+    """Raised by a `ToolContext.ask` that can only put its question in the call's answer (an MCP client of
+    protocol 2026-07-28 or later): the client asks its user and calls the tool again with the reply."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question)
+        self.question = question
 
 
 @dataclass
@@ -203,6 +212,8 @@ class Toolset:
             return ToolResult(_describe_validation(tool, exc), is_error=True)
         try:
             result = await tool.handler(ctx, **dict(parsed))
+        except InputRequired:
+            raise
         except ToolError as exc:
             return ToolResult(str(exc), is_error=True)
         except (KernelDied, SessionClosed) as exc:

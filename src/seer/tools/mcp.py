@@ -28,10 +28,11 @@ from mcp.server.streamable_http import EventCallback, EventMessage, EventStore
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp_types import JSONRPCMessage
 from mcp_types.jsonrpc import INVALID_PARAMS
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from seer.errors import SeerError
-from seer.tools.base import ToolContext, ToolResult, Toolset
+from seer.tools.base import InputRequired, ToolContext, ToolResult, Toolset
 from seer.version import __version__
 from seer.web import bind, serve_asgi
 
@@ -47,6 +48,8 @@ ANSWER_SCHEMA: dict[str, Any] = {
     "properties": {"answer": {"type": "string", "title": "Answer", "description": "Your answer to the agent's question"}},
     "required": ["answer"],
 }
+ANSWER_KEY = "answer"
+"""The key of a question in an `InputRequiredResult`, and of its reply."""
 DECLINED = "The researcher declined to answer; continue with your best judgement and say so in the report."
 
 
@@ -117,8 +120,10 @@ def _content(result: ToolResult) -> list[types.TextContent | types.ImageContent]
     return blocks
 
 
-def _caller(ctx: ServerRequestContext[Any, Any], levels: dict[str, str]) -> Caller:
-    """The caller of one request: progress goes on the request's own stream; questions by elicitation."""
+def _caller(ctx: ServerRequestContext[Any, Any], levels: dict[str, str], replies: types.InputResponses | None = None) -> Caller:
+    """The caller of one request: progress goes on the request's own stream; questions by elicitation, sent
+    as a request of their own (protocols before 2026-07-28) or in the call's answer (`InputRequired`), the
+    client's reply then arriving in `replies` when it calls again."""
     request = ctx.request
     client = (request.headers.get("mcp-session-id") if request is not None and hasattr(request, "headers") else None) or "stdio"
     steps = itertools.count(1)
@@ -132,7 +137,12 @@ def _caller(ctx: ServerRequestContext[Any, Any], levels: dict[str, str]) -> Call
                 await session.send_log_message("info", message, logger="seer", related_request_id=ctx.request_id)
 
     async def ask(question: str) -> str:
-        reply = await session.elicit_form(question, ANSWER_SCHEMA, related_request_id=ctx.request_id)
+        if ctx.protocol_version in MODERN_PROTOCOL_VERSIONS:
+            reply = (replies or {}).get(ANSWER_KEY)
+            if not isinstance(reply, types.ElicitResult):
+                raise InputRequired(question)
+        else:
+            reply = await session.elicit_form(question, ANSWER_SCHEMA, related_request_id=ctx.request_id)
         answer = (reply.content or {}).get("answer") if reply.action == "accept" else None
         return str(answer) if answer not in (None, "") else DECLINED
 
@@ -150,12 +160,16 @@ def build_server(app: McpApp, *, name: str = "seer") -> Server:
         toolset = app.tools(_caller(ctx, levels))
         return types.ListToolsResult(tools=[types.Tool(name=t.name, description=t.description, input_schema=t.input_schema) for t in toolset])
 
-    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
-        caller = _caller(ctx, levels)
+    async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult | types.InputRequiredResult:
+        caller = _caller(ctx, levels, params.input_responses)
         known = app.tools(caller).names()
         if params.name not in known:  # a protocol error, as the spec asks for an unknown tool
             raise MCPError(INVALID_PARAMS, f"unknown tool {params.name!r}; the tools are: {', '.join(known)}")
-        result = await app.call(params.name, params.arguments, caller)
+        try:
+            result = await app.call(params.name, params.arguments, caller)
+        except InputRequired as need:
+            form = types.ElicitRequestFormParams(message=need.question, requested_schema=ANSWER_SCHEMA)
+            return types.InputRequiredResult(input_requests={ANSWER_KEY: types.ElicitRequest(params=form)})
         return types.CallToolResult(content=_content(result), is_error=result.is_error)
 
     async def set_level(ctx: Any, params: types.SetLevelRequestParams) -> types.EmptyResult:
