@@ -15,6 +15,7 @@ from ._version import __version__
 from .ablation import ablate, orthogonalize, project_out
 from .activations import activations, diff_in_means
 from .arch import Arch, arch_of
+from .compare import compare_next_token, next_token_logprobs, overrepresented_words
 from .concepts import concept_vector, inject
 from .generation import generate
 from .lens import logit_lens
@@ -32,6 +33,7 @@ __all__ = [
     "Arch",
     "arch_of",
     "candidate_directions",
+    "compare_next_token",
     "concept_vector",
     "diff_in_means",
     "generate",
@@ -39,7 +41,9 @@ __all__ = [
     "load_model",
     "load_sae",
     "logit_lens",
+    "next_token_logprobs",
     "orthogonalize",
+    "overrepresented_words",
     "patch_residual",
     "patching_sweep",
     "Probe",

@@ -1,0 +1,185 @@
+"""Comparing next-token predictions and word use: one model's next tokens, model versus model, text versus text."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from .arch import arch_of
+from .tokens import Conversation, encode, render
+
+__all__ = ["compare_next_token", "next_token_logprobs", "overrepresented_words"]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, (list, tuple)) and value:
+        return f"a {type(value).__name__} of {type(value[0]).__name__}"
+    return f"{type(value).__name__} {value!r}"[:80]
+
+
+def _check_prompt(prompt: Any, chat: Any) -> None:
+    if not isinstance(chat, bool):
+        raise TypeError(f"chat must be True or False, got {_kind(chat)}")
+    conversation = isinstance(prompt, list) and bool(prompt) and all(isinstance(m, dict) for m in prompt)
+    if not (isinstance(prompt, str) or conversation):
+        raise TypeError(
+            f"prompt must be one string (a user message) or a conversation (a list of {{'role', 'content'}} dicts), "
+            f"got {_kind(prompt)}; for several prompts, call once per prompt"
+        )
+    if conversation and not chat:
+        raise ValueError("prompt is a conversation, which needs the chat template; pass chat=True")
+
+
+def _check_prefill(prefill: Any) -> None:
+    if prefill is not None and not isinstance(prefill, str):
+        raise TypeError(f"prefill must be a string (the start of the assistant's reply) or None, got {_kind(prefill)}")
+
+
+def _check_count(name: str, value: Any, minimum: int = 1) -> None:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{name} must be an int, got {_kind(value)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+
+
+def _check_model(name: str, model: Any) -> None:
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{name} must be a loaded model (a torch nn.Module, e.g. from load_model), got {_kind(model)}")
+
+
+def _check_tokenizer(tokenizer: Any) -> None:
+    if not callable(tokenizer) or not hasattr(tokenizer, "decode"):
+        raise TypeError(f"tokenizer must be a Hugging Face tokenizer (from load_model), got {_kind(tokenizer)}")
+
+
+@torch.no_grad()
+def _logprobs(model: nn.Module, tokenizer: Any, prompt: str | Conversation, prefill: str | None, chat: bool) -> torch.Tensor:
+    """Log-probabilities (float32, on CPU) of every vocabulary token after the rendered prompt and prefill."""
+    text = render(tokenizer, prompt, chat=chat, prefill=prefill)
+    batch = encode(tokenizer, [text], arch_of(model).device, chat_rendered=chat)
+    logits = model(**batch).logits[0, -1]
+    return logits.float().log_softmax(-1).cpu()
+
+
+def next_token_logprobs(
+    model: nn.Module,
+    tokenizer: Any,
+    prompt: str | Conversation,
+    *,
+    prefill: str | None = None,
+    chat: bool = True,
+    k: int = 20,
+) -> list[tuple[str, float]]:
+    """The top-`k` next tokens as `(token, logprob)` pairs, most likely first, after the prompt and optional prefill.
+
+    `prompt` is one user message (or a conversation, chat only); with `chat` the chat template is applied
+    and `prefill` starts the assistant's reply (left open, so the next token continues it). Without `chat`
+    the prompt and prefill are the raw text. Log-probabilities are natural logs (`math.exp` gives the
+    probability).
+    """
+    _check_model("model", model)
+    _check_tokenizer(tokenizer)
+    _check_prompt(prompt, chat)
+    _check_prefill(prefill)
+    _check_count("k", k)
+    logprobs = _logprobs(model, tokenizer, prompt, prefill, chat)
+    top = logprobs.topk(min(k, logprobs.numel()))
+    return [(tokenizer.decode([int(i)]), float(v)) for v, i in zip(top.values, top.indices)]
+
+
+def compare_next_token(
+    model_a: nn.Module,
+    model_b: nn.Module,
+    tokenizer: Any,
+    prompt: str | Conversation,
+    *,
+    prefill: str | None = None,
+    chat: bool = True,
+    k: int = 10,
+    min_prob: float = 0.01,
+) -> dict[str, list[dict[str, Any]]]:
+    """`{"promoted": [...], "suppressed": [...]}`: the plausible next tokens `model_a` favours most and least versus `model_b`.
+
+    Only plausible tokens count: probability at least `min_prob` under either model (raw differences are
+    otherwise dominated by junk tail tokens). Each row is `{"token", "logprob_a", "logprob_b", "diff"}`
+    with `diff = logprob_a - logprob_b`; `promoted` holds up to `k` rows with `diff > 0`, largest first,
+    and `suppressed` up to `k` with `diff < 0`, most negative first. A model compared with itself
+    promotes and suppresses nothing. Both models must share `tokenizer`'s vocabulary.
+    """
+    _check_model("model_a", model_a)
+    _check_model("model_b", model_b)
+    _check_tokenizer(tokenizer)
+    _check_prompt(prompt, chat)
+    _check_prefill(prefill)
+    _check_count("k", k)
+    if not isinstance(min_prob, (int, float)) or isinstance(min_prob, bool):
+        raise TypeError(f"min_prob must be a probability (a float in [0, 1]), got {_kind(min_prob)}")
+    if not 0 <= min_prob <= 1:
+        raise ValueError(f"min_prob must be a probability in [0, 1], got {min_prob}")
+    a = _logprobs(model_a, tokenizer, prompt, prefill, chat)
+    b = _logprobs(model_b, tokenizer, prompt, prefill, chat)
+    if a.shape != b.shape:
+        raise ValueError(
+            f"model_a and model_b have different vocabularies ({a.numel()} vs {b.numel()} logits); "
+            "compare models that share one tokenizer"
+        )
+    plausible = (a.exp() >= min_prob) | (b.exp() >= min_prob)
+    diff = a - b
+    ids = plausible.nonzero().flatten().tolist()
+
+    def row(i: int) -> dict[str, Any]:
+        return {"token": tokenizer.decode([i]), "logprob_a": float(a[i]), "logprob_b": float(b[i]), "diff": float(diff[i])}
+
+    promoted = sorted((i for i in ids if diff[i] > 0), key=lambda i: -float(diff[i]))[:k]
+    suppressed = sorted((i for i in ids if diff[i] < 0), key=lambda i: float(diff[i]))[:k]
+    return {"promoted": [row(i) for i in promoted], "suppressed": [row(i) for i in suppressed]}
+
+
+_WORD = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
+
+
+def _words(texts: Sequence[str]) -> Counter[str]:
+    return Counter(word for text in texts for word in _WORD.findall(text.lower()))
+
+
+def _check_texts(name: str, texts: Any) -> None:
+    if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
+        raise TypeError(f"{name} must be a list of strings (texts), got {_kind(texts)}")
+    if not texts:
+        raise ValueError(f"{name} must hold at least one text, got an empty {type(texts).__name__}")
+    bad = next((t for t in texts if not isinstance(t, str)), None)
+    if bad is not None:
+        raise TypeError(f"{name} must be a list of strings (texts), got one item that is {_kind(bad)}")
+
+
+def overrepresented_words(
+    texts_a: Sequence[str], texts_b: Sequence[str], *, k: int = 20, min_count: int = 2
+) -> list[dict[str, Any]]:
+    """Up to `k` words over-represented in `texts_a` versus `texts_b`: rows `{"word", "count_a", "count_b", "log_ratio"}`, largest first.
+
+    Words are lower-cased runs of letters and digits (apostrophes inside kept). `log_ratio` is the natural
+    log of the word's add-one-smoothed frequency in `texts_a` over that in `texts_b` (smoothing over the
+    joint vocabulary, so a word absent from `texts_b` still gets a finite ratio); only words seen at least
+    `min_count` times in `texts_a` and with a positive ratio are listed.
+    """
+    _check_texts("texts_a", texts_a)
+    _check_texts("texts_b", texts_b)
+    _check_count("k", k)
+    _check_count("min_count", min_count)
+    a, b = _words(texts_a), _words(texts_b)
+    vocab = len(a.keys() | b.keys())
+    total_a, total_b = sum(a.values()) + vocab, sum(b.values()) + vocab
+    rows = [
+        {"word": w, "count_a": n, "count_b": b[w], "log_ratio": math.log((n + 1) / total_a) - math.log((b[w] + 1) / total_b)}
+        for w, n in a.items()
+        if n >= min_count
+    ]
+    rows = [r for r in rows if r["log_ratio"] > 0]
+    rows.sort(key=lambda r: (-r["log_ratio"], -r["count_a"], r["word"]))
+    return rows[:k]
