@@ -147,12 +147,12 @@ class Hub(McpApp):
         async def step(message: str) -> None:
             held.step = message
             if caller is not None:
-                await caller.progress(message)
+                await caller.note(message)
 
         async def heartbeat() -> None:
             while caller is not None:
                 await anyio.sleep(HEARTBEAT_S)
-                await caller.progress(f"still {held.step} ({time.monotonic() - started:.0f} s)")
+                await caller.note(f"still {held.step} ({time.monotonic() - started:.0f} s)")
 
         with anyio.CancelScope(shield=True):
             async with anyio.create_task_group() as tasks:
@@ -259,7 +259,7 @@ class Hub(McpApp):
         except ToolError as exc:
             return ToolResult(str(exc), is_error=True)
         tools = self._session_tools(held, can_ask=caller.ask is not None)
-        return await tools.call(name, arguments, ToolContext(session, ask=caller.ask))
+        return await tools.call(name, arguments, ToolContext(session, ask=caller.ask, progress=caller.progress))
 
     # --- resources, prompts, completions ----------------------------------------------------------------------
 
@@ -373,7 +373,7 @@ def _session_resource(held: Held, session: Session, uri: str, rest: list[str], b
             raise MCPError(INVALID_PARAMS, f"session {held.name!r} has no cell {rest[1]}; its cells are 0 to {len(cells) - 1}")
         cell = cells[int(rest[1])]
         outputs = cell.get("outputs", [])
-        shown = render_outputs(outputs, max_chars=100_000, max_images=0, where=f"cell {rest[1]}") if outputs else None
+        shown = render_outputs(outputs, max_chars=100_000, max_images=0, where=f"cell {rest[1]}", whole_tracebacks=True) if outputs else None
         status = cell_meta(cell).get("status", cell["cell_type"])
         text = f"[cell {rest[1]} · {status}]\n{cell['source']}\n" + (f"--- output\n{shown.text}" if shown and shown.text else "")
         images = [o["data"]["image/png"] for o in outputs if "image/png" in o.get("data", {})]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
-__all__ = ["AgentOutput", "ansi_free", "html_to_text", "render_outputs"]
+__all__ = ["AgentOutput", "ansi_free", "html_to_text", "render_outputs", "short_traceback"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 _BARE_REPR = re.compile(r"^<[\w.]+ (object|at 0x)[^>]*>$")
@@ -116,7 +116,39 @@ def _joined(value: str | list[str]) -> str:
     return "".join(value) if isinstance(value, list) else value
 
 
-def render_outputs(outputs: list[dict[str, Any]], *, max_chars: int, max_images: int, where: str) -> AgentOutput:
+_LIBRARY = re.compile(r"site-packages|dist-packages|/lib/python\d")
+
+
+def _frame_kind(entry: str) -> str:
+    """`user` (a cell, or a file outside installed packages), `library`, or `other` (headers, the exception)."""
+    if entry.startswith(("Cell In[", "Input In [")):
+        return "user"
+    if entry.startswith("File "):
+        return "library" if _LIBRARY.search(entry.split("\n", 1)[0]) else "user"
+    return "other"
+
+
+def short_traceback(entries: list[str], where: str) -> str:
+    """An IPython traceback (its entries, colour removed) as an agent needs it: the headers, the user's own
+    frames, the last library frame and the exception; a line says how many library frames are left out
+    and where the whole traceback is."""
+    kinds = [_frame_kind(entry) for entry in entries]
+    library = [i for i, kind in enumerate(kinds) if kind == "library"]
+    dropped = library[:-1]
+    if not dropped:
+        return "\n".join(entries)
+    kept: list[str] = []
+    for i, entry in enumerate(entries):
+        if i == dropped[0]:
+            kept.append(f"[... {len(dropped)} library frame(s) not shown; the whole traceback is in {where} ...]\n")
+        if i not in dropped:
+            kept.append(entry)
+    return "\n".join(kept)
+
+
+def render_outputs(
+    outputs: list[dict[str, Any]], *, max_chars: int, max_images: int, where: str, whole_tracebacks: bool = False
+) -> AgentOutput:
     """Render outputs for the agent.
 
     Args:
@@ -124,6 +156,8 @@ def render_outputs(outputs: list[dict[str, Any]], *, max_chars: int, max_images:
         max_chars: Text limit; past it the middle is replaced by a marker.
         max_images: Image limit; the rest are counted, not sent.
         where: Where the full output is kept, quoted in the markers (e.g. "cell 3 of notebook.ipynb").
+        whole_tracebacks: Keep every frame of a traceback (by default, the library frames between the
+            user's own and the last are left out: `short_traceback`).
     """
     rendered = AgentOutput()
     parts: list[str] = []
@@ -132,7 +166,8 @@ def render_outputs(outputs: list[dict[str, Any]], *, max_chars: int, max_images:
         if kind == "stream":
             parts.append(ansi_free(_joined(output["text"])))
         elif kind == "error":
-            trace = "\n".join(ansi_free(line) for line in output.get("traceback", []))
+            entries = [ansi_free(line) for line in output.get("traceback", [])]
+            trace = "\n".join(entries) if whole_tracebacks else short_traceback(entries, where)
             parts.append(trace or f"{output['ename']}: {output['evalue']}")
             parts.append("\n")
         else:

@@ -71,6 +71,8 @@ class Cell:
         where = f"cell {self.index} of notebook.ipynb" + (f" and {', '.join(spilled)} in the run folder" if spilled else "")
         shown = render_outputs(self.run.outputs, max_chars=max_chars, max_images=max_images, where=where)
         head = f"[cell {self.index} · {self.run.status} · {self.run.duration_s:.2f} s]\n"
+        if self.run.note and self.run.status == "timeout":  # said first: what follows is the interrupted cell's output
+            return f"[{self.run.note}]\n" + head + (shown.text or "(no output)\n"), shown.images
         note = f"\n[{self.run.note}]" if self.run.note else ""
         return head + (shown.text or "(no output)\n") + note, shown.images
 
@@ -296,8 +298,11 @@ class Session:
                 "and the notebook is unchanged. Start a new session to investigate further."
             )
 
-    async def execute(self, code: str, *, timeout_s: float | None = None, call_id: str | None = None) -> Cell:
-        """Append a code cell, run it, and save the notebook with its outputs.
+    async def execute(
+        self, code: str, *, timeout_s: float | None = None, call_id: str | None = None, watch: Callable[[CellRun], None] | None = None
+    ) -> Cell:
+        """Append a code cell, run it, and save the notebook with its outputs; `watch` sees the cell's outputs
+        each time they grow.
 
         Raises:
             SessionClosed: The session was closed.
@@ -307,7 +312,7 @@ class Session:
         _ = self.kernel  # a scoped-only session refuses before a cell is added
         async with self._order:
             index = self.notebook.append_code(code, call_id=call_id)
-            return await self._run_cell(index, code, timeout_s)
+            return await self._run_cell(index, code, timeout_s, watch)
 
     async def rerun(self, index: int, source: str, *, timeout_s: float | None = None, call_id: str | None = None) -> Cell:
         """Replace a code cell's source and run it again in place; its old outputs are replaced.
@@ -325,12 +330,14 @@ class Session:
                 old.unlink()
             return await self._run_cell(index, source, timeout_s)
 
-    async def _run_cell(self, index: int, code: str, timeout_s: float | None) -> Cell:
+    async def _run_cell(self, index: int, code: str, timeout_s: float | None, watch: Callable[[CellRun], None] | None = None) -> Cell:
         cell_id = self.notebook.cells[index]["id"]
         self.notebook.started(index, now_iso())  # the running cell reaches disk in the background, not on this path
 
         def on_output(run: CellRun) -> None:
             self.notebook.set_outputs(self.notebook.index_of(cell_id), run.outputs)
+            if watch is not None:
+                watch(run)
 
         started = time.perf_counter()
         try:

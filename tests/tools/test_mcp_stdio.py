@@ -137,3 +137,21 @@ async def test_a_client_that_leaves_before_the_kernel_is_up_leaves_a_closed_run(
             await anyio.sleep(0.1)
     record = json.loads((only_run(tmp_path) / "run.json").read_text())
     assert record["status"] == "closed" and "error" not in record
+
+
+async def test_a_long_cell_reports_its_progress_to_the_client(tmp_path: Path) -> None:
+    """A 10 s cell that prints once a second: the client hears how long it has run and what it printed last."""
+    heard: list[tuple[float, str]] = []
+
+    async def on_progress(done: float, total: float | None, message: str | None) -> None:
+        heard.append((done, message or ""))
+
+    code = "import time\nfor i in range(10):\n    print('step', i, flush=True)\n    time.sleep(1)"
+    async with stdio_seer(tmp_path) as client:
+        with anyio.fail_after(120):
+            result = await client.call_tool("execute_code", {"code": code}, progress_callback=on_progress)
+    assert text_of(result).endswith("step 9\n")
+    assert len(heard) >= 3, heard  # about nine; fewer only on a machine too busy to tick
+    assert [done for done, _ in heard] == sorted(done for done, _ in heard)
+    assert all(message.startswith("running for ") for _, message in heard)
+    assert any(": step " in message for _, message in heard), heard

@@ -45,6 +45,8 @@ class ToolContext:
     call_id: str = field(default_factory=lambda: f"call_{secrets.token_hex(6)}")
     ask: Callable[[str], Awaitable[str]] | None = None
     """Puts a question to the researcher (the agent loop provides it); `None` when nobody can answer."""
+    progress: Callable[[str], Awaitable[None]] | None = None
+    """Tells whoever waits on a long call how it goes (an MCP client's progress notifications)."""
 
 
 @dataclass

@@ -60,7 +60,9 @@ class Caller:
     client: str
     """The connection: its `Mcp-Session-Id` over HTTP, `stdio` on stdio."""
     progress: Callable[[str], Awaitable[None]]
-    """Sends a progress notification (when the client asked for them) and a log message."""
+    """Sends a progress notification, when the client asked for them (a running cell's)."""
+    note: Callable[[str], Awaitable[None]]
+    """Sends a progress notification and an `info` log message (a session's set-up steps)."""
     ask: Callable[[str], Awaitable[str]] | None = None
     """Puts a question to the person behind the client (MCP elicitation); None when the client cannot."""
 
@@ -110,7 +112,7 @@ class ToolsApp(McpApp):
             ctx = await self.context()
         except SeerError as exc:
             return ToolResult(f"Seer: {exc}", is_error=True)
-        return await self.toolset.call(name, arguments, replace(ctx, ask=ctx.ask or caller.ask))
+        return await self.toolset.call(name, arguments, replace(ctx, ask=ctx.ask or caller.ask, progress=ctx.progress or caller.progress))
 
 
 def _content(result: ToolResult) -> list[types.TextContent | types.ImageContent]:
@@ -131,6 +133,9 @@ def _caller(ctx: ServerRequestContext[Any, Any], levels: dict[str, str], replies
 
     async def progress(message: str) -> None:
         await session.report_progress(next(steps), None, message)
+
+    async def note(message: str) -> None:
+        await progress(message)
         if LEVELS.index("info") >= LEVELS.index(levels.get(client, "info")):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MCPDeprecationWarning)
@@ -148,7 +153,7 @@ def _caller(ctx: ServerRequestContext[Any, Any], levels: dict[str, str], replies
 
     capabilities = session.client_capabilities
     can_ask = capabilities is not None and capabilities.elicitation is not None
-    return Caller(client, progress, ask if can_ask else None)
+    return Caller(client, progress, note, ask if can_ask else None)
 
 
 def build_server(app: McpApp, *, name: str = "seer") -> Server:
@@ -195,7 +200,7 @@ def build_server(app: McpApp, *, name: str = "seer") -> Server:
         values = app.complete(params.ref, params.argument.name, params.argument.value)
         return types.CompleteResult(completion=types.Completion(values=values[:100], total=len(values), has_more=len(values) > 100))
 
-    has_resources, has_prompts = app.resources(Caller("", _no_progress)) is not None, app.prompts() is not None
+    has_resources, has_prompts = app.resources(Caller("", _no_progress, _no_progress)) is not None, app.prompts() is not None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MCPDeprecationWarning)  # the logging capability, deprecated in the newest spec, is what clients of today speak
         return Server(

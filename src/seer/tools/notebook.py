@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
+
+import anyio
 
 from seer.errors import ToolError
+from seer.kernel import CellRun
 from seer.notebook import cell_meta
-from seer.outputs import render_outputs
+from seer.outputs import ansi_free, render_outputs
 from seer.tools.base import ToolContext, ToolResult, Toolset
+
+if TYPE_CHECKING:
+    from seer.session import Cell
 
 __all__ = ["notebook_tools"]
 
@@ -16,6 +23,8 @@ notebook_tools = Toolset("notebook")
 
 _WEEK_S = 7 * 86400
 """The longest a cell may be given."""
+PROGRESS_S = 1.0
+"""How often a running cell's progress (time so far, its last printed line) is reported, where someone listens."""
 _PREVIEW_CHARS = 300
 _SOURCE_CHARS = 6_000
 """A cell source longer than this is shown by its head and tail."""
@@ -38,17 +47,58 @@ async def execute_code(ctx: ToolContext, code: str, timeout_s: float | None = No
 
     The kernel keeps variables between calls. Printed text, results, errors and images (matplotlib
     figures, displayed PNGs) come back; very long output is shortened, and the notebook keeps it all.
+    While a cell runs, its time so far and last printed line are sent as progress each second.
 
     Args:
         code: Python source to run. IPython syntax (`%magic`, `!shell`) works.
-        timeout_s: Seconds before the cell is interrupted; defaults to the environment's cell timeout.
+        timeout_s: Seconds before the cell is interrupted (the kernel keeps its variables). By default the
+            environment's cell timeout (`timeouts.cell_s`: 600 unless the environment sets another); at most
+            604800 (a week).
     """
     if timeout_s is not None and not (math.isfinite(timeout_s) and 0 < timeout_s <= _WEEK_S):
         raise ToolError(f"timeout_s must be a number of seconds above 0 and at most {_WEEK_S} (got {timeout_s}); "
                         "leave it out to use the default")  # fmt: skip
-    cell = await ctx.session.execute(code, timeout_s=timeout_s, call_id=ctx.call_id)
+    cell = await _run_reported(ctx, code, timeout_s)
     text, images = cell.render()
     return ToolResult(text, images, is_error=cell.run.status in ("error", "died", "timeout"))
+
+
+async def _run_reported(ctx: ToolContext, code: str, timeout_s: float | None) -> Cell:
+    """Run a cell, telling `ctx.progress` every `PROGRESS_S` how long it has run and what it printed last."""
+    if ctx.progress is None:
+        return await ctx.session.execute(code, timeout_s=timeout_s, call_id=ctx.call_id)
+    report = ctx.progress
+    last: list[str] = [""]
+
+    def watch(run: CellRun) -> None:
+        last[0] = _last_line(run.outputs)
+
+    async def tick() -> None:
+        started = time.monotonic()
+        while True:
+            await anyio.sleep(PROGRESS_S)
+            try:
+                await report(f"running for {time.monotonic() - started:.0f} s" + (f": {last[0]}" if last[0] else ""))
+            except Exception:  # a client that stopped listening must not break the cell
+                return
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(tick)
+        try:
+            return await ctx.session.execute(code, timeout_s=timeout_s, call_id=ctx.call_id, watch=watch)
+        finally:
+            tasks.cancel_scope.cancel()
+
+
+def _last_line(outputs: list[dict[str, Any]]) -> str:
+    """The last non-empty line the cell printed so far (shortened), or ''."""
+    for output in reversed(outputs):
+        if output.get("output_type") == "stream":
+            text = "".join(output["text"]) if isinstance(output["text"], list) else output["text"]
+            lines = [line for line in ansi_free(text).splitlines() if line.strip()]
+            if lines:
+                return lines[-1][:200]
+    return ""
 
 
 @notebook_tools.tool
