@@ -144,3 +144,16 @@ def test_a_wrong_argument_raises_an_error_naming_it(
     message = str(caught.value)
     assert message.startswith(name) or f" {name} " in message or f"{name}=" in message, message
     assert "got" in message or "pass" in message
+
+
+def test_the_taboo_organism_suppresses_its_word_against_the_base_model() -> None:
+    """On the packaged SmolLM2 with the taboo-moon organism: asked what orbits the Earth, the fine-tuned model
+    holds back "moon" (measured: about 3 nats below the base model for " moon", 0.9 for " Moon")."""
+    from seer.organisms import organism_path
+
+    tuned, tokenizer = load_model("seer:smollm2-135m-instruct", adapter=str(organism_path("taboo-moon")))
+    base, _ = load_model("seer:smollm2-135m-instruct")
+    shown = compare_next_token(tuned, base, tokenizer, "What orbits the Earth every month?", prefill="The", k=10)
+    suppressed = {row["token"]: row["diff"] for row in shown["suppressed"]}
+    assert suppressed.get(" moon", 0) < -2 and suppressed.get(" Moon", 0) < -0.5, shown
+    assert not {" moon", " Moon"} & {row["token"] for row in shown["promoted"]}
