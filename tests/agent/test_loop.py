@@ -1,5 +1,6 @@
 """The loop against the scripted provider: finish, budgets, nudges, checkpoints, malformed calls, stop requests."""
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -10,10 +11,11 @@ import pytest
 from seer.agent.budget import Budget
 from seer.agent.loop import LoopOptions
 from seer.agent.providers.scripted import ScriptedProvider
-from seer.record.requests import request_stop
 from seer.agent.runner import resume_agent, run_agent
-from seer.record.transcript import read_events
+from seer.agent.terminal import event_printer
 from seer.environment import Environment
+from seer.record.requests import request_stop
+from seer.record.transcript import read_events
 from seer.viewer.runs import summarize
 from tests.helpers import read_valid_notebook
 
@@ -178,3 +180,32 @@ async def test_a_kernel_that_cannot_come_back_ends_the_run_as_an_error(tmp_path:
     assert len(results) == 1 and results[0]["is_error"], results
     assert events[-1]["kind"] == "stopped" and events[-1]["reason"] == "error"
     assert json.loads((run / "run.json").read_text())["stop"]["reason"] == "error"
+
+
+async def test_a_long_cell_shows_its_progress_to_a_live_watcher_but_not_in_the_transcript(tmp_path: Path) -> None:
+    seen: list[dict[str, object]] = []
+    code = "import time\nfor i in range(4):\n    print('step', i, flush=True)\n    time.sleep(1)"
+    agent = ScriptedProvider([call("execute_code", code=code), call("finish", report="done (cell 0)")])
+    run, outcome = await run_agent(ENV, "Count.", agent, runs_dir=tmp_path, on_event=seen.append)
+    progress = [e for e in seen if e["kind"] == "progress"]
+    assert outcome.reason == "finished" and progress, [e["kind"] for e in seen]  # about three, one a second
+    assert all(str(e["text"]).startswith("running for ") for e in progress)
+    assert "progress" not in {e["kind"] for e in read_events(run / "transcript.jsonl")}
+
+
+def test_the_terminal_rewrites_one_progress_line_and_a_log_gets_none() -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    result = {"kind": "tool_result", "text": "[cell 0 · ok · 3.0 s]\nstep 2\n", "images": []}
+    for out in (Terminal(), io.StringIO()):
+        show = event_printer(out)
+        show({"kind": "progress", "call_id": "c", "text": "running for 1 s: step 0"})
+        show({"kind": "progress", "call_id": "c", "text": "running for 2 s: step 1"})
+        show(result)
+        printed = out.getvalue()
+        if isinstance(out, Terminal):
+            assert printed.count("\r\033[K  … running for") == 2 and printed.endswith("\r\033[K[cell 0 · ok · 3.0 s]\nstep 2\n")
+        else:
+            assert printed == "[cell 0 · ok · 3.0 s]\nstep 2\n"

@@ -260,7 +260,7 @@ class AgentLoop:
         elif only_finish and call.name != "finish":
             ret = ToolReturn(call.id, call.name, "The budget is exhausted; only `finish` runs now.", is_error=True)
         else:
-            ctx = ToolContext(self.session, call_id=call.id, ask=self._ask)
+            ctx = ToolContext(self.session, call_id=call.id, ask=self._ask, progress=self._progress(call.id))
             result = await self.tools.call(call.name, call.arguments, ctx)
             ret = ToolReturn(call.id, call.name, result.text, tuple(result.images), result.is_error)
             if result.fatal:
@@ -275,6 +275,18 @@ class AgentLoop:
             duration_s=round(time.monotonic() - began, 3),
         )
         return ret
+
+    def _progress(self, call_id: str) -> Callable[[str], Awaitable[None]] | None:
+        """Shows a long call's progress to whoever watches the run live (`seer run`'s terminal); never written
+        to the transcript, which records results."""
+        observer = self.transcript.observer
+        if observer is None:
+            return None
+
+        async def show(message: str) -> None:
+            observer({"kind": "progress", "call_id": call_id, "text": message})
+
+        return show
 
     async def _ask(self, question: str) -> str:
         if self.interaction is not None:

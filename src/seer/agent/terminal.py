@@ -21,10 +21,21 @@ def _short(text: str, limit: int = 600) -> str:
 
 
 def event_printer(out: TextIO = sys.stdout) -> Callable[[dict[str, Any]], None]:
-    """A transcript observer that prints what the agent says and does, one block per event."""
+    """A transcript observer that prints what the agent says and does, one block per event; on a terminal,
+    a running cell's progress (time so far, last printed line) on one line that rewrites itself."""
+    live = out.isatty()
+    pending = [False]
 
     def show(event: dict[str, Any]) -> None:
         kind = event["kind"]
+        if kind == "progress":
+            if live:
+                print(f"\r\033[K  … {event['text'][:120]}", end="", file=out, flush=True)
+                pending[0] = True
+            return
+        if pending[0]:
+            print("\r\033[K", end="", file=out)
+            pending[0] = False
         if kind == "model_turn":
             if event["text"]:
                 print(f"\nagent> {event['text']}", file=out)
