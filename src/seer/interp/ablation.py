@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
+from .checks import check_model, check_tensor
 from .hooks import editing
 
 __all__ = ["ablate", "orthogonalize", "project_out"]
@@ -17,6 +18,8 @@ __all__ = ["ablate", "orthogonalize", "project_out"]
 
 def project_out(x: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
     """`x` minus its component along `direction` (which need not be unit length)."""
+    check_tensor('x', x)
+    check_tensor('direction', direction)
     unit = (direction / direction.norm()).to(x.device, x.dtype)
     return x - (x @ unit)[..., None] * unit
 
@@ -25,6 +28,8 @@ def project_out(x: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
 def ablate(model: nn.Module, direction: torch.Tensor) -> Iterator[None]:
     """Inside the block, everything written into the residual stream (embeddings, attention and MLP
     outputs) loses its component along `direction`, so the residual stream never holds it."""
+    check_model('model', model)
+    check_tensor('direction', direction)
     arch = arch_of(model)
     with editing([(module, lambda x: project_out(x, direction)) for module in arch.residual_writes()]):
         yield
@@ -40,6 +45,8 @@ def orthogonalize(model: nn.Module, direction: torch.Tensor) -> None:
         NotImplementedError: The architecture normalises block outputs before adding them (Gemma 2/3),
             where no weight edit equals ablation; use `ablate` there.
     """
+    check_model('model', model)
+    check_tensor('direction', direction)
     arch = arch_of(model)
     if arch.family.post_norms:
         raise NotImplementedError(

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
+from .checks import check_count, check_layers, check_model, check_prompts, check_tokenizer
 from .hooks import first
 from .tokens import encode, render
 
@@ -42,6 +43,11 @@ def activations(
         For an index: a `[n_prompts, n_layers, d_model]` tensor. For `"all"`: one `[n_layers, n_tokens,
         d_model]` tensor per prompt.
     """
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompts(prompts)
+    check_layers(layers)
+    check_count('batch_size', batch_size)
     arch = arch_of(model)
     chosen = [l % arch.n_layers for l in (layers if layers is not None else range(arch.n_layers))]
     texts = [render(tokenizer, p, chat=chat) for p in prompts]
@@ -84,6 +90,11 @@ def diff_in_means(
     chat: bool = False,
 ) -> torch.Tensor:
     """Mean activation over `positive` minus mean over `negative`: `[n_layers, d_model]`."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompts(positive, 'positive')
+    check_prompts(negative, 'negative')
+    check_layers(layers)
     a = activations(model, tokenizer, positive, layers=layers, position=position, chat=chat)
     b = activations(model, tokenizer, negative, layers=layers, position=position, chat=chat)
     return a.mean(0) - b.mean(0)  # type: ignore[union-attr]

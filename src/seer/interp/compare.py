@@ -12,50 +12,10 @@ import torch
 from torch import nn
 
 from .arch import arch_of
+from .checks import check_count, check_model, check_prefill, check_prompt, check_texts, check_tokenizer, kind
 from .tokens import Conversation, encode, render
 
 __all__ = ["compare_next_token", "next_token_logprobs", "overrepresented_words"]
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, (list, tuple)) and value:
-        return f"a {type(value).__name__} of {type(value[0]).__name__}"
-    return f"{type(value).__name__} {value!r}"[:80]
-
-
-def _check_prompt(prompt: Any, chat: Any) -> None:
-    if not isinstance(chat, bool):
-        raise TypeError(f"chat must be True or False, got {_kind(chat)}")
-    conversation = isinstance(prompt, list) and bool(prompt) and all(isinstance(m, dict) for m in prompt)
-    if not (isinstance(prompt, str) or conversation):
-        raise TypeError(
-            f"prompt must be one string (a user message) or a conversation (a list of {{'role', 'content'}} dicts), "
-            f"got {_kind(prompt)}; for several prompts, call once per prompt"
-        )
-    if conversation and not chat:
-        raise ValueError("prompt is a conversation, which needs the chat template; pass chat=True")
-
-
-def _check_prefill(prefill: Any) -> None:
-    if prefill is not None and not isinstance(prefill, str):
-        raise TypeError(f"prefill must be a string (the start of the assistant's reply) or None, got {_kind(prefill)}")
-
-
-def _check_count(name: str, value: Any, minimum: int = 1) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {_kind(value)}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-
-
-def _check_model(name: str, model: Any) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"{name} must be a loaded model (a torch nn.Module, e.g. from load_model), got {_kind(model)}")
-
-
-def _check_tokenizer(tokenizer: Any) -> None:
-    if not callable(tokenizer) or not hasattr(tokenizer, "decode"):
-        raise TypeError(f"tokenizer must be a Hugging Face tokenizer (from load_model), got {_kind(tokenizer)}")
 
 
 @torch.no_grad()
@@ -83,11 +43,11 @@ def next_token_logprobs(
     the prompt and prefill are the raw text. Log-probabilities are natural logs (`math.exp` gives the
     probability).
     """
-    _check_model("model", model)
-    _check_tokenizer(tokenizer)
-    _check_prompt(prompt, chat)
-    _check_prefill(prefill)
-    _check_count("k", k)
+    check_model("model", model)
+    check_tokenizer(tokenizer)
+    check_prompt(prompt, chat)
+    check_prefill(prefill)
+    check_count("k", k)
     logprobs = _logprobs(model, tokenizer, prompt, prefill, chat)
     top = logprobs.topk(min(k, logprobs.numel()))
     return [(tokenizer.decode([int(i)]), float(v)) for v, i in zip(top.values, top.indices)]
@@ -112,14 +72,14 @@ def compare_next_token(
     and `suppressed` up to `k` with `diff < 0`, most negative first. A model compared with itself
     promotes and suppresses nothing. Both models must share `tokenizer`'s vocabulary.
     """
-    _check_model("model_a", model_a)
-    _check_model("model_b", model_b)
-    _check_tokenizer(tokenizer)
-    _check_prompt(prompt, chat)
-    _check_prefill(prefill)
-    _check_count("k", k)
+    check_model("model_a", model_a)
+    check_model("model_b", model_b)
+    check_tokenizer(tokenizer)
+    check_prompt(prompt, chat)
+    check_prefill(prefill)
+    check_count("k", k)
     if not isinstance(min_prob, (int, float)) or isinstance(min_prob, bool):
-        raise TypeError(f"min_prob must be a probability (a float in [0, 1]), got {_kind(min_prob)}")
+        raise TypeError(f"min_prob must be a probability (a float in [0, 1]), got {kind(min_prob)}")
     if not 0 <= min_prob <= 1:
         raise ValueError(f"min_prob must be a probability in [0, 1], got {min_prob}")
     a = _logprobs(model_a, tokenizer, prompt, prefill, chat)
@@ -148,16 +108,6 @@ def _words(texts: Sequence[str]) -> Counter[str]:
     return Counter(word for text in texts for word in _WORD.findall(text.lower()))
 
 
-def _check_texts(name: str, texts: Any) -> None:
-    if isinstance(texts, str) or not isinstance(texts, (list, tuple)):
-        raise TypeError(f"{name} must be a list of strings (texts), got {_kind(texts)}")
-    if not texts:
-        raise ValueError(f"{name} must hold at least one text, got an empty {type(texts).__name__}")
-    bad = next((t for t in texts if not isinstance(t, str)), None)
-    if bad is not None:
-        raise TypeError(f"{name} must be a list of strings (texts), got one item that is {_kind(bad)}")
-
-
 def overrepresented_words(
     texts_a: Sequence[str], texts_b: Sequence[str], *, k: int = 20, min_count: int = 2
 ) -> list[dict[str, Any]]:
@@ -168,10 +118,10 @@ def overrepresented_words(
     joint vocabulary, so a word absent from `texts_b` still gets a finite ratio); only words seen at least
     `min_count` times in `texts_a` and with a positive ratio are listed.
     """
-    _check_texts("texts_a", texts_a)
-    _check_texts("texts_b", texts_b)
-    _check_count("k", k)
-    _check_count("min_count", min_count)
+    check_texts("texts_a", texts_a)
+    check_texts("texts_b", texts_b)
+    check_count("k", k)
+    check_count("min_count", min_count)
     a, b = _words(texts_a), _words(texts_b)
     vocab = len(a.keys() | b.keys())
     total_a, total_b = sum(a.values()) + vocab, sum(b.values()) + vocab

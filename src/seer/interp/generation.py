@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
+from .checks import check_count, check_generate_prompts, check_model, check_prefill, check_tokenizer
 from .tokens import Conversation, encode, render
 
 __all__ = ["generate"]
@@ -42,6 +43,12 @@ def generate(
         do_sample, temperature, top_p: Sampling; greedy by default.
         kwargs: Passed on to `model.generate` (e.g. `repetition_penalty`).
     """
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_generate_prompts(prompts, chat)
+    check_prefill(prefill)
+    check_count('max_new_tokens', max_new_tokens)
+    check_count('batch_size', batch_size)
     single = isinstance(prompts, str) or (isinstance(prompts, list) and bool(prompts) and isinstance(prompts[0], dict))
     items = [prompts] if single else list(prompts)
     arch = arch_of(model)

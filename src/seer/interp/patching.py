@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
+from .checks import check_callable, check_count, check_model, check_prompt, check_tokenizer
 from .hooks import editing, first
 from .tokens import encode
 
@@ -18,6 +19,9 @@ __all__ = ["patch_residual", "patching_sweep", "residual_stream"]
 @torch.no_grad()
 def residual_stream(model: nn.Module, tokenizer: Any, prompt: str) -> tuple[torch.Tensor, torch.Tensor]:
     """One prompt's residual stream after every layer, `[n_layers, n_tokens, d_model]`, and its logits."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompt(prompt, chat=False)
     arch = arch_of(model)
     captured: list[torch.Tensor] = []
     handles = [layer.register_forward_hook(lambda m, a, out: captured.append(first(out)[0])) for layer in arch.layers]
@@ -41,6 +45,11 @@ def patch_residual(
 ) -> torch.Tensor:
     """Logits of `corrupted` with the residual stream after `layer` replaced by `clean`'s at `positions`
     (all positions by default). Both prompts must have the same number of tokens."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompt(clean, chat=False, name='clean')
+    check_prompt(corrupted, chat=False, name='corrupted')
+    check_count('layer', layer, 0)
     arch = arch_of(model)
     clean_stream, _ = residual_stream(model, tokenizer, clean)
     batch = encode(tokenizer, [corrupted], arch.device, chat_rendered=False)
@@ -68,6 +77,11 @@ def patching_sweep(
     metric: Callable[[torch.Tensor], float],
 ) -> torch.Tensor:
     """`metric(logits)` for the corrupted run patched at each (layer, position): `[n_layers, n_tokens]`."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompt(clean, chat=False, name='clean')
+    check_prompt(corrupted, chat=False, name='corrupted')
+    check_callable('metric', metric)
     arch = arch_of(model)
     n_tokens = encode(tokenizer, [clean], arch.device, chat_rendered=False)["input_ids"].shape[1]
     table = torch.zeros(arch.n_layers, n_tokens)

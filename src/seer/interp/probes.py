@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .checks import check_count, check_tensor
+
 __all__ = ["Probe", "train_probe"]
 
 
@@ -39,6 +41,9 @@ def train_probe(
     seed: int = 0,
 ) -> Probe:
     """Fit a logistic-regression probe on `x` (`[n, d]`) for binary `labels` (`[n]`), holding out a test split."""
+    check_tensor('x', x)
+    check_tensor('labels', labels)
+    check_count('steps', steps)
     x, labels = x.detach().float(), labels.detach().float()
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(x), generator=generator)

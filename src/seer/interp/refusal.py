@@ -18,6 +18,7 @@ from torch import nn
 from .ablation import ablate
 from .activations import activations
 from .arch import arch_of
+from .checks import check_count, check_model, check_prompts, check_tensor, check_tokenizer
 from .steering import steer
 from .tokens import encode, render
 
@@ -39,6 +40,10 @@ def refusal_score(
 ) -> torch.Tensor:
     """Per prompt, the log-odds that the reply opens with one of `phrases` (each phrase scored token by
     token, so a reply that merely starts with "I" does not count as a refusal)."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompts(prompts)
+    check_prompts(phrases, 'phrases')
     arch = arch_of(model)
     heads = [render(tokenizer, p, chat=chat) for p in prompts]
     texts = [head + phrase for head in heads for phrase in phrases]
@@ -60,6 +65,11 @@ def candidate_directions(
 ) -> torch.Tensor:
     """Mean(harmful) − mean(harmless) at each of the last `positions` tokens (the chat template's
     post-instruction tokens) and every layer: `[positions, n_layers, d_model]`."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompts(harmful, 'harmful')
+    check_prompts(harmless, 'harmless')
+    check_count('positions', positions)
     return torch.stack(
         [
             activations(model, tokenizer, harmful, position=-p, chat=chat).mean(0)  # type: ignore[union-attr]
@@ -101,6 +111,11 @@ def select_direction(
     chat: bool = True,
 ) -> Selection:
     """Score every candidate on held-out prompts and choose one (see the module docstring)."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_tensor('candidates', candidates)
+    check_prompts(harmful_val, 'harmful_val')
+    check_prompts(harmless_val, 'harmless_val')
     n_positions, n_layers, _ = candidates.shape
     shape = (n_positions, n_layers)
     bypass, induce, kl = (torch.full(shape, float("nan")) for _ in range(3))

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .activations import activations
+from .checks import check_count, check_model, check_number, check_prompt, check_tokenizer
 from .steering import steer
 
 __all__ = ["SparseAutoencoder", "load_sae", "steer_with_feature", "top_features"]
@@ -64,6 +65,11 @@ def load_sae(source: str | Path, sae_id: str | None = None) -> Any:
 @torch.no_grad()
 def top_features(model: nn.Module, tokenizer: Any, sae: Any, prompt: str, *, layer: int, k: int = 5) -> list[tuple[str, list[tuple[int, float]]]]:
     """For each token of `prompt`, the `k` most active SAE features at `layer` as `(feature, activation)`."""
+    check_model('model', model)
+    check_tokenizer(tokenizer)
+    check_prompt(prompt, chat=False)
+    check_count('layer', layer, 0)
+    check_count('k', k)
     (stream,) = activations(model, tokenizer, [prompt], layers=[layer], position="all")
     features = sae.encode(stream[0].to(sae.W_enc.dtype))
     tokens = tokenizer.convert_ids_to_tokens(tokenizer(prompt)["input_ids"])
@@ -77,5 +83,9 @@ def top_features(model: nn.Module, tokenizer: Any, sae: Any, prompt: str, *, lay
 @contextmanager
 def steer_with_feature(model: nn.Module, sae: Any, feature: int, *, layer: int, strength: float, positions: Any = "all") -> Iterator[None]:
     """Steer along one feature's decoder direction at `layer`."""
+    check_model('model', model)
+    check_count('feature', feature, 0)
+    check_count('layer', layer, 0)
+    check_number('strength', strength)
     with steer(model, {layer: sae.W_dec[feature].detach()}, strength=strength, positions=positions):
         yield

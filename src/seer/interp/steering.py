@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
+from .checks import check_layers, check_model, check_number, check_vectors
 from .hooks import PassPositions, editing, tracking_positions
 
 __all__ = ["Positions", "steer"]
@@ -66,6 +67,10 @@ def steer(
             `slice` of token positions. Positions count the tokens of each sequence from 0, padding not
             counted, so a left-padded batch is steered as each prompt would be alone.
     """
+    check_model('model', model)
+    check_vectors(vectors)
+    check_layers(layers)
+    check_number('strength', strength)
     _check(positions)
     arch = arch_of(model)
     if isinstance(vectors, torch.Tensor):

@@ -1,0 +1,50 @@
+"""Every public toolkit function refuses a wrong argument with an error naming it (what it got, what it
+expects), instead of returning plausible output; the usual slips are here: one string where a list is
+expected, a list where one prompt is expected, an int where a list of layers is expected."""
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import torch
+
+import seer.interp as toolkit
+from seer.interp import load_model
+
+MODEL, TOKENIZER = load_model("seer:tiny-llama")
+V = torch.zeros(MODEL.config.hidden_size)
+
+WRONG: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    ("generate", lambda: toolkit.generate(MODEL, TOKENIZER, 42), TypeError, "prompts must be a list of strings"),
+    ("generate", lambda: toolkit.generate("model", TOKENIZER, "hi"), TypeError, "model must be a loaded model"),
+    ("generate", lambda: toolkit.generate(MODEL, TOKENIZER, "hi", prefill=3), TypeError, "prefill must be a string"),
+    ("activations", lambda: toolkit.activations(MODEL, TOKENIZER, "one prompt"), TypeError, "prompts must be a list of strings, got one string"),
+    ("activations", lambda: toolkit.activations(MODEL, TOKENIZER, ["a"], layers=1), TypeError, "layers must be a list of layer indices, got one int"),
+    ("diff_in_means", lambda: toolkit.diff_in_means(MODEL, TOKENIZER, ["a"], "b"), TypeError, "negative must be a list of strings"),
+    ("steer", lambda: toolkit.steer(MODEL, [V]).__enter__(), TypeError, "vectors must be a tensor or a dict"),
+    ("steer", lambda: toolkit.steer(MODEL, {1: V}, strength="4").__enter__(), TypeError, "strength must be a number"),
+    ("ablate", lambda: toolkit.ablate(MODEL, [0.0] * 8).__enter__(), TypeError, "direction must be a torch tensor"),
+    ("orthogonalize", lambda: toolkit.orthogonalize(TOKENIZER, V), TypeError, "model must be a loaded model"),
+    ("project_out", lambda: toolkit.project_out([1.0], V), TypeError, "x must be a torch tensor"),
+    ("residual_stream", lambda: toolkit.residual_stream(MODEL, TOKENIZER, ["a", "b"]), TypeError, "prompt must be one string"),
+    ("patch_residual", lambda: toolkit.patch_residual(MODEL, TOKENIZER, "a", 7, layer=0), TypeError, "corrupted must be one string"),
+    ("patching_sweep", lambda: toolkit.patching_sweep(MODEL, TOKENIZER, "a", "b", "logit"), TypeError, "metric must be a function"),
+    ("refusal_score", lambda: toolkit.refusal_score(MODEL, TOKENIZER, "how do I"), TypeError, "prompts must be a list of strings, got one string"),
+    ("candidate_directions", lambda: toolkit.candidate_directions(MODEL, TOKENIZER, ["a"], ["b"], positions=0), ValueError, "positions must be at least 1"),
+    ("select_direction", lambda: toolkit.select_direction(MODEL, TOKENIZER, [V], ["a"], ["b"]), TypeError, "candidates must be a torch tensor"),
+    ("train_probe", lambda: toolkit.train_probe(V[None], [1.0]), TypeError, "labels must be a torch tensor"),
+    ("top_features", lambda: toolkit.top_features(MODEL, TOKENIZER, object(), ["a"], layer=0), TypeError, "prompt must be one string"),
+    ("steer_with_feature", lambda: toolkit.steer_with_feature(MODEL, object(), "3", layer=0, strength=1.0).__enter__(), TypeError, "feature must be an int"),
+    ("next_token_logprobs", lambda: toolkit.next_token_logprobs(MODEL, TOKENIZER, ["a", "b"]), TypeError, "prompt must be one string"),
+    ("overrepresented_words", lambda: toolkit.overrepresented_words("a b", ["c"]), TypeError, "texts_a must be a list of strings"),
+]
+
+
+@pytest.mark.parametrize(("function", "wrong", "error", "message"), WRONG, ids=[f"{w[0]}-{i}" for i, w in enumerate(WRONG)])
+def test_a_wrong_argument_is_refused_by_name(function: str, wrong: Callable[[], Any], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        wrong()
+
+
+def test_every_checked_function_is_a_public_one() -> None:
+    assert {w[0] for w in WRONG} <= set(toolkit.__all__)
