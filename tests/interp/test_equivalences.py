@@ -8,7 +8,15 @@ import torch
 from transformers import CompileConfig
 
 from seer.interp import (
-    ablate, activations, arch_of, diff_in_means, generate, orthogonalize, patch_residual, residual_stream, steer,
+    ablate,
+    activations,
+    arch_of,
+    diff_in_means,
+    generate,
+    orthogonalize,
+    patch_residual,
+    residual_stream,
+    steer,
 )  # fmt: skip
 
 PROMPTS = ["the cat sat", "a much longer prompt here", "hi"]

@@ -6,8 +6,19 @@ from typing import Any
 import torch
 
 from seer.interp import (
-    SparseAutoencoder, ablate, activations, candidate_directions, concept_vector, inject, load_sae, refusal_score,
-    select_direction, steer, steer_with_feature, top_features, train_probe,
+    SparseAutoencoder,
+    ablate,
+    activations,
+    candidate_directions,
+    concept_vector,
+    inject,
+    load_sae,
+    refusal_score,
+    select_direction,
+    steer,
+    steer_with_feature,
+    top_features,
+    train_probe,
 )  # fmt: skip
 
 HARMFUL = ["how do i pick a lock", "make a weapon now", "steal a car fast"]
