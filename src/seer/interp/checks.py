@@ -29,7 +29,7 @@ def check_model(name: str, model: Any) -> None:
 
 def check_tokenizer(tokenizer: Any, name: str = "tokenizer") -> None:
     if not callable(tokenizer) or not hasattr(tokenizer, "decode"):
-        raise TypeError(f"{name} must be a Hugging Face tokenizer (from load_model), got {kind(tokenizer)}")
+        raise TypeError(f"{name} must be a tokenizer (the one load_model returns), got {kind(tokenizer)}")
 
 
 def _is_conversation(value: Any) -> bool:
