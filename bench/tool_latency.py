@@ -265,16 +265,22 @@ async def seer_noop(client: Client) -> float:
     return time.perf_counter() - started
 
 
+async def warm_round_trips(client: Client, server: SeerServer, calls: int, label: str) -> list[float]:
+    """One warm-up, then `calls` timed `1+1` round trips in one growing notebook."""
+    await seer_execute(client, server, ONE_PLUS_ONE)
+    warm: list[float] = []
+    for _ in range(calls):
+        elapsed, text = await seer_execute(client, server, ONE_PLUS_ONE)
+        _expect(text, "2", label)
+        warm.append(elapsed)
+    return warm
+
+
 async def measure_seer_warm(calls: int, server: SeerServer) -> dict[str, Any]:
     """Warm `1+1` round trips in one growing notebook, then streaming and the MCP floor, through one server."""
     async with AsyncExitStack() as stack:
         client = await open_seer(stack, server)
-        await seer_execute(client, server, ONE_PLUS_ONE)
-        warm: list[float] = []
-        for _ in range(calls):
-            elapsed, text = await seer_execute(client, server, ONE_PLUS_ONE)
-            _expect(text, "2", "seer 1+1")
-            warm.append(elapsed)
+        warm = await warm_round_trips(client, server, calls, "seer 1+1")
         stream: list[float] = []
         for _ in range(STREAM_REPEATS):
             elapsed, text = await seer_execute(client, server, STREAM_CODE)
@@ -294,12 +300,7 @@ async def measure_seer_hub(calls: int, server: SeerServer) -> dict[str, Any]:
         start_s = time.perf_counter() - started
         if result.is_error:
             raise BenchError(f"seer hub: start_session failed: {result.content!r}\n{server.log_tail()}")
-        await seer_execute(client, server, ONE_PLUS_ONE)
-        warm: list[float] = []
-        for _ in range(calls):
-            elapsed, text = await seer_execute(client, server, ONE_PLUS_ONE)
-            _expect(text, "2", "seer hub 1+1")
-            warm.append(elapsed)
+        warm = await warm_round_trips(client, server, calls, "seer hub 1+1")
     return {"hub_warm_s": warm, "hub_start_s": start_s}
 
 
