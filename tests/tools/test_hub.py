@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import mcp_types as types
 import pytest
 from mcp.shared.exceptions import MCPDeprecationWarning
@@ -227,3 +228,26 @@ async def test_the_fixed_mode_serves_one_task_with_its_briefing(tmp_path: Path) 
     assert finished.is_error and "needs a structured answer" in text_of(finished)
     (record,) = [json.loads(p.read_text()) for p in tmp_path.glob("*/run.json")]
     assert record["task_dir"] == str(task.path) and record["graded"] and record["status"] == "closed"
+
+
+async def test_attacks_on_the_hub_over_http_are_refused(tmp_path: Path) -> None:
+    """Starting sessions changes state: a page on another origin, a rebound Host or a caller without the token
+    is refused before any tool runs; inputs that would read as command-line options are refused as data."""
+    init = {"jsonrpc": "2.0", "id": 0, "method": "initialize",
+            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}  # fmt: skip
+    async with http_seer_process(tmp_path / "runs") as (url, token):
+        accept = {"Accept": "application/json, text/event-stream", "Authorization": f"Bearer {token}"}
+        async with httpx2.AsyncClient(timeout=30) as http:
+            foreign_origin = await http.post(url, json=init, headers={**accept, "Origin": "http://evil.example"})
+            rebound_host = await http.post(url, json=init, headers={**accept, "Host": "evil.example:80"})
+            no_token = await http.post(url, json=init, headers={"Accept": accept["Accept"]})
+        async with client_for(url, token) as client:
+            with anyio.fail_after(60):
+                option = await client.call_tool("start_session", {"environment": {"name": "x", "packages": ["--index-url=http://evil.example/simple"]}})
+                dashed = await client.call_tool("start_session", {"env_file": "--help"})
+                task = await client.call_tool("start_session", {"task": "-rf"})
+    assert foreign_origin.status_code == 403 and rebound_host.status_code in (400, 421) and no_token.status_code == 401
+    assert option.is_error and "is not a requirement" in text_of(option)
+    assert dashed.is_error and "no such file" in text_of(dashed)
+    assert task.is_error and "is not a packaged task" in text_of(task)
+    assert not list((tmp_path / "runs").glob("*/run.json"))
