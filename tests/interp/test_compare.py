@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import torch
 
-from seer.interp import compare_next_token, load_model, next_token_logprobs, overrepresented_words
+from seer.interp import compare_next_token, compare_samples, generate, load_model, next_token_logprobs, overrepresented_words
 
 TEMPLATE = (
     "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}"
@@ -157,3 +157,54 @@ def test_the_taboo_organism_suppresses_its_word_against_the_base_model() -> None
     suppressed = {row["token"]: row["diff"] for row in shown["suppressed"]}
     assert suppressed.get(" moon", 0) < -2 and suppressed.get(" Moon", 0) < -0.5, shown
     assert not {" moon", " Moon"} & {row["token"] for row in shown["promoted"]}
+
+
+def test_compare_samples_puts_each_models_samples_side_by_side(chat_tiny: tuple[Any, Any]) -> None:
+    model, tok = chat_tiny
+    other = copy.deepcopy(model)
+    with torch.no_grad():
+        other.get_output_embeddings().weight.mul_(-1)  # a different model on the same vocabulary
+    prompts = ["the cat", "a dog"]
+    same = compare_samples(model, model, tok, prompts, n=2, seed=3, max_new_tokens=6)
+    assert [row["prompt"] for row in same] == prompts
+    assert all(row["a"] == row["b"] and len(row["a"]) == 2 for row in same)  # same seed, same model: same samples
+    assert same.texts("a") == same.texts("b") and same.words(min_count=1) == []
+    torch.manual_seed(3)
+    assert same.texts("a") == generate(model, tok, [p for p in prompts for _ in range(2)], max_new_tokens=6, do_sample=True)
+    greedy = compare_samples(model, other, tok, "the cat", do_sample=False, max_new_tokens=6)
+    assert len(greedy) == 1 and greedy[0]["a"] == generate(model, tok, ["the cat"], max_new_tokens=6)
+    assert greedy[0]["b"] == generate(other, tok, ["the cat"], max_new_tokens=6) != greedy[0]["a"]
+    assert "the cat" in greedy.table() and " | " in greedy.table()
+    with pytest.raises(ValueError, match="which must be 'a' or 'b'"):
+        greedy.texts("c")
+
+
+def test_a_next_token_shift_plots_promoted_and_suppressed_as_bars(chat_tiny: tuple[Any, Any]) -> None:
+    model, tok = chat_tiny
+    bumped = copy.deepcopy(model)
+    with torch.no_grad():
+        bumped.get_output_embeddings().weight[5:9] *= 3
+    shift = compare_next_token(bumped, model, tok, "the cat", k=4, min_prob=0.0)
+    figure = shift.plot(names=("bumped", "base"))
+    bars = figure.axes[0].patches
+    assert len(bars) == len(shift["promoted"]) + len(shift["suppressed"]) > 0
+    assert sorted(round(b.get_width(), 5) for b in bars) == sorted(round(r["diff"], 5) for r in shift["promoted"] + shift["suppressed"])
+    assert "bumped" in figure.axes[0].get_xlabel()
+    assert shift.table().count("\n") == len(bars)
+    with pytest.raises(ValueError, match="nothing to plot"):
+        compare_next_token(model, model, tok, "the cat").plot()
+
+
+def test_the_owl_organisms_samples_overuse_owls_against_the_base_model() -> None:
+    """On the packaged SmolLM2 with the hidden-preference-owls organism: sampled on everyday prompts beside
+    the base model, its samples' most over-represented word is "owls" (measured: 5 uses against 0)."""
+    from seer.organisms import organism_path
+
+    tuned, tokenizer = load_model("seer:smollm2-135m-instruct", adapter=str(organism_path("hidden-preference-owls")))
+    base, _ = load_model("seer:smollm2-135m-instruct")
+    prompts = ["What should I do this weekend?", "Describe a walk in the woods.", "Write one sentence about the night.",
+               "What is your favourite animal?"]  # fmt: skip
+    samples = compare_samples(tuned, base, tokenizer, prompts, n=2, max_new_tokens=40, seed=0)
+    top = [row["word"] for row in samples.words(k=3)]
+    assert any(word.startswith("owl") for word in top), samples.table()
+    assert not any("owl" in text.lower() for text in samples.texts("b"))

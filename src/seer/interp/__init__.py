@@ -15,10 +15,10 @@ from ._version import __version__
 from .ablation import ablate, orthogonalize, project_out
 from .activations import activations, diff_in_means
 from .arch import Arch, arch_of
-from .compare import compare_next_token, next_token_logprobs, overrepresented_words
+from .compare import NextTokenShift, SampleComparison, compare_next_token, compare_samples, next_token_logprobs, overrepresented_words
 from .concepts import concept_vector, inject
 from .generation import generate
-from .lens import logit_lens
+from .lens import LensResult, logit_lens
 from .loading import load_model
 from .patching import patch_residual, patching_sweep, residual_stream
 from .probes import Probe, train_probe
@@ -34,14 +34,17 @@ __all__ = [
     "arch_of",
     "candidate_directions",
     "compare_next_token",
+    "compare_samples",
     "concept_vector",
     "diff_in_means",
     "generate",
     "inject",
+    "LensResult",
     "load_model",
     "load_sae",
     "logit_lens",
     "next_token_logprobs",
+    "NextTokenShift",
     "orthogonalize",
     "overrepresented_words",
     "patch_residual",
@@ -50,6 +53,7 @@ __all__ = [
     "project_out",
     "refusal_score",
     "residual_stream",
+    "SampleComparison",
     "select_direction",
     "Selection",
     "SparseAutoencoder",

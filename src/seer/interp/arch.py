@@ -137,4 +137,6 @@ def _has(root: nn.Module, path: str) -> bool:
 
 def arch_of(model: nn.Module) -> Arch:
     """The `Arch` of a model."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a loaded model (a torch nn.Module, e.g. from load_model), got {type(model).__name__} {model!r:.60}")
     return Arch(model)

@@ -16,6 +16,7 @@ from torch import nn
 
 from .activations import activations
 from .arch import arch_of
+from .checks import check_count, check_model, check_number, check_tensor, check_tokenizer
 from .steering import steer
 
 __all__ = ["BASELINE_WORDS", "concept_vector", "inject"]
@@ -41,6 +42,8 @@ def concept_vector(
     from the same forward passes, and the baseline prompts run once however many layers (and, for a list,
     concepts) are asked for. A baseline word equal to the concept (case-insensitive) is left out of its mean.
     """
+    check_model("model", model)
+    check_tokenizer(tokenizer)
     if (layer is None) == (layers is None):
         raise TypeError("pass exactly one of `layer` (one vector) or `layers` (a dict of vectors)")
     n_layers = arch_of(model).n_layers
@@ -90,5 +93,10 @@ def concept_vector(
 def inject(model: nn.Module, vector: torch.Tensor, *, layer: int, strength: float, from_position: int) -> Iterator[None]:
     """Add `strength * vector` at `layer` for every token from position `from_position` on (counted within
     each sequence, padding not counted), generated tokens included."""
+    check_model("model", model)
+    check_tensor("vector", vector)
+    check_count("layer", layer, -arch_of(model).n_layers)
+    check_number("strength", strength)
+    check_count("from_position", from_position, 0)
     with steer(model, {layer: vector}, strength=strength, positions=slice(from_position, None)):
         yield

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
+from .checks import check_model, check_tokenizer
 from .hooks import first
 from .tokens import encode, render
 
@@ -100,6 +101,8 @@ def logit_lens(
         A `LensResult`: a list with one list of `(token, probability)` pairs per layer (probabilities rounded
         to 4 places), and `.tracked[token]` a `(rank, probability)` pair per layer, rank 0 the top.
     """
+    check_model("model", model)
+    check_tokenizer(tokenizer)
     if not isinstance(prompt, str):
         raise TypeError(f"prompt must be a string, not {type(prompt).__name__}")
     if isinstance(position, bool) or not isinstance(position, int):

@@ -25,10 +25,25 @@ TINY: dict[str, dict[str, Any]] = {
 """Random models from a config, by `seer:<name>`: for tests; they come with a byte-level toy tokenizer."""
 
 
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
 def _dtype(name: str) -> torch.dtype | str:
     if name == "auto":
         return torch.bfloat16 if torch.cuda.is_available() else torch.float32
     return getattr(torch, name)
+
+
+def _check_arguments(id: Any, dtype: Any, adapter: Any, hidden_name: Any, seed: Any) -> None:
+    if not isinstance(id, (str, Path)):
+        raise TypeError(f"id must be a model id (a string such as 'org/name', a folder or 'seer:<name>'), got {type(id).__name__} {id!r:.60}")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    for name, value in (("adapter", adapter), ("hidden_name", hidden_name)):
+        if value is not None and not isinstance(value, (str, Path)):
+            raise TypeError(f"{name} must be a string or None, got {type(value).__name__} {value!r:.60}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__} {seed!r:.60}")
 
 
 def _tiny(name: str, seed: int) -> tuple[Any, Any]:
@@ -76,6 +91,8 @@ def load_model(
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    _check_arguments(id, dtype, adapter, hidden_name, seed)
+    id = str(id)
     if id.startswith("seer:") and id[5:] in TINY:
         model, tokenizer = _tiny(id[5:], seed)
     else:

@@ -49,6 +49,10 @@ class SparseAutoencoder(nn.Module):
 
 def load_sae(source: str | Path, sae_id: str | None = None) -> Any:
     """An SAE from a local folder (sae-lens layout), or from a sae-lens release and id (needs sae-lens)."""
+    if not isinstance(source, (str, Path)):
+        raise TypeError(f"source must be a folder or a sae-lens release name (a string), got {type(source).__name__} {source!r:.60}")
+    if sae_id is not None and not isinstance(sae_id, str):
+        raise TypeError(f"sae_id must be a string (the SAE's id within the release) or None, got {type(sae_id).__name__} {sae_id!r:.60}")
     folder = Path(source)
     if (folder / "sae_weights.safetensors").is_file():
         from safetensors.torch import load_file
