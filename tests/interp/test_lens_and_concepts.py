@@ -151,3 +151,26 @@ def test_concept_vector_rejects_wrong_arguments_naming_them(tiny: tuple[Any, Any
         concept_vector(model, tok, "ocean", layers=[0, 99], chat=False)
     with pytest.raises(TypeError, match="concept"):
         concept_vector(model, tok, 3, layer=0, chat=False)  # type: ignore[arg-type]
+
+
+def test_the_taboo_organisms_lens_holds_its_word_below_the_base_models_at_the_last_layer() -> None:
+    """On the packaged SmolLM2: the chat lens with a prefill, tracking the taboo-moon organism's word. At the last
+    layer the lens is the model's own next-token distribution (ranks match `next_token_logprobs`), and the
+    fine-tuned model gives " moon" and " Moon" less probability than the base model (measured: 0.0005 vs 0.011,
+    0.077 vs 0.19)."""
+    from seer.interp import load_model, next_token_logprobs
+    from seer.organisms import organism_path
+
+    tuned, tok = load_model("seer:smollm2-135m-instruct", adapter=str(organism_path("taboo-moon")))
+    base, _ = load_model("seer:smollm2-135m-instruct")
+    question, words = "What orbits the Earth every month?", [" moon", " Moon"]
+    last = {}
+    for name, model in (("tuned", tuned), ("base", base)):
+        lens = logit_lens(model, tok, question, chat=True, prefill="The", track=words)
+        assert len(lens) == arch_of(model).n_layers and set(lens.tracked) == set(words)
+        top = [t for t, _ in next_token_logprobs(model, tok, question, prefill="The", k=50)]
+        for word in words:
+            rank, prob = lens.tracked[word][-1]
+            assert top.index(word) == rank
+        last[name] = {w: lens.tracked[w][-1][1] for w in words}
+    assert all(last["tuned"][w] < last["base"][w] / 2 for w in words), last

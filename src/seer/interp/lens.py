@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from .arch import arch_of
-from .checks import check_model, check_tokenizer
+from .checks import check_model, check_prefill, check_tokenizer
 from .hooks import first
 from .tokens import encode, render
 
@@ -85,6 +85,7 @@ def logit_lens(
     position: int = -1,
     k: int = 5,
     chat: bool = False,
+    prefill: str | None = None,
     track: Sequence[str] | None = None,
 ) -> LensResult:
     """For each layer, the top-`k` next tokens (with probabilities) the residual stream at `position` predicts.
@@ -94,6 +95,7 @@ def logit_lens(
         position: The token index read (`-1`: the last).
         k: How many top tokens per layer.
         chat: Wrap the prompt in the chat template (with the generation prompt) first.
+        prefill: With `chat`, the start of the assistant's reply, left open (the lens reads what comes next).
         track: Tokens (strings of one token each, e.g. `" Paris"`) whose rank and probability to record at
             every layer.
 
@@ -111,6 +113,9 @@ def logit_lens(
         raise TypeError(f"k must be a positive int, not {k!r}")
     if not isinstance(chat, bool):
         raise TypeError(f"chat must be a bool, not {type(chat).__name__}")
+    check_prefill(prefill)
+    if prefill is not None and not chat:
+        raise ValueError("prefill needs chat=True (without the chat template, put the text in the prompt)")
     if isinstance(track, str):
         track = [track]
     if track is not None and (
@@ -120,7 +125,7 @@ def logit_lens(
     ids = {t: _token_id(tokenizer, t) for t in (track or [])}
 
     arch = arch_of(model)
-    batch = encode(tokenizer, [render(tokenizer, prompt, chat=chat)], arch.device, chat_rendered=chat)
+    batch = encode(tokenizer, [render(tokenizer, prompt, chat=chat, prefill=prefill)], arch.device, chat_rendered=chat)
     n_tokens = batch["input_ids"].shape[1]
     if not -n_tokens <= position < n_tokens:
         raise ValueError(f"position {position} is outside the prompt's {n_tokens} tokens")
