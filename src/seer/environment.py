@@ -144,6 +144,9 @@ class ScopeSpec(_Spec):
     isolation: Literal["auto", "required", "off"] = "auto"
     """OS isolation of the notebook kernel (`notebook` mode): `auto` uses bubblewrap where it works and says
     so plainly where it does not; `required` refuses to start without it."""
+    record: str | None = None
+    """An exposed function, taking no arguments, whose result the harness saves as `<run>/<record>.json`
+    after every call of another function (an audit's `conversation`): the run's record of the interface's state."""
     call_timeout_s: float = Field(300.0, gt=0, le=7 * 86400, allow_inf_nan=False)
     """Limit for one call of an exposed function (a server started for the session; a shared server has its
     own, from `seer scope serve`'s environment). Past it the caller gets an error; the call itself runs on,
@@ -157,6 +160,8 @@ class ScopeSpec(_Spec):
             raise ValueError(f"interface: {str(self.interface)!r} does not exist; give the path of a .py file")
         if self.server is not None and (self.token_file is None or not self.token_file.is_file()):
             raise ValueError("a shared `server` needs `token_file`, the token file `seer scope serve` wrote")
+        if self.record is not None and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", self.record):
+            raise ValueError(f"record: {self.record!r} is not a function name (it also names the file <run>/<record>.json)")
         if self.server is not None and not re.match(r"^https?://", self.server):
             raise ValueError(f"server: {self.server!r} is not a URL; give e.g. 'http://127.0.0.1:8765'")
         return self

@@ -174,7 +174,7 @@ class Hub(McpApp):
     async def start_scoped(self, env: Environment, task: str, *, graded: Task | None, label: str) -> None:
         """Start a scoped-only session now (its tools are the scope server's functions, listed before any call)."""
         held = await self.start(env, task, graded=graded, label=label)
-        self.scoped = await scoped_session_tools(held.session.scope) if held.session.scope is not None else None
+        self.scoped = await scoped_session_tools(held.session.scope, held.session.scope_record) if held.session.scope is not None else None
 
     def _free_name(self, wanted: str) -> str:
         base = "".join(c if c.isalnum() or c in "-_." else "-" for c in wanted) or "session"

@@ -248,6 +248,12 @@ class Session:
     def has_kernel(self) -> bool:
         return self._kernel is not None
 
+    @property
+    def scope_record(self) -> tuple[str, Path] | None:
+        """The scope's `record` function and the file in the run directory its result is saved to, if any."""
+        record = self.env.scope.record if self.env.scope is not None else None
+        return (record, self.run.path / f"{record}.json") if record else None
+
     async def _setup(self, reason: str) -> None:
         """Run the hidden set-up (seeding, model loading, init code) and record it in `run.json`, not in
         the notebook."""
@@ -431,7 +437,7 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox, graded: bool) -
         if confine:
             sandbox.confinement = Confinement(views=await blind.site_view(sandbox))
         models = [load_arguments(spec, setup.model_root(env, sandbox)) for spec in env.models]
-        scope = await start_scope(env, sandbox, run.id, models, threads.env())
+        scope = await start_scope(env, sandbox, run.id, models, threads.env() | setup.scope_env(env, sandbox))
         functions = [spec["name"] for spec in await scope.manifest()]
         shared = env.scope.server is not None
         seen = _scoped_blind(env, isolation) if blind.needs_blind(env.models, graded) else None

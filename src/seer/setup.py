@@ -38,6 +38,7 @@ __all__ = [
     "install_workspace",
     "keep_local_copies",
     "kernel_env",
+    "scope_env",
     "loading_code",
     "model_root",
     "threads",
@@ -172,6 +173,13 @@ def kernel_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:
     added.update(env.env)
     added.update(secret_values(env))
     return added
+
+
+def scope_env(env: Environment, sandbox: Sandbox) -> dict[str, str]:
+    """The variables a scope server started for the session gets: the environment's `env`, its allowed
+    secrets (an API target's key; a scoped-only agent has no code execution to read them) and
+    `SEER_WORKSPACE`, where the interface finds the session's files."""
+    return {**env.env, **secret_values(env), "SEER_WORKSPACE": sandbox.workspace}
 
 
 async def install_workspace(env: Environment, sandbox: Sandbox) -> dict[str, Skill]:

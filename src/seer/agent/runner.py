@@ -58,7 +58,7 @@ async def session_toolset(session: Session) -> Toolset:
     if session.has_kernel or session.scope is None:
         tools = agent_toolset()
     else:
-        tools = Toolset.combine("agent", await scoped_session_tools(session.scope), agent_tools)
+        tools = Toolset.combine("agent", await scoped_session_tools(session.scope, session.scope_record), agent_tools)
     shape = session.answer_shape
     return tools if shape is None else tools.with_schema("finish", "answer", shape.json_schema(), required=True)
 
