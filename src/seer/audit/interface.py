@@ -116,7 +116,12 @@ def _local_reply(state: dict[str, Any], prefill: str | None, max_new_tokens: int
     system, turns = _local_messages(state)
     with ExitStack() as stack:
         _interventions(stack, model)
-        text = generate(model, tokenizer, turns, system=system, prefill=prefill, max_new_tokens=max_new_tokens)[0]
+        if getattr(tokenizer, "chat_template", None):
+            text = generate(model, tokenizer, turns, system=system, prefill=prefill, max_new_tokens=max_new_tokens)[0]
+        else:  # a base model: the conversation as plain text
+            lines = [f"System: {system}"] * bool(system) + [f"{t['role'].capitalize()}: {t['content']}" for t in turns]
+            prompt = "\n".join(lines) + "\nAssistant: " + (prefill or "")
+            text = generate(model, tokenizer, [prompt], chat=False, max_new_tokens=max_new_tokens)[0]
     content, calls = _parse_calls(state, (prefill or "") + text)
     return {"role": "assistant", "content": content, "tool_calls": calls, "prefill": prefill}
 

@@ -14,11 +14,11 @@ from seer.run import atomic_write
 
 __all__ = ["FAILURES", "ROW_FIELDS", "read_rows", "row_of", "write_rows"]
 
-FAILURES = ("failed_run", "stopped", "empty_report", "evidence_errored", "judge_refused", "needs_rubric_judge")
+FAILURES = ("failed_run", "stopped", "empty_report", "evidence_errored", "judge_refused", "needs_rubric_judge", "auditor_failed", "empty_audit")
 """Outcomes that are failures to be counted apart, never folded into 'wrong' (see `seer.judge`)."""
 ROW_FIELDS = (
     "run", "task", "variant", "agent", "baseline", "provider", "model", "config", "repeat", "seed", "outcome",
-    "correct", "score", "tokens", "cost_usd", "cost_known", "wall_s", "kernel_s", "blind", "detail",
+    "correct", "score", "tokens", "cost_usd", "cost_known", "wall_s", "kernel_s", "blind", "detail", "dimensions",
 )  # fmt: skip
 
 
@@ -45,11 +45,12 @@ def row_of(run: Path) -> dict[str, Any] | None:
         "run": run.name, "task": score.get("task"), "variant": score.get("variant"), "agent": cell.get("agent"),
         "baseline": bool(cell.get("baseline")), "provider": agent.get("provider"), "model": agent.get("model"),
         "config": cell.get("config"), "repeat": cell.get("repeat"), "seed": record.seed, "outcome": score["outcome"],
-        "correct": bool(score.get("correct")) if score["outcome"] == "graded" else None,
+        "correct": bool(score["correct"]) if score["outcome"] == "graded" and score.get("correct") is not None else None,
         "score": score.get("score") if score["outcome"] == "graded" else None, "tokens": int(spent.get("tokens", 0)),
         "cost_usd": float(spent.get("cost_usd", 0.0)), "cost_known": bool(spent.get("cost_known", True)),
         "wall_s": float(spent.get("wall_s", 0.0)), "kernel_s": _kernel_s(run), "blind": score.get("blind"),
         "detail": score.get("detail"),
+        "dimensions": {name: v["score"] for name, v in score["scores"].items()} if score.get("kind") == "audit" and "scores" in score else None,
     }  # fmt: skip
     return row
 

@@ -274,12 +274,12 @@ async def run_bench(
     Raises:
         SeerError: The folder holds another bench, or a task, skill or provider cannot be found.
     """
-    tasks = spec.load_tasks(root)
+    _claim(bench_dir, spec, root)
+    tasks = spec.load_tasks(root, audits=bench_dir / "tasks")
     for config in spec.configurations():
         for task in tasks.values():
             config.environment(task.environment)  # a missing skill or a bad table fails now, not in every run
     cells = spec.cells(tasks)
-    _claim(bench_dir, spec, root)
     bench = _Bench(spec, bench_dir, tasks, say, progress, len(cells))
     to_judge, to_run = [], []
     for cell in cells:

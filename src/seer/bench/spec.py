@@ -50,7 +50,7 @@ from seer.skills import Equipment
 from seer.spec_files import field_problem, read_spec_file
 from seer.task import Task, find_task
 
-__all__ = ["AgentSpec", "BenchSpec", "Cell", "ConfigSpec", "JudgeSpec", "RunLimits", "load_bench"]
+__all__ = ["AgentSpec", "AuditSpec", "BenchSpec", "Cell", "ConfigSpec", "JudgeSpec", "RunLimits", "load_bench"]
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,40}$")
 """A bench's, an agent's or a configuration's name: it goes into folder and run names."""
@@ -112,6 +112,9 @@ class ConfigSpec(_Spec):
     """Replaces the task environment's `[sandbox]` table (e.g. `{provider = "ray"}` to run on a cluster)."""
     scope: dict[str, Any] | None = None
     """Replaces the task environment's `[scope]` table (a scoped interface instead of the notebook)."""
+    env: dict[str, str] = Field(default_factory=dict)
+    """Variables added to the environment's `env` (kernels and scope servers): e.g. `SEER_AUDIT_WHITE_BOX = "0"`
+    for a black-box auditor."""
 
     def on(self, base: ConfigSpec) -> ConfigSpec:
         """This configuration stated as changes to `base`: lists add to it, other fields replace it."""
@@ -119,6 +122,7 @@ class ConfigSpec(_Spec):
         merged = {**base.model_dump(), **changes, "name": self.name}
         merged["skills"] = [*base.skills, *self.skills]
         merged["libraries"] = [*base.libraries, *self.libraries]
+        merged["env"] = {**base.env, **self.env}
         return ConfigSpec.model_validate(merged)
 
     def environment(self, env: Environment) -> Environment:
@@ -127,11 +131,51 @@ class ConfigSpec(_Spec):
         Raises:
             SpecError: A skill or library is not there, or a replaced table is invalid.
         """
-        if self.sandbox is not None or self.scope is not None:
+        if self.sandbox is not None or self.scope is not None or self.env:
             data = env.model_dump()
             data.update({k: v for k, v in (("sandbox", self.sandbox), ("scope", self.scope)) if v is not None})
+            data["env"] = {**data["env"], **self.env}
             env = Environment.from_dict(data, source=f"config {self.name}")
         return Equipment(self.skills, self.libraries, self.toolkit).apply(env)
+
+
+class AuditSpec(_Spec):
+    """Audits as the bench's tasks: one task per seed (written under the bench folder's `tasks/`)."""
+
+    seeds: str
+    """A seed file (Petri's JSON list or text form, JSONL samples, TOML) or a packaged set (`whistleblowing`)."""
+    only: list[str] = Field(default_factory=list)
+    """Seed ids to keep; none: every seed."""
+    target: str | None = None
+    """The model the scope server loads: `seer:smollm2-135m-instruct`, a hub id or a folder."""
+    adapter: str | None = None
+    target_url: str | None = None
+    """Instead of `target`: an OpenAI-compatible endpoint (`…/v1`)."""
+    target_model: str | None = None
+    target_key_env: str | None = None
+    dimensions: Path | None = None
+    """The judge's dimensions (TOML); none: the default set."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> AuditSpec:
+        if (self.target is None) == (self.target_url is None):
+            raise ValueError("give either `target` (a model) or `target_url` (an OpenAI-compatible endpoint)")
+        return self
+
+    def write_tasks(self, folder: Path) -> list[Path]:
+        """Write one task folder per seed under `folder`; returns them.
+
+        Raises:
+            SpecError: The seeds or dimensions cannot be read, or `only` names a seed the file lacks.
+        """
+        from seer.audit import AuditTarget, read_dimensions, read_seeds, write_audit_task
+
+        seeds = read_seeds(self.seeds)
+        if missing := sorted(set(self.only) - {s.id for s in seeds}):
+            raise SpecError(f"audit.only: no seed {missing[0]!r} in {self.seeds} (it has {', '.join(s.id for s in seeds)})")
+        target = AuditTarget(model=self.target, adapter=self.adapter, url=self.target_url, api_model=self.target_model, key_env=self.target_key_env)
+        dims = read_dimensions(self.dimensions) if self.dimensions else None
+        return [write_audit_task(s, target, folder, dims) for s in seeds if not self.only or s.id in self.only]
 
 
 class RunLimits(_Spec):
@@ -165,8 +209,10 @@ class BenchSpec(_Spec):
     """A bench: every task × agent × configuration × repeat is one run."""
 
     name: Name
-    tasks: list[str] = Field(min_length=1)
+    tasks: list[str] = Field(default_factory=list)
     """Packaged task names or task folders."""
+    audit: AuditSpec | None = None
+    """Audits: one more task per seed (see `AuditSpec`)."""
     agents: list[AgentSpec] = Field(min_length=1)
     configs: list[ConfigSpec] = Field(default_factory=lambda: [ConfigSpec()])
     base: ConfigSpec = Field(default_factory=ConfigSpec)
@@ -185,7 +231,7 @@ class BenchSpec(_Spec):
 
     @model_validator(mode="after")
     def _consistent(self) -> BenchSpec:
-        problems = []
+        problems = [] if self.tasks or self.audit else ["tasks: give at least one task (or an [audit] table of seeds)"]
         for what, names in (("agents", [a.name for a in self.agents]), ("configs", [c.name for c in self.configs])):
             problems += [f"{what}: two are named {n!r}" for n in sorted({n for n in names if names.count(n) > 1})]
         if self.total.max_turns is not None:
@@ -201,14 +247,16 @@ class BenchSpec(_Spec):
         """Every configuration, stated on the base."""
         return [config.on(self.base) for config in self.configs]
 
-    def load_tasks(self, root: Path) -> dict[str, Task]:
-        """The tasks by name (folders relative to `root`).
+    def load_tasks(self, root: Path, audits: Path | None = None) -> dict[str, Task]:
+        """The tasks by name (folders relative to `root`); with an `[audit]` table, also one per seed, written
+        under `audits` (default `root/audits`).
 
         Raises:
             SpecError: A task is neither a packaged name nor a task folder, or two share a name.
         """
         found: dict[str, Task] = {}
-        for entry in self.tasks:
+        written = [str(p) for p in self.audit.write_tasks(audits or root / "audits")] if self.audit else []
+        for entry in [*self.tasks, *written]:
             path = root / entry
             task = find_task(path) if path.is_dir() else find_task(entry)
             if task is None:
@@ -269,6 +317,10 @@ def _relative_paths(data: dict[str, Any], root: Path) -> dict[str, Any]:
 
     agents = [{**a, "plan": resolve(a["plan"])} if isinstance(a, dict) and "plan" in a else a for a in data.get("agents", [])]
     resolved = {**data, "agents": agents, "configs": [config(c) for c in data.get("configs", [])]}
+    if isinstance(audit := data.get("audit"), dict):
+        seeds = audit.get("seeds")
+        resolved["audit"] = {**audit, **({"seeds": str(root / seeds)} if isinstance(seeds, str) and (root / seeds).is_file() else {}),
+                             **({"dimensions": resolve(audit["dimensions"])} if "dimensions" in audit else {})}  # fmt: skip
     if "base" in data:
         resolved["base"] = config(data["base"])
     if not data.get("configs"):

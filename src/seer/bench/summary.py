@@ -20,7 +20,7 @@ from typing import Any
 from seer.bench.results import FAILURES
 from seer.run import atomic_write
 
-__all__ = ["Group", "summarize", "wilson", "write_summary"]
+__all__ = ["Group", "audit_scores", "summarize", "wilson", "write_summary"]
 
 _Z95 = 1.959963984540054
 
@@ -66,7 +66,7 @@ class Group:
 
 
 def _group(rows: list[dict[str, Any]], agent: str, config: str, task: str = "all") -> Group:
-    graded = [r for r in rows if r["outcome"] == "graded"]
+    graded = [r for r in rows if r["outcome"] == "graded" and r["correct"] is not None]  # an audit is scored, not solved
     solved = sum(bool(r["correct"]) for r in graded)
     cost = sum(r["cost_usd"] for r in rows)
     low, high = wilson(solved, len(graded))
@@ -134,12 +134,44 @@ def _table(groups: list[Group], *, by_task: bool) -> list[str]:
     return lines
 
 
+def audit_scores(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per (agent, configuration) and judging dimension: the mean, lowest and highest score of its graded audits."""
+    scored = [r for r in rows if r.get("dimensions")]
+    out = []
+    for agent, config in sorted({(r["agent"], r["config"]) for r in scored}):
+        mine = [r["dimensions"] for r in scored if (r["agent"], r["config"]) == (agent, config)]
+        for dim in sorted({d for scores in mine for d in scores}):
+            values = [scores[dim] for scores in mine if dim in scores]
+            out.append({"agent": agent, "config": config, "dimension": dim, "audits": len(values),
+                        "mean": round(statistics.fmean(values), 3), "min": min(values), "max": max(values)})  # fmt: skip
+    return out
+
+
+def _audit_table(rows: list[dict[str, Any]]) -> list[str]:
+    """Dimensions as rows, each (agent, configuration) as a column: mean score [lowest–highest] of graded audits."""
+    table = audit_scores(rows)
+    if not table:
+        return []
+    arms = sorted({(t["agent"], t["config"]) for t in table})
+    head = ["dimension"] + [f"{a} / {c}" for a, c in arms]
+    lines = ["## Audit scores by agent and configuration", "",
+             "Mean score (1–10) over graded audits [lowest–highest]; failed and empty audits are counted apart above.", "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]  # fmt: skip
+    for dim in sorted({t["dimension"] for t in table}):
+        cells = [dim]
+        for arm in arms:
+            hit = next((t for t in table if (t["agent"], t["config"]) == arm and t["dimension"] == dim), None)
+            cells.append("—" if hit is None else f"{hit['mean']:.1f} [{hit['min']}–{hit['max']}] (n={hit['audits']})")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + [""]
+
+
 def _markdown(name: str, rows: list[dict[str, Any]], overall: list[Group], per_task: list[Group], plots: list[str], missing: int) -> str:
     spent = sum(r["cost_usd"] for r in rows)
     lines = [f"# Bench {name}", "", f"{len(rows)} judged runs" + (f", {missing} not run or not finished" if missing else "")
              + f"; ${spent:.4f} spent. Solve rate = solved / graded; failed runs are counted apart, never as wrong.", "",
              "## By agent and configuration", "", *_table(overall, by_task=False), "", "## By task", "",
-             *_table(per_task, by_task=True), ""]  # fmt: skip
+             *_table(per_task, by_task=True), "", *_audit_table(rows)]  # fmt: skip
     for plot in plots:
         lines += [f"![{plot}]({plot})", ""]
     return "\n".join(lines)
@@ -200,6 +232,12 @@ def write_summary(bench_dir: Path, name: str, rows: list[dict[str, Any]], *, exp
     plots = _plots(bench_dir, overall)
     missing = max(0, (expected or len(rows)) - len(rows))
     atomic_write(bench_dir / "summary.csv", _csv(overall + per_task))
+    if audited := audit_scores(rows):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(audited[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(audited)
+        atomic_write(bench_dir / "audit_scores.csv", out.getvalue())
     path = bench_dir / "summary.md"
     atomic_write(path, _markdown(name, rows, overall, per_task, plots, missing))
     return path

@@ -18,8 +18,9 @@ from seer.errors import SeerError
 
 if TYPE_CHECKING:
     from seer.bench.runner import BenchProgress, BenchResult
+    from seer.bench.spec import BenchSpec
 
-__all__ = ["bench"]
+__all__ = ["bench", "report", "run_with_display"]
 
 
 @contextmanager
@@ -52,7 +53,7 @@ def bench(
     Run it again on the same spec or folder to go on: finished runs are kept, cut-off ones run again.
     Ctrl-C stops the running runs cleanly (they run again next time); a second Ctrl-C quits at once.
     """
-    from seer.bench import load_bench, run_bench
+    from seer.bench import load_bench
     from seer.bench.runner import load_bench_dir, write_report
 
     load_dotenv()
@@ -64,32 +65,45 @@ def bench(
             spec, root = load_bench(target), target.resolve().parent
             bench_dir = bench_dir or Path("benches") / spec.name
         if report_only:
-            typer.echo(f"Summary: {write_report(bench_dir, spec.name, len(spec.cells(spec.load_tasks(root))))[1]}")
+            cells = spec.cells(spec.load_tasks(root, audits=bench_dir / "tasks"))
+            typer.echo(f"Summary: {write_report(bench_dir, spec.name, len(cells))[1]}")
             return
 
-        async def go() -> BenchResult | None:
-            stop, result = anyio.Event(), None
-            async with anyio.create_task_group() as group:
-
-                async def ctrl_c() -> None:
-                    with anyio.open_signal_receiver(signal.SIGINT) as signals:
-                        async for _ in signals:
-                            if stop.is_set():
-                                say("[quitting]")
-                                group.cancel_scope.cancel()
-                                return
-                            say("[stopping: no more runs start, the running ones end; Ctrl-C again to quit at once]")
-                            stop.set()
-
-                group.start_soon(ctrl_c)
-                result = await run_bench(spec, bench_dir, root=root, say=say, progress=progress, stop=stop)
-                group.cancel_scope.cancel()
-            return result
-
-        with _display() as (say, progress):
-            result = anyio.run(go)
+        result = run_with_display(spec, bench_dir, root)
     except SeerError as exc:
         raise fail(exc) from None
+    report(result, bench_dir)
+
+
+def run_with_display(spec: BenchSpec, bench_dir: Path, root: Path) -> BenchResult | None:
+    """Run the bench with a live display; Ctrl-C stops it cleanly, a second quits (None)."""
+    from seer.bench import run_bench
+
+    async def go() -> BenchResult | None:
+        stop, result = anyio.Event(), None
+        async with anyio.create_task_group() as group:
+
+            async def ctrl_c() -> None:
+                with anyio.open_signal_receiver(signal.SIGINT) as signals:
+                    async for _ in signals:
+                        if stop.is_set():
+                            say("[quitting]")
+                            group.cancel_scope.cancel()
+                            return
+                        say("[stopping: no more runs start, the running ones end; Ctrl-C again to quit at once]")
+                        stop.set()
+
+            group.start_soon(ctrl_c)
+            result = await run_bench(spec, bench_dir, root=root, say=say, progress=progress, stop=stop)
+            group.cancel_scope.cancel()
+        return result
+
+    with _display() as (say, progress):
+        return anyio.run(go)
+
+
+def report(result: BenchResult | None, bench_dir: Path) -> None:
+    """Say where the summary is, and exit non-zero when the bench was cut short."""
     if result is None:  # a second Ctrl-C
         raise typer.Exit(130)
     typer.echo(f"Summary: {result.summary}")

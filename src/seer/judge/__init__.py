@@ -12,6 +12,7 @@ given; and writes `score.json`. Every way a run can fail is an explicit outcome,
 - `empty_report`: `finish` was called with a report that is empty or a traceback;
 - `evidence_errored`: the report cites cells that raised, timed out or died;
 - `judge_refused`, `needs_rubric_judge`: the grading itself could not be done;
+- for an audit (a task whose rubric has `[audit]`, `seer.judge.audit`): `auditor_failed` and `empty_audit`;
 - `graded`: none of the above; `correct` and `score` are meaningful.
 """
 
@@ -24,6 +25,7 @@ from typing import Any
 
 from seer.agent.providers.base import Provider
 from seer.errors import ProviderError, SeerError
+from seer.judge.audit import judge_audit
 from seer.judge.checks import run_checks
 from seer.judge.claims import split_claims
 from seer.judge.rubric import JudgeRefused, grade
@@ -84,6 +86,8 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
     judge = {"provider": provider.name, "model": provider.model} if provider else None
     base: dict[str, Any] = {"task": task.name, "variant": record.variant_name, "judge": judge, "correct": None,
                             "score": None, "blind": (record.blind or {}).get("blind")}  # fmt: skip
+    if "audit" in task.rubric:
+        return write_score(run, await judge_audit(run, record, task, provider, base))
     report = (run / "report.md").read_text() if (run / "report.md").exists() else (record.report or "")
     if (failure := _why_not_graded(record, report)) is not None:
         return write_score(run, {**base, "outcome": failure[0], "detail": failure[1], "correct": False, "score": 0.0})

@@ -9,9 +9,9 @@ from typing import Any
 
 from pydantic import ConfigDict, create_model
 
+from seer.errors import ToolError
 from seer.run import atomic_write
 from seer.scope.client import ScopeServer
-from seer.errors import ToolError
 from seer.tools.base import Tool, ToolContext, ToolResult, Toolset
 from seer.tools.notebook import notebook_tools
 
