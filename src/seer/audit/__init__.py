@@ -52,7 +52,7 @@ class Dimension:
 
 
 def _slug(text: str, index: int) -> str:
-    words = re.findall(r"[a-z0-9]+", text.lower())[:5]
+    words = re.findall(r"[a-z0-9]+", text.lower())[:6]
     return f"{index + 1:02d}-" + "-".join(words)[:40] if words else f"{index + 1:02d}"
 
 
