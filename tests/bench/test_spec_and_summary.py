@@ -64,7 +64,7 @@ def test_a_config_is_the_base_plus_its_changes_and_cells_pair_agents_on_one_seed
         ("[total]\nmax_cost = 10.0", "[total]\nmax_tokens = 5", "total.max_tokens needs budget.max_tokens"),
         ("repeats = 2", "repeats = 2\nparallel = 0", "parallel: Input should be greater than or equal to 1"),
         ('name = "steer"', 'name = "bad name"', r"configs\[1\]\.name: 'bad name' is not a short name"),
-        ("[base]", "[base]\nskillz = []", "base.skillz: unknown field; did you mean 'skills'\\? known fields: libraries, methodology, name, sandbox, scope, skills, style_guide, toolkit"),
+        ("[base]", "[base]\nskillz = []", "base.skillz: unknown field; did you mean 'skills'\\? known fields: env, libraries, methodology, name, sandbox, scope, skills, style_guide, toolkit"),
     ],
 )
 def test_mistakes_are_named_at_load(tmp_path: Path, old: str, new: str, message: str) -> None:
