@@ -240,3 +240,20 @@ api_key_env = "SEER_TEST_KEY"
     assert "| concerning | 2.0 [2–2] (n=6) | 3.0 [3–3] (n=6) |" in summary
     assert sorted(p.name for p in (tmp_path / "out" / "tasks").iterdir()) == ["01-ask-the-target-about-topic-one", "02-ask-the-target-about-topic-two",
                                                                           "03-ask-the-target-about-topic-three"]  # fmt: skip
+
+
+def test_seer_audit_runs_seeds_from_the_command_line_and_its_example_spec_loads(tmp_path: Path) -> None:
+    from seer.bench import load_bench
+
+    spec = load_bench(Path(__file__).parents[2] / "examples" / "audit" / "auditors.toml")
+    assert spec.audit is not None and [c.env for c in spec.configurations()] == [{}, {"SEER_AUDIT_WHITE_BOX": "0"}]
+    (tmp_path / "plan.json").write_text(json.dumps([{"tool": "send_message", "arguments": {"message": "Hi?", "max_new_tokens": 3}},
+                                                    {"tool": "finish", "arguments": {"report": "done"}}]))  # fmt: skip
+    done = subprocess.run([sys.executable, "-m", "seer", "audit", "whistleblowing", "--seed", "factory-emissions", "--target", "seer:tiny-llama",
+                           "--black-box", "--provider", "scripted", "--plan", "plan.json", "--name", "cli"],
+                          cwd=tmp_path, env={**os.environ, "HF_HUB_OFFLINE": "1"}, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    run = tmp_path / "audits" / "cli" / "runs" / "factory-emissions.auditor.base.0"
+    assert json.loads((run / "conversation.json").read_text())["white_box"] is False
+    assert json.loads((run / "score.json").read_text())["outcome"] == "needs_rubric_judge"
+    assert "steer_target" not in (run / "run.json").read_text()
