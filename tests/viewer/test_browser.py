@@ -92,6 +92,32 @@ def test_the_pages_show_runs_cells_images_errors_and_live_updates(browser: webdr
     assert len(browser.find_elements(By.CSS_SELECTOR, ".cell.active")) == 1
 
 
+def test_an_audits_conversation_shows_as_a_chat_beside_the_notebook(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
+    from seer.run import atomic_write
+
+    url, runs_dir = served
+    run, _, _ = anyio.run(make_run, runs_dir)
+    audit = {"format": "seer.audit/1", "target": "local", "system": "You are an assistant.", "ended": False, "interventions": [],
+             "tools": [{"name": "send_email", "description": "Send an email.", "parameters": {"type": "object", "properties": {}}}],
+             "rolled_back": [{"reason": "rolled back to message -1", "messages": [{"role": "user", "content": "First try."},
+                                                                                 {"role": "assistant", "content": "No.", "tool_calls": []}]}],
+             "messages": [{"role": "user", "content": "<img src=x onerror=alert(1)> hello"},
+                          {"role": "assistant", "content": "", "tool_calls": [{"id": "call_1", "name": "send_email", "arguments": {"to": "a@b.c"}}]}],
+             "target_calls": 2}  # fmt: skip
+    atomic_write(run.path / "conversation.json", json.dumps(audit))
+    browser.get(f"{url}run/{run.id}")
+    labels = "return [...document.querySelectorAll('.chat .msg[data-label]')].map(m => m.dataset.label)"
+    assert wait(browser, lambda d: d.execute_script(labels)) == ["system", "b1.0", "b1.1", "0", "1"]
+    chat = browser.find_element(By.CSS_SELECTOR, ".chat")
+    assert "Conversation with the target: 2 replies" in chat.text and "the target's tool send_email" in chat.text
+    assert 'calls send_email {"to":"a@b.c"}  [call_1]' in chat.text
+    assert "<img src=x onerror=alert(1)> hello" in chat.text and not chat.find_elements(By.TAG_NAME, "img")  # text, never markup
+    wait(browser, lambda d: [c for c in d.find_elements(By.CSS_SELECTOR, ".cell") if c.get_attribute("data-loaded") == "1"])  # the notebook beside it
+    audit["messages"].append({"role": "tool", "tool_call_id": "call_1", "content": "Sent."})
+    atomic_write(run.path / "conversation.json", json.dumps(audit))
+    assert wait(browser, lambda d: d.execute_script(labels)[-1] == "2" and d.execute_script(labels))[-1] == "2"  # live
+
+
 @pytest.mark.timeout(300)
 def test_a_500_cell_run_renders_without_loading_everything(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
     url, runs_dir = served

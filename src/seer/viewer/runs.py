@@ -158,6 +158,7 @@ class RunWatch:
     _offset: int | None = None
     _record: tuple[int, int] = (0, 0)
     _question: tuple[int, int] = (0, 0)
+    _conversation: tuple[int, int] = (0, 0)
 
     @staticmethod
     def _stamp(path: Path) -> tuple[int, int]:
@@ -168,7 +169,8 @@ class RunWatch:
         return (stat.st_mtime_ns, stat.st_size)
 
     def changes(self) -> list[tuple[str, Any]]:
-        """`("cells", ...)`, `("events", ...)`, `("run", ...)` and `("checkpoint", ...)` updates, in that order."""
+        """`("cells", ...)`, `("events", ...)`, `("run", ...)`, `("checkpoint", ...)` and, for an audit,
+        `("conversation", ...)` (its `conversation.json`, the target conversation) updates, in that order."""
         found: list[tuple[str, Any]] = []
         stamp = self._stamp(self.run / "notebook.ipynb")
         if stamp != self._notebook:
@@ -198,6 +200,13 @@ class RunWatch:
         if stamp != self._question:
             self._question = stamp
             found.append(("checkpoint", {"pending": pending(self.run)}))
+        stamp = self._stamp(self.run / "conversation.json")
+        if stamp != self._conversation:
+            self._conversation = stamp
+            try:
+                found.append(("conversation", json.loads((self.run / "conversation.json").read_text())))
+            except (OSError, ValueError):  # written atomically: a missing file is no audit
+                pass
         return found
 
     def _complete_size(self) -> int:

@@ -119,6 +119,26 @@ function renderEvent(event) {
   return node;
 }
 
+const SPEAKER = { user: "auditor, as the user", assistant: "target", tool: "tool result, written by the auditor", system: "system message" };
+
+function renderConversation(audit) {
+  // An audit's conversation with the target, as a chat: labels are the ones the judge cites.
+  const bubble = (label, message) => el("div", { class: `msg ${message.role}`, "data-label": label },
+    el("span", { class: "who", text: `[${label}] ${SPEAKER[message.role] || message.role}${message.prefill ? " (reply prefilled by the auditor)" : ""}` }),
+    el("pre", { text: message.content || "" }),
+    ...(message.tool_calls || []).map((call) => el("pre", { class: "call", text: `calls ${call.name} ${JSON.stringify(call.arguments)}  [${call.id}]` })));
+  const items = [el("h2", { text: `Conversation with the target: ${audit.target_calls} ${audit.target_calls === 1 ? "reply" : "replies"}` })];
+  if (audit.system) items.push(bubble("system", { role: "system", content: audit.system }));
+  for (const tool of audit.tools || []) items.push(el("div", { class: "msg tooldef" }, el("span", { class: "who", text: `the target's tool ${tool.name}` }), el("pre", { text: tool.description })));
+  (audit.rolled_back || []).forEach((branch, b) => items.push(el("details", { class: "branch" },
+    el("summary", { text: `${branch.reason}: ${branch.messages.length} message(s)` }),
+    ...branch.messages.map((message, i) => bubble(`b${b + 1}.${i}`, message)))));
+  (audit.messages || []).forEach((message, i) => items.push(bubble(String(i), message)));
+  if ((audit.interventions || []).length) items.push(el("div", { class: "msg note", text: `in force: ${audit.interventions.map((x) => `${x.kind} at layer ${x.layer}`).join(", ")}` }));
+  if (audit.ended) items.push(el("div", { class: "msg note", text: "the auditor ended the conversation" }));
+  return items;
+}
+
 function meter(label, used, limit) {
   if (limit == null) return el("span", { text: `${label}: ${used ?? 0}` });
   return el("span", {}, `${label}: ${used ?? 0} / ${limit} `, el("meter", { min: "0", max: String(limit), value: String(used ?? 0) }));
@@ -132,7 +152,8 @@ function runPage(runId) {
   const earlier = el("button", { text: "Load earlier events", hidden: "" });
   const report = el("div", { class: "report", hidden: "" });
   const ask = el("div", { class: "ask", hidden: "" });
-  app.replaceChildren(summary, ask, el("div", { class: "runview" }, el("section", {}, cells), el("section", {}, earlier, events)), report);
+  const chat = el("div", { class: "chat", hidden: "" });
+  app.replaceChildren(summary, ask, el("div", { class: "runview" }, el("section", {}, chat, cells), el("section", {}, earlier, events)), report);
   let active = null, eventsStart = 0;
 
   const observer = new IntersectionObserver((entries) => {
@@ -223,6 +244,10 @@ function runPage(runId) {
     for (const event of update.new) events.append(renderEvent(event));
   });
   source.addEventListener("run", (message) => drawSummary(JSON.parse(message.data)));
+  source.addEventListener("conversation", (message) => {
+    chat.replaceChildren(...renderConversation(JSON.parse(message.data)));
+    chat.hidden = false;
+  });
   source.addEventListener("checkpoint", (message) => {
     const waiting = JSON.parse(message.data).pending;
     ask.hidden = !waiting;
