@@ -161,9 +161,9 @@ class AuditTarget:
             env["models"] = [{"id": self.model, "name": "target", **({"adapter": self.adapter} if self.adapter else {})}]
             variables["SEER_AUDIT_WHITE_BOX"] = "1" if self.white_box else "0"
         else:
-            variables.update(SEER_AUDIT_TARGET_URL=str(self.url), SEER_AUDIT_TARGET_MODEL=self.api_model or "target")
+            variables.update(SEER_TARGET_URL=str(self.url), SEER_TARGET_MODEL=self.api_model or "target")
             if self.key_env:
-                variables["SEER_AUDIT_TARGET_KEY_ENV"] = self.key_env
+                variables["SEER_TARGET_KEY_ENV"] = self.key_env
                 env["secrets"] = {"allow": [self.key_env]}
         env["env"] = variables
         return env

@@ -7,8 +7,8 @@ optional prefill, rolls back and ends the conversation. When the target is a loc
 holds `target`) and `SEER_AUDIT_WHITE_BOX` is not `0`, white-box tools are exposed too: steering by
 contrast prompts or a saved vector, directional ablation, a probe's score and an SAE's top features on the
 target's last reply. Without a local model the target is an OpenAI-compatible endpoint
-(`SEER_AUDIT_TARGET_URL`, `SEER_AUDIT_TARGET_MODEL`, the key in the variable `SEER_AUDIT_TARGET_KEY_ENV`
-names). `conversation()` is the whole audit as data: the harness saves it after every call, and the
+(`SEER_TARGET_URL`, `SEER_TARGET_MODEL`, the key in the variable `SEER_TARGET_KEY_ENV` names; see
+`seer_scope.roles`). `conversation()` is the whole audit as data: the harness saves it after every call, and the
 audit judge reads that file.
 """
 
@@ -17,17 +17,16 @@ from __future__ import annotations
 import json
 import os
 import re
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from seer_scope import expose, models, session_state
+from seer_scope.roles import api_chat, chat, is_local
 
 TOOL_CALL = re.compile(r"<tool_call>\s*(\{.*?\})\s*(?:</tool_call>|$)", re.S)
-LOCAL = "target" in models()
+LOCAL = is_local("target")
 WHITE_BOX = LOCAL and os.environ.get("SEER_AUDIT_WHITE_BOX", "1") != "0"
-TIMEOUT_S = 300.0
 
 
 def _state() -> dict[str, Any]:
@@ -110,19 +109,11 @@ def _parse_calls(state: dict[str, Any], text: str) -> tuple[str, list[dict[str, 
 
 
 def _local_reply(state: dict[str, Any], prefill: str | None, max_new_tokens: int) -> dict[str, Any]:
-    from seer_interp import generate
-
-    model, tokenizer = models()["target"]
     system, turns = _local_messages(state)
     with ExitStack() as stack:
-        _interventions(stack, model)
-        if getattr(tokenizer, "chat_template", None):
-            text = generate(model, tokenizer, turns, system=system, prefill=prefill, max_new_tokens=max_new_tokens)[0]
-        else:  # a base model: the conversation as plain text
-            lines = [f"System: {system}"] * bool(system) + [f"{t['role'].capitalize()}: {t['content']}" for t in turns]
-            prompt = "\n".join(lines) + "\nAssistant: " + (prefill or "")
-            text = generate(model, tokenizer, [prompt], chat=False, max_new_tokens=max_new_tokens)[0]
-    content, calls = _parse_calls(state, (prefill or "") + text)
+        _interventions(stack, models()["target"][0])
+        text = chat("target", turns, system=system, prefill=prefill, max_new_tokens=max_new_tokens)
+    content, calls = _parse_calls(state, text)
     return {"role": "assistant", "content": content, "tool_calls": calls, "prefill": prefill}
 
 
@@ -145,22 +136,9 @@ def _api_messages(state: dict[str, Any], prefill: str | None) -> list[dict[str, 
 
 
 def _api_reply(state: dict[str, Any], prefill: str | None, max_new_tokens: int) -> dict[str, Any]:
-    url = os.environ.get("SEER_AUDIT_TARGET_URL", "").rstrip("/")
-    if not url:
-        raise RuntimeError("no target: this scope server holds no model named 'target' and SEER_AUDIT_TARGET_URL is not set")
-    body: dict[str, Any] = {"model": os.environ.get("SEER_AUDIT_TARGET_MODEL", "target"), "max_tokens": max_new_tokens,
-                            "messages": _api_messages(state, prefill)}  # fmt: skip
-    if state["tools"]:
-        body["tools"] = [{"type": "function", "function": {"name": t["name"], "description": t["description"], "parameters": t["parameters"]}}
-                         for t in state["tools"]]  # fmt: skip
-    headers = {"Content-Type": "application/json"}
-    key = os.environ.get(os.environ.get("SEER_AUDIT_TARGET_KEY_ENV", ""), "")
-    if key:
-        headers["Authorization"] = f"Bearer {key}"
-    request = urllib.request.Request(f"{url}/chat/completions", data=json.dumps(body).encode(), headers=headers, method="POST")
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}) if "127.0.0.1" in url or "localhost" in url else urllib.request.ProxyHandler())
-    with opener.open(request, timeout=TIMEOUT_S) as reply:
-        message = json.loads(reply.read())["choices"][0]["message"]
+    tools = [{"type": "function", "function": {"name": t["name"], "description": t["description"], "parameters": t["parameters"]}}
+             for t in state["tools"]]  # fmt: skip
+    message = api_chat("target", _api_messages(state, prefill), tools=tools or None, max_tokens=max_new_tokens)
     calls = []
     for call in message.get("tool_calls") or []:
         try:

@@ -29,7 +29,7 @@ from seer.scope.server import MAX_BODY_BYTES, check_timeout
 __all__ = ["ScopeServer"]
 
 _PACKAGE = Path(__file__).parent
-_SHIPPED = ("__init__.py", "expose.py", "schema.py", "server.py")
+_SHIPPED = ("__init__.py", "expose.py", "roles.py", "schema.py", "server.py")
 """The modules that run in the sandbox (the rest of this package is the harness's)."""
 
 
