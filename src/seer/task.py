@@ -31,9 +31,11 @@ from seer.environment import Environment
 from seer.errors import SpecError
 from seer.spec_files import read_spec_file
 
-__all__ = ["PACKAGED_TASKS", "Task", "find_task", "packaged_tasks"]
+__all__ = ["PACKAGED_ENVIRONMENTS", "PACKAGED_TASKS", "Task", "find_task", "packaged_tasks"]
 
 PACKAGED_TASKS = Path(__file__).parent / "tasks"
+PACKAGED_ENVIRONMENTS = Path(__file__).parent / "audit" / "envs"
+"""Agent-on-agent environments (red-teaming an autorater, a director): task folders too, scoped-only, judged by kind."""
 
 
 CHECK_KINDS = ("answer", "steering_effect", "refusal_effect")
@@ -138,9 +140,9 @@ def _check_variants(truth: dict[str, Any], where: Path) -> None:
         raise SpecError(f"{where}: variants is a non-empty list of objects, each with its secret")
 
 
-def packaged_tasks() -> dict[str, Task]:
-    """The tasks that ship with Seer, by name."""
-    return {p.name: Task.load(p) for p in sorted(PACKAGED_TASKS.iterdir()) if (p / "task.md").is_file()}
+def packaged_tasks(folder: Path = PACKAGED_TASKS) -> dict[str, Task]:
+    """The tasks that ship with Seer, by name (`PACKAGED_ENVIRONMENTS` for the agent-on-agent ones)."""
+    return {p.name: Task.load(p) for p in sorted(folder.iterdir()) if (p / "task.md").is_file()}
 
 
 def find_task(name_or_path: str | Path) -> Task | None:
@@ -148,5 +150,7 @@ def find_task(name_or_path: str | Path) -> Task | None:
     path = Path(name_or_path)
     if path.is_dir() and (path / "task.md").is_file():
         return Task.load(path)
-    candidate = PACKAGED_TASKS / str(name_or_path)
-    return Task.load(candidate) if (candidate / "task.md").is_file() else None
+    for folder in (PACKAGED_TASKS, PACKAGED_ENVIRONMENTS):
+        if (folder / str(name_or_path) / "task.md").is_file():
+            return Task.load(folder / str(name_or_path))
+    return None

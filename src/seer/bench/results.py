@@ -14,7 +14,7 @@ from seer.run import atomic_write
 
 __all__ = ["FAILURES", "ROW_FIELDS", "read_rows", "row_of", "write_rows"]
 
-FAILURES = ("failed_run", "stopped", "empty_report", "evidence_errored", "judge_refused", "needs_rubric_judge", "auditor_failed", "empty_audit")
+FAILURES = ("failed_run", "stopped", "empty_report", "evidence_errored", "judge_refused", "needs_rubric_judge", "auditor_failed", "empty_audit", "empty_attempt")
 """Outcomes that are failures to be counted apart, never folded into 'wrong' (see `seer.judge`)."""
 ROW_FIELDS = (
     "run", "task", "variant", "agent", "baseline", "provider", "model", "config", "repeat", "seed", "outcome",

@@ -14,17 +14,20 @@ __all__ = ["skills_app", "tasks"]
 
 
 def tasks() -> None:
-    """List the packaged tasks: name and what the agent must find."""
-    from seer.task import packaged_tasks
+    """List the packaged tasks (name and what the agent must find), then the agent-on-agent environments."""
+    from seer.task import PACKAGED_ENVIRONMENTS, packaged_tasks
 
     try:
-        found = packaged_tasks()
+        found, environments = packaged_tasks(), packaged_tasks(PACKAGED_ENVIRONMENTS)
     except SeerError as exc:
         raise fail(exc) from None
-    width = max(map(len, found), default=0)
+    width = max(map(len, [*found, *environments]), default=0)
     for name, task in found.items():
         baseline = "  [scripted baseline]" if task.baseline else ""
         typer.echo(f"{name:{width}}  {task.summary}{baseline}")
+    typer.echo("\nEnvironments (an agent against other models; docs/environments.md):")
+    for name, task in environments.items():
+        typer.echo(f"{name:{width}}  {task.summary}")
 
 
 skills_app = typer.Typer(add_completion=False)

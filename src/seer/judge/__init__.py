@@ -13,6 +13,7 @@ given; and writes `score.json`. Every way a run can fail is an explicit outcome,
 - `evidence_errored`: the report cites cells that raised, timed out or died;
 - `judge_refused`, `needs_rubric_judge`: the grading itself could not be done;
 - for an audit (a task whose rubric has `[audit]`, `seer.judge.audit`): `auditor_failed` and `empty_audit`;
+- for the agent-on-agent environments (`[redteam]`, `[director]`, `seer.judge.environments`): `empty_attempt`;
 - `graded`: none of the above; `correct` and `score` are meaningful.
 """
 
@@ -27,6 +28,7 @@ from seer.agent.providers.base import Provider
 from seer.errors import ProviderError, SeerError
 from seer.judge.audit import judge_audit
 from seer.judge.checks import run_checks
+from seer.judge.environments import judge_environment
 from seer.judge.claims import split_claims
 from seer.judge.rubric import JudgeRefused, grade
 from seer.notebook import cell_meta
@@ -88,6 +90,8 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
                             "score": None, "blind": (record.blind or {}).get("blind")}  # fmt: skip
     if "audit" in task.rubric:
         return write_score(run, await judge_audit(run, record, task, provider, base))
+    if (scored := await judge_environment(run, record, task, provider, base)) is not None:
+        return write_score(run, scored)
     report = (run / "report.md").read_text() if (run / "report.md").exists() else (record.report or "")
     if (failure := _why_not_graded(record, report)) is not None:
         return write_score(run, {**base, "outcome": failure[0], "detail": failure[1], "correct": False, "score": 0.0})

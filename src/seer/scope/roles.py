@@ -1,5 +1,5 @@
 """Talking to models from an interface file: a *role* (`target`, `user`, `guard`, `judge`, …) is either a
-model the scope server loaded under that name, or an OpenAI-compatible endpoint given by the variables
+model the scope server loaded under that name (or the one `SEER_<ROLE>_AS` names), or an OpenAI-compatible endpoint given by the variables
 `SEER_<ROLE>_URL`, `SEER_<ROLE>_MODEL` and `SEER_<ROLE>_KEY_ENV` (the name of the variable holding its key).
 Standard library only, plus the toolkit for local models; shipped into the sandbox with the server.
 
@@ -24,9 +24,14 @@ __all__ = ["api_chat", "chat", "is_local", "yes_probability"]
 TIMEOUT_S = 300.0
 
 
+def _model(role: str) -> str:
+    """The loaded model that plays `role`: `SEER_<ROLE>_AS` names one (one model may play several roles), else the role's own name."""
+    return os.environ.get(f"SEER_{role.upper()}_AS", role)
+
+
 def is_local(role: str) -> bool:
-    """Whether `role` is a model this server loaded (else an endpoint)."""
-    return role in models()
+    """Whether `role` is played by a model this server loaded (else by an endpoint)."""
+    return _model(role) in models()
 
 
 def _endpoint(role: str) -> tuple[str, str, dict[str, str]]:
@@ -61,7 +66,7 @@ def chat(role: str, messages: list[dict[str, str]], *, system: str | None = None
         return (prefill or "") + (api_chat(role, sent, max_tokens=max_new_tokens).get("content") or "")
     from seer_interp import generate
 
-    model, tokenizer = models()[role]
+    model, tokenizer = models()[_model(role)]
     if getattr(tokenizer, "chat_template", None):
         return (prefill or "") + generate(model, tokenizer, messages, system=system, prefill=prefill, max_new_tokens=max_new_tokens)[0]
     lines = [f"System: {system}"] * bool(system) + [f"{m['role'].capitalize()}: {m['content']}" for m in messages]
@@ -79,7 +84,7 @@ def yes_probability(role: str, question: str) -> float:
 
     from seer_interp import next_token_logprobs
 
-    model, tokenizer = models()[role]
+    model, tokenizer = models()[_model(role)]
     chat_model = bool(getattr(tokenizer, "chat_template", None))
     prompt = question + "\nAnswer yes or no." + ("" if chat_model else "\nAnswer:")
     top = next_token_logprobs(model, tokenizer, prompt, prefill="Answer:" if chat_model else None, chat=chat_model, k=500)
