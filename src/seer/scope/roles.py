@@ -1,5 +1,6 @@
 """Talking to models from an interface file: a *role* (`target`, `user`, `guard`, `judge`, …) is either a
-model the scope server loaded under that name (or the one `SEER_<ROLE>_AS` names), or an OpenAI-compatible endpoint given by the variables
+model the scope server loaded under that name (or the one `SEER_<ROLE>_AS` names), or, where set (and then
+first), an OpenAI-compatible endpoint given by the variables
 `SEER_<ROLE>_URL`, `SEER_<ROLE>_MODEL` and `SEER_<ROLE>_KEY_ENV` (the name of the variable holding its key).
 Standard library only, plus the toolkit for local models; shipped into the sandbox with the server.
 
@@ -30,8 +31,8 @@ def _model(role: str) -> str:
 
 
 def is_local(role: str) -> bool:
-    """Whether `role` is played by a model this server loaded (else by an endpoint)."""
-    return _model(role) in models()
+    """Whether `role` is played by a model this server loaded; an endpoint set for it (`SEER_<ROLE>_URL`) wins."""
+    return not os.environ.get(f"SEER_{role.upper()}_URL") and _model(role) in models()
 
 
 def _endpoint(role: str) -> tuple[str, str, dict[str, str]]:
