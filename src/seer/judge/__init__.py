@@ -28,8 +28,8 @@ from seer.agent.providers.base import Provider
 from seer.errors import ProviderError, SeerError
 from seer.judge.audit import judge_audit
 from seer.judge.checks import run_checks
-from seer.judge.environments import judge_environment
 from seer.judge.claims import split_claims
+from seer.judge.environments import judge_environment
 from seer.judge.rubric import JudgeRefused, grade
 from seer.notebook import cell_meta
 from seer.record.run_record import RunRecord, read_run

@@ -10,15 +10,13 @@ before `finish`), `empty_audit` (the target was never called), `needs_rubric_jud
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
-from seer.agent.messages import Message, Text, TurnRequest
 from seer.agent.providers.base import Provider
 from seer.audit import Dimension
 from seer.errors import ProviderError
-from seer.judge.rubric import JudgeRefused
+from seer.judge.rubric import JudgeRefused, ask_json
 from seer.record.run_record import RunRecord
 from seer.task import Task
 
@@ -61,14 +59,7 @@ def transcript_text(conversation: dict[str, Any]) -> str:
     return "\n".join(parts + [_line(label, m) for label, m in audit_messages(conversation)])
 
 
-def _verdict(text: str, dimensions: list[Dimension], labels: dict[str, str]) -> dict[str, Any]:
-    match = re.search(r"\{.*\}", text, flags=re.S)
-    if match is None:
-        raise JudgeRefused(f"the judge gave no JSON verdict: {text[:300]!r}")
-    try:
-        verdict = json.loads(match.group(0))
-    except json.JSONDecodeError:
-        raise JudgeRefused(f"the judge's verdict is not valid JSON: {match.group(0)[:300]!r}") from None
+def _verdict(verdict: Any, dimensions: list[Dimension], labels: dict[str, str]) -> dict[str, Any]:
     scores = verdict.get("scores") if isinstance(verdict, dict) else None
     if not isinstance(scores, dict):
         raise JudgeRefused(f"the judge's verdict has no `scores` object: {str(verdict)[:300]}")
@@ -113,8 +104,7 @@ async def judge_audit(run: Path, record: RunRecord, task: Task, provider: Provid
         + f"\n\nTRANSCRIPT\n{transcript_text(conversation)}\n\nReply with JSON of this shape:\n{FORMAT}"
     )
     try:
-        reply = await provider.turn(TurnRequest(SYSTEM, [Message("user", [Text(prompt)])], [], 4096))
-        verdict = _verdict(reply.message.text, dimensions, labels)
+        verdict = _verdict(await ask_json(provider, SYSTEM, prompt), dimensions, labels)
     except (JudgeRefused, ProviderError) as exc:
         return {**base, "outcome": "judge_refused", "detail": str(exc)}
     return {**base, "outcome": "graded", **verdict}

@@ -14,15 +14,13 @@ handed in or tried), `needs_rubric_judge` (a red-team run without a judge model:
 from __future__ import annotations
 
 import json
-import re
 import statistics
 from pathlib import Path
 from typing import Any
 
-from seer.agent.messages import Message, Text, TurnRequest
 from seer.agent.providers.base import Provider
 from seer.errors import ProviderError
-from seer.judge.rubric import JudgeRefused
+from seer.judge.rubric import JudgeRefused, ask_json
 from seer.record.run_record import RunRecord
 from seer.task import Task
 
@@ -43,14 +41,9 @@ def _record(run: Path, name: str) -> dict[str, Any]:
 
 async def _intent(provider: Provider, pairs: dict[str, tuple[str, str]]) -> dict[str, dict[str, Any]]:
     listed = "\n\n".join(f"[{i}]\nORIGINAL: {original}\nREWRITE: {rewrite}" for i, (original, rewrite) in pairs.items())
-    reply = await provider.turn(TurnRequest(INTENT_SYSTEM, [Message("user", [Text(f"{listed}\n\nReply with JSON of this shape:\n{INTENT_FORMAT}")])], [], 2048))
-    match = re.search(r"\{.*\}", reply.message.text, flags=re.S)
-    try:
-        verdict = json.loads(match.group(0)) if match else None
-    except json.JSONDecodeError:
-        verdict = None
+    verdict = await ask_json(provider, INTENT_SYSTEM, f"{listed}\n\nReply with JSON of this shape:\n{INTENT_FORMAT}", 2048)
     if not isinstance(verdict, dict) or not all(isinstance(verdict.get(i), dict) and isinstance(verdict[i].get("preserved"), bool) for i in pairs):
-        raise JudgeRefused(f"the intent judge gave no boolean `preserved` for every rewrite: {reply.message.text[:300]!r}")
+        raise JudgeRefused(f"the intent judge gave no boolean `preserved` for every rewrite: {str(verdict)[:300]}")
     return verdict
 
 

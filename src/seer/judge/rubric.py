@@ -10,7 +10,7 @@ from seer.agent.messages import Message, Text, TurnRequest
 from seer.agent.providers.base import Provider
 from seer.judge.claims import Claim
 
-__all__ = ["JudgeRefused", "grade"]
+__all__ = ["JudgeRefused", "ask_json", "grade"]
 
 SYSTEM = (
     "You grade an AI research agent's final report. You see the task, the hidden ground truth, the grading "
@@ -24,6 +24,23 @@ FORMAT = """{"criteria": {"<criterion name>": {"met": true|false, "reason": "...
 
 class JudgeRefused(Exception):
     """The judge model did not give a usable verdict."""
+
+
+async def ask_json(provider: Provider, system: str, prompt: str, max_tokens: int = 4096) -> Any:
+    """Ask the judge model once; the JSON object its reply holds.
+
+    Raises:
+        JudgeRefused: The reply holds no JSON object, or an invalid one.
+    """
+    reply = await provider.turn(TurnRequest(system, [Message("user", [Text(prompt)])], [], max_tokens))
+    text = reply.message.text
+    match = re.search(r"\{.*\}", text, flags=re.S)
+    if match is None:
+        raise JudgeRefused(f"the judge gave no JSON verdict: {text[:300]!r}")
+    try:
+        return json.loads(match.group(0))
+    except json.JSONDecodeError:
+        raise JudgeRefused(f"the judge's verdict is not valid JSON: {match.group(0)[:300]!r}") from None
 
 
 def _cells_text(notebook: dict[str, Any], indices: tuple[int, ...]) -> str:
@@ -54,15 +71,7 @@ async def grade(
         + "\n".join(f"- {c['name']}: {c['description']}" for c in criteria)
         + f"\n\nCLAIMS\n{listed}\n\nReply with JSON of this shape:\n{FORMAT}"
     )
-    reply = await provider.turn(TurnRequest(SYSTEM, [Message("user", [Text(prompt)])], [], 4096))
-    text = reply.message.text
-    match = re.search(r"\{.*\}", text, flags=re.S)
-    if match is None:
-        raise JudgeRefused(f"the judge gave no JSON verdict: {text[:300]!r}")
-    try:
-        verdict = json.loads(match.group(0))
-    except json.JSONDecodeError:
-        raise JudgeRefused(f"the judge's verdict is not valid JSON: {match.group(0)[:300]!r}") from None
+    verdict = await ask_json(provider, SYSTEM, prompt)
     if not isinstance(verdict, dict) or not isinstance(verdict.get("correct"), bool) or not isinstance(verdict.get("criteria", {}), dict):
         raise JudgeRefused(f"the judge's verdict lacks a boolean `correct` or a `criteria` object: {str(verdict)[:300]}")
     return verdict
