@@ -95,6 +95,45 @@ class FileSpec(_Spec):
         return value
 
 
+class RepoSpec(_Spec):
+    """A git repository placed in the workspace at a revision, optionally installed into the kernel's Python."""
+
+    url: str
+    """A git URL (`https://…`, `ssh://…`, `git@host:…`) or a local path to a repository."""
+    revision: str = "HEAD"
+    """A branch, tag or commit; `run.json` records the commit it resolved to."""
+    dest: str | None = None
+    """Where it goes in the workspace; default: the repository's name."""
+    install: Literal["none", "editable", "requirements"] = "none"
+    """`editable`: `pip install -e` into the kernel's Python (no build isolation: its build backend, e.g.
+    setuptools, must be installed there); `requirements`:
+    `pip install -r requirements.txt` of the repository (or its `subdirectory`)."""
+    subdirectory: str | None = None
+    """The package's folder inside the repository, for `install`."""
+    token_env: str | None = None
+    """A host variable (allowed under `[secrets]`) holding an HTTPS token for a private repository; it reaches
+    git through its environment, never a command line."""
+
+    @field_validator("url", "revision")
+    @classmethod
+    def _not_an_option(cls, value: str) -> str:
+        if not value.strip() or value.startswith("-") or any(c.isspace() or ord(c) < 32 for c in value):
+            raise ValueError(f"{value!r} is not a repository URL or revision (empty, starts with '-', or holds spaces)")
+        return value
+
+    @field_validator("dest", "subdirectory")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        if value is not None and (Path(value).is_absolute() or ".." in Path(value).parts or value.startswith("-")):
+            raise ValueError(f"{value!r} leaves the workspace; give a relative path without '..'")
+        return value
+
+    @property
+    def name(self) -> str:
+        """The folder it goes to in the workspace."""
+        return self.dest or self.url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git") or "repo"
+
+
 class SecretsPolicy(_Spec):
     """Which of the host's environment variables may enter the sandbox. By default, none."""
 
@@ -231,6 +270,8 @@ class Environment(_Spec):
     """Python requirements the kernel needs (`numpy>=1.26`); missing ones are installed at start."""
     files: list[FileSpec] = Field(default_factory=list)
     """Files and folders placed in the workspace."""
+    repos: list[RepoSpec] = Field(default_factory=list)
+    """Git repositories placed in the workspace (each at a resolved commit), optionally installed."""
     libraries: list[Path] = Field(default_factory=list)
     """Python files or packages the agent can import (placed on the kernel's `sys.path`)."""
     skills: list[Path] = Field(default_factory=list)
@@ -301,6 +342,12 @@ class Environment(_Spec):
         names = [m.name for m in self.models]
         for name in {n for n in names if names.count(n) > 1}:
             problems.append(f"models: two models are named {name!r}; give each a distinct `name`")
+        folders = [r.name for r in self.repos]
+        for name in {n for n in folders if folders.count(n) > 1}:
+            problems.append(f"repos: two repositories go to {name!r}; give each a distinct `dest`")
+        for i, repo in enumerate(self.repos):
+            if repo.token_env is not None and repo.token_env not in self.secrets.allow:
+                problems.append(f"repos[{i}].token_env: {repo.token_env!r} must be allowed under [secrets] allow")
         if self.scope is not None and self.scope.mode == "tools" and self.init_code.strip():
             problems.append("init_code: a scoped session in `tools` mode has no kernel to run it; use mode = 'notebook' or drop it")
         if self.scope is not None and self.scope.server is not None and self.models:
@@ -363,6 +410,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
             data[key] = [resolve(item) for item in data[key]]
     if isinstance(data.get("scope"), dict):
         data["scope"] = {k: resolve(v) if k in ("interface", "token_file") else v for k, v in data["scope"].items()}
+    if isinstance(data.get("repos"), list):  # a local repository named by a relative path
+        data["repos"] = [{**item, "url": resolve(item["url"])} if isinstance(item, dict) and isinstance(item.get("url"), str)
+                         and (base / item["url"]).is_dir() else item for item in data["repos"]]  # fmt: skip
     return data
 
 

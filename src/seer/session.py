@@ -35,6 +35,7 @@ from seer.kernel import CellRun, Kernel
 from seer.notebook import COMPLETED, Notebook, cell_meta
 from seer.outputs import render_outputs
 from seer.placement import load_arguments
+from seer.repos import install_repos
 from seer.run import RunDir, now_iso
 from seer.sandbox.base import Sandbox
 from seer.sandbox.isolation import HOST_GUARANTEE, Confinement, decide, host_confinement
@@ -148,6 +149,9 @@ class Session:
             await sandbox.start()
             await say("preparing the workspace")
             skills = await setup.install_workspace(env, sandbox)
+            if env.repos:
+                await say("placing repositories: " + ", ".join(r.name for r in env.repos))
+                await install_repos(env, sandbox, run)
             if env.packages:
                 await say("installing packages: " + ", ".join(env.packages))
             await setup.install_packages(env, sandbox, run)

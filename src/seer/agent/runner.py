@@ -166,6 +166,13 @@ async def run_agent(
         await session.close()
 
 
+def _budget_note(held: Budget, budget: Budget) -> str:
+    """What the agent is told when a resumed run's limits change."""
+    changes = [f"{name} {getattr(held, name)} -> {getattr(budget, name)}" for name in ("turns", "tokens", "cost_usd", "wall_s")
+               if getattr(held, name) != getattr(budget, name)]  # fmt: skip
+    return f"The run's budget was changed on resume ({', '.join(changes)}; None is no limit). Continue."
+
+
 async def _run_stoppable(loop: AgentLoop, messages: list[Message]) -> Outcome:
     """`loop.run(messages)`, stopped when the viewer's page asks (a `stop.json` in the run directory)."""
 
@@ -232,11 +239,18 @@ async def resume_agent(
         on_session(session)
     try:
         record = session.run.read_record()
-        budget = budget or Budget(**record["budget"])
+        held = Budget(**record["budget"])
+        budget = budget or held
         transcript = Transcript(run_path, observer=on_event)
         if messages[-1].role == "assistant":
             messages.append(Message("user", [Text(RESUMED)]))
             transcript.append("user", text=RESUMED, source="resume")
+        if budget != held:
+            note = _budget_note(held, budget)
+            messages.append(Message("user", [Text(note)]))  # as `rebuild` reads it back: one message per user event
+            transcript.append("user", text=note, source="budget")
+            raises = [*record.get("budget_raises", []), {"at": now_iso(), "from": asdict(held), "to": asdict(budget)}]
+            session.run.update_record(budget=asdict(budget), budget_raises=raises)
         loop = AgentLoop(
             provider, session, await session_toolset(session), system=record["system_prompt"], budget=budget,
             transcript=transcript, options=options or LoopOptions(**record.get("options", {})),

@@ -364,11 +364,16 @@ def resume(
     base_url: BaseUrlOpt = None,
     api_key_env: KeyEnvOpt = None,
     plan: PlanOpt = None,
+    max_turns: Annotated[str | None, typer.Option("--max-turns", help="Raise the run's turn limit to this (`none`: no limit).")] = None,
+    max_tokens: Annotated[str | None, typer.Option("--max-tokens", help="Raise its token limit.")] = None,
+    max_cost: Annotated[str | None, typer.Option("--max-cost", help="Raise its cost limit (dollars).")] = None,
+    max_wall: Annotated[str | None, typer.Option("--max-wall", help="Raise its wall-time limit (seconds, counting its earlier time).")] = None,
 ) -> None:
-    """Continue a stopped or killed run under the rest of its budget.
+    """Continue a stopped or killed run under the rest of its budget, or under raised limits.
 
     The conversation is rebuilt from the transcript and the kernel restored by re-running the
-    notebook's completed cells.
+    notebook's completed cells. A run stopped by its budget goes on once a `--max-*` option raises that
+    limit; the raise is recorded in run.json and told to the agent.
     """
     from seer.agent.runner import resume_agent
 
@@ -382,6 +387,11 @@ def resume(
         raise fail(SeerError(_unresumable(run_dir, record)))
     plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
     try:
+        budget = None
+        if any(v is not None for v in (max_turns, max_tokens, max_cost, max_wall)):
+            held = record.budget or {}
+            budget = _budget(*(str(held.get(k)) if v is None else v for k, v in (
+                ("turns", max_turns), ("tokens", max_tokens), ("cost_usd", max_cost), ("wall_s", max_wall))))  # fmt: skip
         chosen = build_provider(
             provider or agent.get("provider", "anthropic"), model or agent.get("model"),
             base_url or agent.get("base_url"), api_key_env or agent.get("api_key_env"), plan,
@@ -389,7 +399,7 @@ def resume(
 
         async def go() -> Outcome:
             async with aclosing(chosen):
-                return await resume_agent(run_dir, chosen, on_event=event_printer())
+                return await resume_agent(run_dir, chosen, budget=budget, on_event=event_printer())
 
         outcome = anyio.run(go)
     except SeerError as exc:
