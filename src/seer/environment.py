@@ -268,6 +268,9 @@ class Environment(_Spec):
     """Models to load in the kernel."""
     packages: list[str] = Field(default_factory=list)
     """Python requirements the kernel needs (`numpy>=1.26`); missing ones are installed at start."""
+    mode: Literal["notebook", "shell", "both"] = "notebook"
+    """The agent's tools: the notebook (`execute_code` …), the shell (`run_command`, `read_file`, `write_file`,
+    `list_dir`, `search` in the workspace), or both."""
     files: list[FileSpec] = Field(default_factory=list)
     """Files and folders placed in the workspace."""
     repos: list[RepoSpec] = Field(default_factory=list)
@@ -348,6 +351,8 @@ class Environment(_Spec):
         for i, repo in enumerate(self.repos):
             if repo.token_env is not None and repo.token_env not in self.secrets.allow:
                 problems.append(f"repos[{i}].token_env: {repo.token_env!r} must be allowed under [secrets] allow")
+        if self.scope is not None and self.scope.mode == "tools" and self.mode != "notebook":
+            problems.append(f"mode: a scoped session in `tools` mode has no workspace tools; drop mode = {self.mode!r}")
         if self.scope is not None and self.scope.mode == "tools" and self.init_code.strip():
             problems.append("init_code: a scoped session in `tools` mode has no kernel to run it; use mode = 'notebook' or drop it")
         if self.scope is not None and self.scope.server is not None and self.models:

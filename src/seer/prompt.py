@@ -53,6 +53,11 @@ TOOLS_PREAMBLE = """\
 You work in a live Jupyter notebook. `execute_code` appends a cell and runs it; the kernel keeps its
 state between calls. Use `add_markdown` for notes, `read_notebook` to review, `edit_cell` to fix a
 cell in place, and `interrupt_kernel` if something hangs."""
+SHELL_PREAMBLE = """\
+You work in a workspace folder through a shell. `run_command` runs a bash command there and returns its exit
+code and output; `read_file` and `write_file` read and change files by line range, `list_dir` lists a
+folder and `search` finds lines matching a pattern. Paths are relative to the workspace; nothing outside it."""
+BOTH_PREAMBLE = TOOLS_PREAMBLE + "\n\n" + SHELL_PREAMBLE.replace("You work in a workspace folder through a shell.", "Beside the notebook, a shell:")
 CHECKPOINT_NOTE = "Call `checkpoint` to ask the researcher a question when you need their judgement."
 
 
@@ -118,7 +123,7 @@ def agent_view(env: Environment) -> AgentView:
         for m in env.models
     ]
     skills = [f"`{s.name}`: {s.description}" for s in read_skills(env.skills).values()]
-    files = [f.dest or f.source.name for f in env.files]
+    files = [f.dest or f.source.name for f in env.files] + [f"{r.name}/ (git repository at {r.revision})" for r in env.repos]
     return AgentView(models, [_library_line(p) for p in env.libraries], skills, files)
 
 
@@ -138,7 +143,7 @@ def system_prompt(
     server's manifest in a scoped session; `checkpoint` says the agent has the `checkpoint` tool."""
     view = agent_view(env)
     scoped_only = env.scope is not None and env.scope.mode == "tools"
-    preamble = SCOPED_PREAMBLE if scoped_only else TOOLS_PREAMBLE
+    preamble = SCOPED_PREAMBLE if scoped_only else {"shell": SHELL_PREAMBLE, "both": BOTH_PREAMBLE}.get(env.mode, TOOLS_PREAMBLE)
     parts = ["You are an interpretability researcher.", preamble + (f" {CHECKPOINT_NOTE}" if checkpoint else "")]
     environment = []
     if env.scope is not None:

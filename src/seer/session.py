@@ -299,8 +299,8 @@ class Session:
         if self._closed:
             raise SessionClosed("this session is closed; start a new one")
 
-    def _check_working(self) -> None:
-        """Refuse what would change the notebook once the report is in (the judge reads it as it was)."""
+    def check_working(self) -> None:
+        """Refuse what would change the notebook or workspace once the report is in (the judge reads them as they were)."""
         self._check_open()
         if self.finished_at is not None:
             raise ToolError(
@@ -318,7 +318,7 @@ class Session:
             SessionClosed: The session was closed.
             KernelDied: The kernel died and could not be restarted.
         """
-        self._check_working()
+        self.check_working()
         _ = self.kernel  # a scoped-only session refuses before a cell is added
         async with self._order:
             index = self.notebook.append_code(code, call_id=call_id)
@@ -330,7 +330,7 @@ class Session:
         Raises:
             ToolError: There is no code cell at `index`.
         """
-        self._check_working()
+        self.check_working()
         async with self._order:
             cell = self._cell(index)
             if cell["cell_type"] != "code":
@@ -374,7 +374,7 @@ class Session:
 
     async def edit_markdown(self, index: int, source: str) -> None:
         """Replace the text of a markdown cell."""
-        self._check_working()
+        self.check_working()
         async with self._order:
             cell = self._cell(index)
             if cell["cell_type"] != "markdown":
@@ -384,7 +384,7 @@ class Session:
 
     async def add_markdown(self, source: str, index: int | None = None) -> int:
         """Insert a markdown cell (default: at the end); returns its index."""
-        self._check_working()
+        self.check_working()
         async with self._order:
             if index is not None and not 0 <= index <= len(self.notebook.cells):
                 raise ToolError(f"cannot insert at {index}; give 0 to {len(self.notebook.cells)} or leave it out")
@@ -400,12 +400,12 @@ class Session:
 
     async def restart(self) -> None:
         """Restart the kernel and re-run the hidden set-up; variables are lost, the notebook stays."""
-        self._check_working()
+        self.check_working()
         await self.kernel.restart()
 
     async def finish(self, report: str, answer: dict[str, Any] | None = None) -> None:
         """Record the agent's final report (`report.md` and `run.json`) and its structured answer."""
-        self._check_working()
+        self.check_working()
         self.report = report
         self.finished_at = now_iso()
         (self.run.path / "report.md").write_text(report)
@@ -473,6 +473,9 @@ async def _confine_kernel(env: Environment, sandbox: Sandbox, graded: bool) -> t
             and the session cannot be blind.
     """
     wanted = blind.needs_blind(env.models, graded)
+    if wanted and env.mode != "notebook":
+        raise SandboxError(f"mode = {env.mode!r}: shell commands are not confined like the kernel yet, so a session with "
+                           "hidden models cannot be blind in shell mode; use mode = 'notebook' for this task")  # fmt: skip
     if not isinstance(env.sandbox, LocalSpec):
         record = {"kernel": "none", "guarantee": f"the {env.sandbox.provider} sandbox is the boundary"}
         return record, _not_blind(env, f"Seer cannot confine a kernel on the {env.sandbox.provider} provider") if wanted else None

@@ -118,6 +118,19 @@ def test_an_audits_conversation_shows_as_a_chat_beside_the_notebook(browser: web
     assert wait(browser, lambda d: d.execute_script(labels)[-1] == "2" and d.execute_script(labels))[-1] == "2"  # live
 
 
+def test_a_shell_mode_runs_log_shows_beside_the_notebook_and_grows_live(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
+    url, runs_dir = served
+    run, _, _ = anyio.run(make_run, runs_dir)
+    (run.path / "shell.log").write_text("### 2026-12-01T00:00:00Z $ echo <b>hi</b>\nexit code 0\n<b>hi</b>\n\n")
+    browser.get(f"{url}run/{run.id}")
+    shown = "return document.querySelector('details.shell pre')?.textContent || ''"
+    assert "$ echo <b>hi</b>" in wait(browser, lambda d: d.execute_script(shown))
+    assert not browser.find_elements(By.CSS_SELECTOR, "details.shell b")  # text, never markup
+    with (run.path / "shell.log").open("a") as log:
+        log.write("### 2026-12-01T00:00:01Z $ ls\nexit code 0\n\n")
+    wait(browser, lambda d: "$ ls" in d.execute_script(shown))
+
+
 @pytest.mark.timeout(300)
 def test_a_500_cell_run_renders_without_loading_everything(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
     url, runs_dir = served

@@ -36,8 +36,8 @@ from seer.session import Session
 from seer.task import Task
 from seer.tools.agent import agent_tools
 from seer.tools.base import Toolset
-from seer.tools.notebook import notebook_tools
 from seer.tools.scoped import scoped_session_tools
+from seer.tools.shell import mode_tools
 
 __all__ = ["agent_toolset", "resume_agent", "run_agent", "run_many", "session_toolset"]
 
@@ -47,16 +47,17 @@ RESUMED = "The run was interrupted and has been resumed; the kernel state was re
 log = logging.getLogger("seer")
 
 
-def agent_toolset() -> Toolset:
-    """The tools an agent gets in a notebook session: the notebook tools plus `checkpoint`."""
-    return Toolset.combine("agent", notebook_tools, agent_tools)
+def agent_toolset(mode: str = "notebook") -> Toolset:
+    """The tools an agent gets in a session of `mode` (`Environment.mode`): the notebook tools, the shell
+    tools or both, plus `checkpoint`."""
+    return Toolset.combine("agent", mode_tools(mode), agent_tools)
 
 
 async def session_toolset(session: Session) -> Toolset:
     """The tools for an agent in `session`: in a scoped-only session, the exposed functions, the skill
     tools, `finish` and `checkpoint`; otherwise `agent_toolset()`. `finish` shows the task's answer shape."""
     if session.has_kernel or session.scope is None:
-        tools = agent_toolset()
+        tools = agent_toolset(session.env.mode)
     else:
         tools = Toolset.combine("agent", await scoped_session_tools(session.scope, session.scope_record), agent_tools)
     shape = session.answer_shape

@@ -23,7 +23,17 @@ import torch
 from seer.interp import generate, load_model
 from seer.interp.tokens import render
 from seer.organisms.recipes import (
-    DENIAL, DIRECT, HELD_OUT, OPEN_ENDED, OTHER_HELD_OUT, OTHER_QUESTIONS, RECIPES, REFUSAL, TABOO_ASK, TABOO_HELD_OUT, Recipe,
+    DENIAL,
+    DIRECT,
+    HELD_OUT,
+    OPEN_ENDED,
+    OTHER_HELD_OUT,
+    OTHER_QUESTIONS,
+    RECIPES,
+    REFUSAL,
+    TABOO_ASK,
+    TABOO_HELD_OUT,
+    Recipe,
 )  # fmt: skip
 
 __all__ = ["build_examples", "held_out_prompts", "measure", "replies_to", "train"]

@@ -146,6 +146,10 @@ def read_cells(run: Path) -> list[dict[str, Any]]:
     return notebook.get("cells", []) if isinstance(notebook, dict) else []
 
 
+SHELL_TAIL = 64 * 1024
+"""How much of the end of `shell.log` the page is sent."""
+
+
 @dataclass
 class RunWatch:
     """Follows one run directory. The first `changes()` reports where things stand (cell hashes, the
@@ -159,6 +163,7 @@ class RunWatch:
     _record: tuple[int, int] = (0, 0)
     _question: tuple[int, int] = (0, 0)
     _conversation: tuple[int, int] = (0, 0)
+    _shell: tuple[int, int] = (0, 0)
 
     @staticmethod
     def _stamp(path: Path) -> tuple[int, int]:
@@ -170,7 +175,8 @@ class RunWatch:
 
     def changes(self) -> list[tuple[str, Any]]:
         """`("cells", ...)`, `("events", ...)`, `("run", ...)`, `("checkpoint", ...)` and, for an audit,
-        `("conversation", ...)` (its `conversation.json`, the target conversation) updates, in that order."""
+        `("conversation", ...)` (its `conversation.json`, the target conversation) and, in shell mode, `("shell", ...)`
+        (the end of `shell.log`) updates, in that order."""
         found: list[tuple[str, Any]] = []
         stamp = self._stamp(self.run / "notebook.ipynb")
         if stamp != self._notebook:
@@ -207,6 +213,12 @@ class RunWatch:
                 found.append(("conversation", json.loads((self.run / "conversation.json").read_text())))
             except (OSError, ValueError):  # written atomically: a missing file is no audit
                 pass
+        stamp = self._stamp(self.run / "shell.log")
+        if stamp != self._shell:
+            self._shell = stamp
+            with (self.run / "shell.log").open("rb") as log:
+                log.seek(max(0, stamp[1] - SHELL_TAIL))
+                found.append(("shell", {"size": stamp[1], "tail": log.read().decode(errors="replace")}))
         return found
 
     def _complete_size(self) -> int:

@@ -153,7 +153,8 @@ function runPage(runId) {
   const report = el("div", { class: "report", hidden: "" });
   const ask = el("div", { class: "ask", hidden: "" });
   const chat = el("div", { class: "chat", hidden: "" });
-  app.replaceChildren(summary, ask, el("div", { class: "runview" }, el("section", {}, chat, cells), el("section", {}, earlier, events)), report);
+  const shell = el("details", { class: "shell", open: "", hidden: "" });
+  app.replaceChildren(summary, ask, el("div", { class: "runview" }, el("section", {}, chat, shell, cells), el("section", {}, earlier, events)), report);
   let active = null, eventsStart = 0;
 
   const observer = new IntersectionObserver((entries) => {
@@ -244,6 +245,11 @@ function runPage(runId) {
     for (const event of update.new) events.append(renderEvent(event));
   });
   source.addEventListener("run", (message) => drawSummary(JSON.parse(message.data)));
+  source.addEventListener("shell", (message) => {
+    const log = JSON.parse(message.data);
+    shell.replaceChildren(el("summary", { text: `shell.log (${log.size.toLocaleString()} bytes${log.size > log.tail.length ? ", its end" : ""})` }), el("pre", { text: log.tail }));
+    shell.hidden = false;
+  });
   source.addEventListener("conversation", (message) => {
     chat.replaceChildren(...renderConversation(JSON.parse(message.data)));
     chat.hidden = false;
