@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait

@@ -8,10 +8,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from seer.record.transcript import Transcript
 from seer.notebook import Notebook
+from seer.record.transcript import Transcript
 from seer.run import RunDir
-
 
 SPENT = {"turns": 1, "input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0,
          "tokens": 0, "cost_usd": 0.0, "cost_known": True, "wall_s": 0.0}  # fmt: skip

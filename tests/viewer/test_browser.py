@@ -18,7 +18,6 @@ from selenium.webdriver.common.by import By
 from tests.viewer.browser import chrome, first_render, viewer_in_thread, wait
 from tests.viewer.runs import make_large_run, make_run, model_turn
 
-
 CLICK_STOP = "const stop = document.querySelector('.summary button.stop'); if (stop) stop.click(); return !!stop;"
 
 
@@ -129,6 +128,19 @@ def test_a_shell_mode_runs_log_shows_beside_the_notebook_and_grows_live(browser:
     with (run.path / "shell.log").open("a") as log:
         log.write("### 2026-12-01T00:00:01Z $ ls\nexit code 0\n\n")
     wait(browser, lambda d: "$ ls" in d.execute_script(shown))
+
+
+def test_a_run_page_links_its_parent_and_its_forks(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
+    url, runs_dir = served
+    parent, _, _ = anyio.run(make_run, runs_dir)
+    child, _, _ = anyio.run(make_run, runs_dir)
+    child.update_record(parent={"run": parent.id, "path": str(parent.path), "at_turn": 2})
+    lineage = "return document.querySelector('.summary .lineage')?.textContent || ''"
+    browser.get(f"{url}run/{parent.id}")
+    assert wait(browser, lambda d: d.execute_script(lineage)) == f" · fork at turn 2: {child.id}"
+    browser.find_element(By.CSS_SELECTOR, ".summary .lineage a").click()
+    wait(browser, lambda d: d.current_url.endswith(f"/run/{child.id}"))
+    assert wait(browser, lambda d: d.execute_script(lineage)) == f"forked from {parent.id} at turn 2"
 
 
 @pytest.mark.timeout(300)

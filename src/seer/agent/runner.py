@@ -220,8 +220,12 @@ async def resume_agent(
     interaction: Interaction | None = None,
     on_event: Callable[[dict[str, Any]], None] | None = None,
     on_session: Callable[[Session], None] | None = None,
+    note: str = RESUMED,
+    instruction: str | None = None,
 ) -> Outcome:
-    """Continue a stopped or killed run in its own run directory.
+    """Continue a stopped or killed run in its own run directory. `note` tells the agent why it goes on (the
+    default only when its last message was its own; another, such as a fork's, always); `instruction` adds a
+    message from the researcher.
 
     Raises:
         SeerError: The run finished already, or has no transcript to resume from.
@@ -243,9 +247,12 @@ async def resume_agent(
         held = Budget(**record["budget"])
         budget = budget or held
         transcript = Transcript(run_path, observer=on_event)
-        if messages[-1].role == "assistant":
-            messages.append(Message("user", [Text(RESUMED)]))
-            transcript.append("user", text=RESUMED, source="resume")
+        if messages[-1].role == "assistant" or note != RESUMED:  # a fork is always told where it starts
+            messages.append(Message("user", [Text(note)]))
+            transcript.append("user", text=note, source="resume")
+        if instruction:
+            messages.append(Message("user", [Text(instruction)]))
+            transcript.append("user", text=instruction, source="researcher")
         if budget != held:
             note = _budget_note(held, budget)
             messages.append(Message("user", [Text(note)]))  # as `rebuild` reads it back: one message per user event

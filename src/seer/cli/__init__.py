@@ -1,7 +1,7 @@
 """`seer …`: the command line. Every command explains itself with `--help`.
 
 One module an area, each holding its commands as plain functions that `app` registers here: `runs`
-(run, chat, resume, prompt), `new` (new, check), `bench`, `audit`, `catalog` (tasks; the group `skills`), `judge`,
+(run, chat, resume, fork, prompt), `new` (new, check), `bench`, `audit`, `catalog` (tasks; the group `skills`), `judge`,
 `demo`, `doctor` (doctor, sandboxes), `mcp`, `view`, and the groups `scope` and `export`; `options` holds
 what several share.
 """
@@ -22,7 +22,7 @@ app = typer.Typer(
 
 for command in (
     mcp.mcp, demo.demo, doctor.doctor, doctor.sandboxes, view.view,
-    runs.run, runs.chat, runs.resume, runs.prompt, new.new, new.check, bench.bench, audit.audit, catalog.tasks, judge.judge,
+    runs.run, runs.chat, runs.resume, runs.fork, runs.prompt, new.new, new.check, bench.bench, audit.audit, catalog.tasks, judge.judge,
 ):  # fmt: skip
     app.command()(command)
 app.add_typer(catalog.skills_app, name="skills")

@@ -8,6 +8,7 @@ task). API keys come from the environment or from a `.env` file in the current f
 from __future__ import annotations
 
 import inspect
+import json
 import signal
 import socket
 from collections.abc import Callable
@@ -60,6 +61,7 @@ from seer.errors import SeerError, SpecError
 from seer.prompt import system_prompt
 from seer.record.requests import request_stop, stop_request
 from seer.record.run_record import RunRecord, read_run
+from seer.run import RunDir
 from seer.skills import Equipment
 from seer.task import find_task
 
@@ -387,11 +389,7 @@ def resume(
         raise fail(SeerError(_unresumable(run_dir, record)))
     plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
     try:
-        budget = None
-        if any(v is not None for v in (max_turns, max_tokens, max_cost, max_wall)):
-            held = record.budget or {}
-            budget = _budget(*(str(held.get(k)) if v is None else v for k, v in (
-                ("turns", max_turns), ("tokens", max_tokens), ("cost_usd", max_cost), ("wall_s", max_wall))))  # fmt: skip
+        budget = _changed_budget(record, max_turns, max_tokens, max_cost, max_wall)
         chosen = build_provider(
             provider or agent.get("provider", "anthropic"), model or agent.get("model"),
             base_url or agent.get("base_url"), api_key_env or agent.get("api_key_env"), plan,
@@ -405,6 +403,69 @@ def resume(
     except SeerError as exc:
         raise fail(exc) from None
     _report(run_dir.resolve(), outcome)
+
+
+def _changed_budget(record: RunRecord, turns: str | None, tokens: str | None, cost: str | None, wall: str | None) -> Budget | None:
+    """The run's budget with the limits given on the command line changed; None when none is given."""
+    if all(v is None for v in (turns, tokens, cost, wall)):
+        return None
+    held = record.budget or {}
+    given = {"turns": turns, "tokens": tokens, "cost_usd": cost, "wall_s": wall}
+    return _budget(*(str(held.get(k)) if v is None else v for k, v in given.items()))
+
+
+def fork(
+    run_dir: Annotated[Path, typer.Argument(help="The run to fork (runs/<run-id>); it is not changed.")],
+    at_turn: Annotated[int | None, typer.Option("--at-turn", min=1, help="Keep the parent's first N model turns and their results.")] = None,
+    at_cell: Annotated[int | None, typer.Option("--at-cell", min=0, help="Keep the history up to the turn that made notebook cell N.")] = None,
+    instruction: Annotated[str | None, typer.Option("--add-instruction", help="A message from you the fork's agent gets before it goes on.")] = None,
+    provider: Annotated[str | None, typer.Option("--provider", help="Default: the parent's own.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Default: the parent's own.")] = None,
+    base_url: BaseUrlOpt = None,
+    api_key_env: KeyEnvOpt = None,
+    plan: PlanOpt = None,
+    max_turns: Annotated[str | None, typer.Option("--max-turns", help="Change the turn limit (`none`: no limit).")] = None,
+    max_tokens: Annotated[str | None, typer.Option("--max-tokens", help="Change the token limit.")] = None,
+    max_cost: Annotated[str | None, typer.Option("--max-cost", help="Change the cost limit (dollars).")] = None,
+    max_wall: Annotated[str | None, typer.Option("--max-wall", help="Change the wall-time limit (seconds).")] = None,
+    run_id: RunIdOpt = None,
+) -> None:
+    """Start a new run from a point of an earlier one: its transcript up to that turn, the notebook cells those
+    turns made (the kernel state replayed), its workspace copied; then go on, with the parent's agent or
+    another. The fork's run.json names its parent; the parent is left as it was.
+    """
+    from seer.agent.fork import fork_run, turn_of_cell
+    from seer.agent.runner import resume_agent
+    from seer.record.transcript import read_events
+
+    load_dotenv()
+    if (at_turn is None) == (at_cell is None):
+        raise typer.BadParameter("give one of --at-turn N or --at-cell N")
+    try:
+        record = read_run(run_dir)
+        agent = record.agent or {}
+        if at_cell is not None:
+            at_turn = turn_of_cell(read_events(run_dir / "transcript.jsonl"), json.loads((run_dir / "notebook.ipynb").read_text()), at_cell)
+        assert at_turn is not None
+        budget = _changed_budget(record, max_turns, max_tokens, max_cost, max_wall)
+        plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
+        chosen = build_provider(provider or agent.get("provider", "anthropic"), model or agent.get("model"),
+                                base_url or agent.get("base_url"), api_key_env or agent.get("api_key_env"), plan)  # fmt: skip
+        child = fork_run(run_dir, at_turn=at_turn, run_id=run_id)
+        if provider or model or plan:  # the fork's own agent, for a later `seer resume` of it
+            RunDir(child).update_record(agent={**agent, "provider": provider or agent.get("provider"), "model": model or agent.get("model"),
+                                               "plan": str(plan.resolve()) if plan else agent.get("plan")})  # fmt: skip
+        typer.echo(f"Forked {run_dir.resolve().name} at turn {at_turn}: {child}")
+        note = f"This run was forked from {run_dir.resolve().name} at turn {at_turn}; the kernel holds that point's state. Continue."
+
+        async def go() -> Outcome:
+            async with aclosing(chosen):
+                return await resume_agent(child, chosen, budget=budget, on_event=event_printer(), note=note, instruction=instruction)
+
+        outcome = anyio.run(go)
+    except SeerError as exc:
+        raise fail(exc) from None
+    _report(child, outcome)
 
 
 def _unresumable(run_dir: Path, record: RunRecord) -> str:

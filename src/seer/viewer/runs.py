@@ -100,7 +100,23 @@ def run_detail(run: Path) -> dict[str, Any] | None:
         "report": report.read_text() if report.exists() else record.report,
         "score_detail": _json(run / "score.json"),
         "interactive": record.interactive,
+        "parent": (record.model_extra or {}).get("parent"),
+        "forks": forks_of(run),
     }
+
+
+def forks_of(run: Path) -> list[dict[str, Any]]:
+    """The runs beside `run` forked from it: `{"run", "at_turn"}` each, by name."""
+    found = []
+    for sibling in sorted(run.parent.iterdir()):
+        record = sibling / "run.json"
+        try:
+            text = record.read_text() if sibling != run and record.is_file() else ""
+        except OSError:
+            continue
+        if f'"run": "{run.name}"' in text and (parent := (_json(record) or {}).get("parent")) and parent.get("run") == run.name:
+            found.append({"run": sibling.name, "at_turn": parent.get("at_turn")})
+    return found
 
 
 def _text(value: str | list[str]) -> str:

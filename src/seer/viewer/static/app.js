@@ -205,6 +205,10 @@ function runPage(runId) {
         run.score != null ? el("span", { text: `score: ${fmt.score(run)}` }) : null,
         run.status === "running" ? stopButton() : null,
       ),
+      run.parent || (run.forks || []).length ? el("div", { class: "lineage" },
+        run.parent ? el("span", {}, "forked from ", el("a", { href: `/run/${encodeURIComponent(run.parent.run)}`, text: run.parent.run }), ` at turn ${run.parent.at_turn}`) : null,
+        ...(run.forks || []).map((fork) => el("span", {}, " · fork at turn " + fork.at_turn + ": ", el("a", { href: `/run/${encodeURIComponent(fork.run)}`, text: fork.run }))),
+      ) : null,
     );
     if (run.report) { report.hidden = false; report.textContent = `Report\n\n${run.report}`; }
   }
