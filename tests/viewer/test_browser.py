@@ -130,6 +130,25 @@ def test_a_shell_mode_runs_log_shows_beside_the_notebook_and_grows_live(browser:
     wait(browser, lambda d: "$ ls" in d.execute_script(shown))
 
 
+def test_a_budget_stopped_run_continues_from_its_page_with_more_budget(browser: webdriver.Chrome, served: tuple[str, Path], tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url, runs_dir = served
+    steps = [{"tool": "execute_code", "arguments": {"code": "x = 41"}}, {"tool": "execute_code", "arguments": {"code": "print(x + 1)"}},
+             {"tool": "finish", "arguments": {"report": "42 (cell 1)"}}]  # fmt: skip
+    (tmp_path / "plan.json").write_text(json.dumps(steps))
+    subprocess.run([sys.executable, "-m", "seer", "run", "--task", "Add one.", "--provider", "scripted", "--plan", str(tmp_path / "plan.json"),
+                    "--max-turns", "1", "--runs-dir", str(runs_dir), "--run-id", "short"], check=True, capture_output=True, timeout=300)  # fmt: skip
+    browser.get(f"{url}run/short")
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".summary button.continue"))
+    browser.execute_script("const t = document.querySelector('.summary input[name=max_turns]'); t.value = '10';"
+                           "document.querySelector('.summary button.continue').click()")  # the summary redraws: act in one script
+    wait(browser, lambda d: (status(d) or "") == "finished", 120)
+    record = json.loads((runs_dir / "short" / "run.json").read_text())
+    assert record["budget"]["turns"] == 10 and record["report"] == "42 (cell 1)"
+
+
 def test_a_run_page_links_its_parent_and_its_forks(browser: webdriver.Chrome, served: tuple[str, Path]) -> None:
     url, runs_dir = served
     parent, _, _ = anyio.run(make_run, runs_dir)

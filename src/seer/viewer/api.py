@@ -1,12 +1,12 @@
 """The viewer's HTTP API as an OpenAPI 3.1 document (served at `/api/openapi.json`), for a lab that puts
-Seer behind its own page or service: launch a run, follow it, answer its questions, stop it."""
+Seer behind its own page or service: launch a run, follow it, answer its questions, stop it, continue it with more budget."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from seer.version import __version__
-from seer.viewer.launch import LaunchRequest
+from seer.viewer.launch import ContinueRequest, LaunchRequest
 
 __all__ = ["openapi"]
 
@@ -45,6 +45,7 @@ def openapi() -> dict[str, Any]:
             },
             "schemas": {
                 "LaunchRequest": LaunchRequest.model_json_schema(),
+                "ContinueRequest": ContinueRequest.model_json_schema(),
                 "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
             },
         },
@@ -67,6 +68,10 @@ def openapi() -> dict[str, Any]:
                                                         {"type": "object", "properties": {"id": {"type": "integer"}, "answer": {"type": "string"}}},
                                                         _json("Accepted")), "parameters": [_RUN]}},  # fmt: skip
             "/api/runs/{run}/stop": {"post": {**_post("Stop a running run", {"type": "object"}, _json("Accepted")), "parameters": [_RUN]}},
+            "/api/runs/{run}/continue": {"post": {**_post("Resume a stopped run that did not finish, with raised limits",
+                                                          {"$ref": "#/components/schemas/ContinueRequest"},
+                                                          _json("The resumed run: its id, page URL, process id and log file", launched), "201"),
+                                                  "parameters": [_RUN]}},  # fmt: skip
             "/api/benches": {"get": {"summary": "Every bench folder with its progress", "responses": {"200": _json("Bench summaries", {"type": "array"})}}},
             "/api/benches/{bench}": {"get": {"summary": "A bench's matrix (task × agent rows, a column per configuration, a chip per repeat) and its summary",
                                              "parameters": [_BENCH], "responses": {"200": _json("The bench"), "404": _ERROR}}},  # fmt: skip

@@ -31,11 +31,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from seer.record.requests import request_stop, write_answer
+from seer.record.run_record import read_run
 from seer.record.transcript import tail_events
 from seer.viewer.api import openapi
 from seer.viewer.benches import BENCH_NAME, PLOTS, bench_run, bench_view, list_benches
 from seer.viewer.guard import Guard
-from seer.viewer.launch import Launcher, LaunchRequest, launch_options
+from seer.viewer.launch import KEYLESS, ContinueRequest, Launcher, LaunchRequest, launch_options
 from seer.viewer.runs import RunWatch, cell_view, list_runs, read_cells, run_detail, summarize
 
 __all__ = ["create_app"]
@@ -192,6 +193,21 @@ def create_app(
         request_stop(path, "stopped from the viewer's page")
         return JSONResponse({"ok": True})
 
+    async def resume(request: Request) -> Response:
+        path = run_path(request)
+        row = summarize(path) or {}
+        record = read_run(path)
+        if str(row.get("status", "")).split(":")[0] not in ("stopped", "interrupted") or (record.stop or {}).get("reason") == "finished":
+            raise ValueError(f"run {path.name} is {row.get('status', 'unknown')}; only a stopped run that did not finish can go on")
+        try:
+            wanted = ContinueRequest.model_validate(await _json_object(request))
+        except ValidationError as exc:
+            return JSONResponse({"error": "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors())}, status_code=400)
+        provider = (record.agent or {}).get("provider")
+        if provider not in KEYLESS and wanted.max_cost is None and (record.budget or {}).get("cost_usd") is None:
+            return JSONResponse({"error": f"provider {provider!r} spends money: set max_cost"}, status_code=400)
+        return JSONResponse(await asyncio.to_thread(launcher.resume, path, wanted), status_code=201)
+
     async def options(request: Request) -> Response:
         return JSONResponse(await asyncio.to_thread(launch_options))
 
@@ -234,6 +250,7 @@ def create_app(
         Route("/api/launch", start, methods=["POST"]),
         Route("/api/runs/{run}/answer", answer, methods=["POST"]),
         Route("/api/runs/{run}/stop", stop, methods=["POST"]),
+        Route("/api/runs/{run}/continue", resume, methods=["POST"]),
         Route("/api/runs", runs),
         Route("/api/runs/stream", runs_stream),
         Route("/api/runs/{run}", run),

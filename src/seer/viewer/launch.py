@@ -22,7 +22,7 @@ from seer.run import new_run_id
 from seer.skills import find_skill, packaged_skills
 from seer.task import packaged_tasks
 
-__all__ = ["KEYLESS", "LaunchRequest", "Launcher", "launch_options"]
+__all__ = ["KEYLESS", "ContinueRequest", "LaunchRequest", "Launcher", "launch_options"]
 
 KEYLESS = ("scripted", "vllm", "ollama", "llamacpp")
 """Providers that need no key and call nothing outside this machine by default: no cost cap needed."""
@@ -72,6 +72,15 @@ class LaunchRequest(BaseModel, extra="forbid"):
         if self.max_cost is None and self.provider not in KEYLESS:
             raise ValueError(f"provider {self.provider!r} spends money: set max_cost (only {', '.join(KEYLESS)} run without one)")
         return self
+
+
+class ContinueRequest(BaseModel, extra="forbid"):
+    """A stopped run's new limits: `seer resume` with them (a limit left out keeps the run's own)."""
+
+    max_turns: int | None = Field(None, gt=0)
+    max_tokens: int | None = Field(None, gt=0)
+    max_cost: float | None = Field(None, gt=0, allow_inf_nan=False)
+    max_wall_s: float | None = Field(None, gt=0, allow_inf_nan=False)
 
 
 def launch_options() -> dict[str, Any]:
@@ -130,6 +139,25 @@ class Launcher:
             "libraries": [self._inside(library, "library") for library in request.libraries],
         })  # fmt: skip
 
+    def resume(self, run: Path, request: ContinueRequest) -> dict[str, Any]:
+        """Start `seer resume` of the stopped run `run` (under `runs_dir`) with raised limits, in the background."""
+        argv = [sys.executable, "-m", "seer", "resume"]
+        for flag, value in (("--max-turns", request.max_turns), ("--max-tokens", request.max_tokens), ("--max-cost", request.max_cost),
+                            ("--max-wall", request.max_wall_s)):  # fmt: skip
+            if value is not None:
+                argv.append(f"{flag}={value}")
+        return self._start([*argv, "--", str(run)], run.name, f"{run.name}.continue")
+
+    def _start(self, argv: list[str], run_id: str, log_name: str) -> dict[str, Any]:
+        logs = self.runs_dir / ".launched"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = logs / f"{log_name}.log"
+        with log.open("wb") as sink:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                                       start_new_session=True)  # fmt: skip
+        threading.Thread(target=process.wait, daemon=True).start()  # reaps it when it ends; the run outlives the page
+        return {"id": run_id, "url": f"/run/{run_id}", "pid": process.pid, "log": str(log), "argv": argv}
+
     def launch(self, request: LaunchRequest) -> dict[str, Any]:
         """Start `seer run` for a checked `request` in the background; returns the new run's id, page, pid and log."""
         run_id = new_run_id("viewer")
@@ -146,11 +174,4 @@ class Launcher:
             argv.append("--no-toolkit")
         if request.target:
             argv += ["--", request.target]
-        logs = self.runs_dir / ".launched"
-        logs.mkdir(parents=True, exist_ok=True)
-        log = logs / f"{run_id}.log"
-        with log.open("wb") as sink:
-            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
-                                       start_new_session=True)  # fmt: skip
-        threading.Thread(target=process.wait, daemon=True).start()  # reaps it when it ends; the run outlives the page
-        return {"id": run_id, "url": f"/run/{run_id}", "pid": process.pid, "log": str(log), "argv": argv}
+        return self._start(argv, run_id, run_id)

@@ -204,6 +204,7 @@ function runPage(runId) {
         el("span", { text: fmt.duration(run.duration_s) }),
         run.score != null ? el("span", { text: `score: ${fmt.score(run)}` }) : null,
         run.status === "running" ? stopButton() : null,
+        ["stopped", "interrupted"].includes(run.status.split(":")[0]) && (run.stop || {}).reason !== "finished" ? continueForm(run) : null,
       ),
       run.parent || (run.forks || []).length ? el("div", { class: "lineage" },
         run.parent ? el("span", {}, "forked from ", el("a", { href: `/run/${encodeURIComponent(run.parent.run)}`, text: run.parent.run }), ` at turn ${run.parent.at_turn}`) : null,
@@ -211,6 +212,22 @@ function runPage(runId) {
       ) : null,
     );
     if (run.report) { report.hidden = false; report.textContent = `Report\n\n${run.report}`; }
+  }
+
+  function continueForm(run) {
+    // A stopped run goes on under raised limits (`seer resume --max-*`), started by the server.
+    const budget = run.budget || {};
+    const turns = el("input", { type: "number", min: "1", name: "max_turns", "aria-label": "turn limit", value: String((budget.turns || 0) + 20) });
+    const cost = el("input", { type: "number", min: "0", step: "0.5", name: "max_cost", "aria-label": "cost limit ($)", value: String(budget.cost_usd ?? "") });
+    const go = el("button", { class: "continue", type: "button", text: "Continue with more budget" });
+    const problem = el("span", { class: "problem" });
+    go.onclick = async () => {
+      go.disabled = true;
+      const body = { max_turns: Number(turns.value) || null, max_cost: cost.value === "" ? null : Number(cost.value) };
+      const response = await fetch(`/api/runs/${runId}/continue`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      if (!response.ok) { go.disabled = false; problem.textContent = (await response.json()).error; }
+    };
+    return el("span", { class: "more" }, "turns ", turns, " cost $", cost, " ", go, problem);
   }
 
   let stopAsked = false;  // the summary is redrawn on every update: remember a pressed Stop across redraws
