@@ -15,7 +15,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("interp",),
     ("errors", "version", "spec_files", "plugins", "answer", "spill", "outputs", "web", "run", "record", "organisms", "environment", "skills", "task", "prompt", "audit"),
     ("kernel", "notebook", "sandbox", "placement", "blind", "scope"),
-    ("session", "setup", "investigation", "repos"),
+    ("session", "setup", "investigation", "repos", "services"),
     ("tools", "serve", "hub"),
     ("agent",),
     ("judge",),

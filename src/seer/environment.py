@@ -134,6 +134,48 @@ class RepoSpec(_Spec):
         return self.dest or self.url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1].removesuffix(".git") or "repo"
 
 
+class EndpointSpec(_Spec):
+    """One HTTP endpoint of a service, offered to the agent as a function of the kernel's `services` module."""
+
+    name: str = Field(pattern=r"^[a-z_][a-z0-9_]*$")
+    method: Literal["GET", "POST"] = "GET"
+    path: str = Field(pattern=r"^/")
+    description: str = ""
+
+
+class ServiceSpec(_Spec):
+    """A process (or an OCI container) the session starts beside the kernel and stops with it."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,30}$")
+    command: list[str] = Field(default_factory=list)
+    """The program and its arguments (no shell); `{port}` in an argument becomes the service's port."""
+    image: str | None = None
+    """Instead of `command`: an OCI image run with docker or podman (`container_port` inside)."""
+    container_port: int = Field(80, gt=0, lt=65536)
+    mounts: list[str] = Field(default_factory=list)
+    """Container mounts, `host_path:container_path` (host paths relative to the workspace)."""
+    cwd: str | None = None
+    """Where the command runs, relative to the workspace (default: the workspace)."""
+    port: int = Field(0, ge=0, lt=65536)
+    """The port it listens on, on 127.0.0.1; 0: a free one, given to it as `$PORT` and `{port}`."""
+    health: str = Field("/", pattern=r"^/")
+    """An HTTP path that answers (any status below 500) once the service is up."""
+    env: dict[str, str] = Field(default_factory=dict)
+    stop_signal: Literal["SIGTERM", "SIGINT", "SIGKILL"] = "SIGTERM"
+    start_timeout_s: float = Field(60.0, gt=0, le=3600)
+    endpoints: list[EndpointSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ServiceSpec:
+        if bool(self.command) == bool(self.image):
+            raise ValueError("give either `command` (a process) or `image` (a container)")
+        if self.cwd is not None and (Path(self.cwd).is_absolute() or ".." in Path(self.cwd).parts):
+            raise ValueError(f"cwd {self.cwd!r} leaves the workspace; give a relative path without '..'")
+        if self.image is not None and self.image.startswith("-"):
+            raise ValueError(f"image {self.image!r} starts with '-'")
+        return self
+
+
 class SecretsPolicy(_Spec):
     """Which of the host's environment variables may enter the sandbox. By default, none."""
 
@@ -275,6 +317,8 @@ class Environment(_Spec):
     """Files and folders placed in the workspace."""
     repos: list[RepoSpec] = Field(default_factory=list)
     """Git repositories placed in the workspace (each at a resolved commit), optionally installed."""
+    services: list[ServiceSpec] = Field(default_factory=list)
+    """Processes or containers started beside the kernel; the agent calls their endpoints as functions."""
     libraries: list[Path] = Field(default_factory=list)
     """Python files or packages the agent can import (placed on the kernel's `sys.path`)."""
     skills: list[Path] = Field(default_factory=list)
@@ -345,6 +389,9 @@ class Environment(_Spec):
         names = [m.name for m in self.models]
         for name in {n for n in names if names.count(n) > 1}:
             problems.append(f"models: two models are named {name!r}; give each a distinct `name`")
+        services = [v.name for v in self.services]
+        for name in {n for n in services if services.count(n) > 1}:
+            problems.append(f"services: two services are named {name!r}")
         folders = [r.name for r in self.repos]
         for name in {n for n in folders if folders.count(n) > 1}:
             problems.append(f"repos: two repositories go to {name!r}; give each a distinct `dest`")

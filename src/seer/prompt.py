@@ -159,6 +159,10 @@ def system_prompt(
         environment.append("Libraries you can import: " + "; ".join(view.libraries) + ".")
     if view.files and not scoped_only:
         environment.append("Files in the working directory: " + ", ".join(view.files) + ".")
+    if env.services and not scoped_only:
+        calls = [f"{v.name}_{e.name}(**arguments): {e.description or e.method + ' ' + e.path}" for v in env.services for e in v.endpoints]
+        environment.append("Services running beside the kernel (`import services`; each function calls one over HTTP): "
+                           + ("; ".join(calls) or ", ".join(v.name for v in env.services)) + ".")  # fmt: skip
     if view.skills:
         environment.append("Skills (read one with `read_skill`): " + "; ".join(view.skills) + ".")
     if environment:

@@ -44,6 +44,7 @@ from seer.sandbox.providers import make_sandbox
 from seer.scope.client import ScopeServer
 from seer.scope.library import MODULE as SCOPE_MODULE
 from seer.scope.setup import install_client, kernel_isolation, start_scope
+from seer.services import client_module, start_services
 from seer.skills import Skill, read_skills
 from seer.spill import SPILL_FOLDER, OutputCap
 
@@ -435,6 +436,12 @@ async def _boot(env: Environment, run: RunDir, sandbox: Sandbox, graded: bool) -
     threads = setup.threads(env, sandbox)
     run.update_record(threads=threads.record())
     kernel_env = threads.env() | setup.kernel_env(env, sandbox)
+    if env.services:
+        if blind.needs_blind(env.models, graded):
+            raise SandboxError("services are not confined like the kernel yet, so a session with hidden models cannot be blind with "
+                               "[[services]]; drop them for this task")  # fmt: skip
+        kernel_env |= await start_services(env, sandbox, run)
+        await sandbox.write_file(f"{setup.LIBS}/services.py", client_module(env).encode())
     scope = None
     if env.scope is not None:
         confine, isolation = await kernel_isolation(env.scope, sandbox)
