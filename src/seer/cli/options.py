@@ -47,6 +47,10 @@ __all__ = [
     "TurnsOpt",
     "ViewOpt",
     "WallOpt",
+    "NewCostOpt",
+    "NewTokensOpt",
+    "NewTurnsOpt",
+    "NewWallOpt",
 ]
 
 EnvOpt = Annotated[
@@ -74,6 +78,10 @@ TurnsOpt = Annotated[str, typer.Option("--max-turns", help="Model calls; `none` 
 TokensOpt = Annotated[str, typer.Option("--max-tokens", help="Input + output tokens over the run; `none` for no limit.")]
 CostOpt = Annotated[str, typer.Option("--max-cost", help="Dollars, from the genai-prices table; `none` for no limit.")]
 WallOpt = Annotated[str, typer.Option("--max-wall", help="Seconds of wall time; `none` for no limit.")]
+NewTurnsOpt = Annotated[str | None, typer.Option("--max-turns", help="Change the run's turn limit (`none`: no limit).")]
+NewTokensOpt = Annotated[str | None, typer.Option("--max-tokens", help="Change its token limit.")]
+NewCostOpt = Annotated[str | None, typer.Option("--max-cost", help="Change its cost limit (dollars).")]
+NewWallOpt = Annotated[str | None, typer.Option("--max-wall", help="Change its wall-time limit (seconds, counting its earlier time).")]
 MethodOpt = Annotated[bool, typer.Option("--methodology/--no-methodology", help="Include the research-methodology section.")]
 StyleOpt = Annotated[bool, typer.Option("--style-guide/--no-style-guide", help="Include the code-style section.")]
 HostToolsOpt = Annotated[

@@ -31,6 +31,10 @@ from seer.cli.options import (
     LibraryOpt,
     MethodOpt,
     ModelOpt,
+    NewCostOpt,
+    NewTokensOpt,
+    NewTurnsOpt,
+    NewWallOpt,
     PageOpt,
     ParallelOpt,
     PlanOpt,
@@ -366,10 +370,10 @@ def resume(
     base_url: BaseUrlOpt = None,
     api_key_env: KeyEnvOpt = None,
     plan: PlanOpt = None,
-    max_turns: Annotated[str | None, typer.Option("--max-turns", help="Raise the run's turn limit to this (`none`: no limit).")] = None,
-    max_tokens: Annotated[str | None, typer.Option("--max-tokens", help="Raise its token limit.")] = None,
-    max_cost: Annotated[str | None, typer.Option("--max-cost", help="Raise its cost limit (dollars).")] = None,
-    max_wall: Annotated[str | None, typer.Option("--max-wall", help="Raise its wall-time limit (seconds, counting its earlier time).")] = None,
+    max_turns: NewTurnsOpt = None,
+    max_tokens: NewTokensOpt = None,
+    max_cost: NewCostOpt = None,
+    max_wall: NewWallOpt = None,
 ) -> None:
     """Continue a stopped or killed run under the rest of its budget, or under raised limits.
 
@@ -424,10 +428,10 @@ def fork(
     base_url: BaseUrlOpt = None,
     api_key_env: KeyEnvOpt = None,
     plan: PlanOpt = None,
-    max_turns: Annotated[str | None, typer.Option("--max-turns", help="Change the turn limit (`none`: no limit).")] = None,
-    max_tokens: Annotated[str | None, typer.Option("--max-tokens", help="Change the token limit.")] = None,
-    max_cost: Annotated[str | None, typer.Option("--max-cost", help="Change the cost limit (dollars).")] = None,
-    max_wall: Annotated[str | None, typer.Option("--max-wall", help="Change the wall-time limit (seconds).")] = None,
+    max_turns: NewTurnsOpt = None,
+    max_tokens: NewTokensOpt = None,
+    max_cost: NewCostOpt = None,
+    max_wall: NewWallOpt = None,
     run_id: RunIdOpt = None,
 ) -> None:
     """Start a new run from a point of an earlier one: its transcript up to that turn, the notebook cells those
