@@ -391,13 +391,9 @@ def resume(
     agent = record.agent
     if not agent:
         raise fail(SeerError(_unresumable(run_dir, record)))
-    plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
     try:
         budget = _changed_budget(record, max_turns, max_tokens, max_cost, max_wall)
-        chosen = build_provider(
-            provider or agent.get("provider", "anthropic"), model or agent.get("model"),
-            base_url or agent.get("base_url"), api_key_env or agent.get("api_key_env"), plan,
-        )  # fmt: skip
+        chosen, _ = _agent_of(agent, provider, model, base_url, api_key_env, plan)
 
         async def go() -> Outcome:
             async with aclosing(chosen):
@@ -407,6 +403,17 @@ def resume(
     except SeerError as exc:
         raise fail(exc) from None
     _report(run_dir.resolve(), outcome)
+
+
+def _agent_of(agent: dict[str, Any], provider: str | None, model: str | None, base_url: str | None, api_key_env: str | None,
+              plan: Path | None) -> tuple[Any, dict[str, Any]]:
+    """The provider a resumed or forked run goes on with (each option given, else the run's own) and its record."""
+    settings = {"provider": provider or agent.get("provider", "anthropic"), "model": model or agent.get("model"),
+                "base_url": base_url or agent.get("base_url"), "api_key_env": api_key_env or agent.get("api_key_env"),
+                "plan": str(plan.resolve()) if plan else agent.get("plan")}  # fmt: skip
+    chosen = build_provider(settings["provider"], settings["model"], settings["base_url"], settings["api_key_env"],
+                            Path(settings["plan"]) if settings["plan"] else None)  # fmt: skip
+    return chosen, {**agent, **settings}
 
 
 def _changed_budget(record: RunRecord, turns: str | None, tokens: str | None, cost: str | None, wall: str | None) -> Budget | None:
@@ -452,13 +459,9 @@ def fork(
             at_turn = turn_of_cell(read_events(run_dir / "transcript.jsonl"), json.loads((run_dir / "notebook.ipynb").read_text()), at_cell)
         assert at_turn is not None
         budget = _changed_budget(record, max_turns, max_tokens, max_cost, max_wall)
-        plan = plan or (Path(agent["plan"]) if agent.get("plan") else None)
-        chosen = build_provider(provider or agent.get("provider", "anthropic"), model or agent.get("model"),
-                                base_url or agent.get("base_url"), api_key_env or agent.get("api_key_env"), plan)  # fmt: skip
+        chosen, settings = _agent_of(agent, provider, model, base_url, api_key_env, plan)
         child = fork_run(run_dir, at_turn=at_turn, run_id=run_id)
-        if provider or model or plan:  # the fork's own agent, for a later `seer resume` of it
-            RunDir(child).update_record(agent={**agent, "provider": provider or agent.get("provider"), "model": model or agent.get("model"),
-                                               "plan": str(plan.resolve()) if plan else agent.get("plan")})  # fmt: skip
+        RunDir(child).update_record(agent=settings)  # the fork's own agent, for a later `seer resume` of it
         typer.echo(f"Forked {run_dir.resolve().name} at turn {at_turn}: {child}")
         note = f"This run was forked from {run_dir.resolve().name} at turn {at_turn}; the kernel holds that point's state. Continue."
 
