@@ -44,7 +44,7 @@ async def test_a_fork_continues_from_a_turn_with_the_parents_kernel_state(tmp_pa
     assert [cell_text(c) for c in read_valid_notebook(child / "notebook.ipynb").cells] == ["", ""]  # x = 41, y = x + 1
 
     resumed = await resume_agent(child, ScriptedProvider(FORK), note="Forked; continue.")
-    assert resumed.reason == "finished" and resumed.report == "the fork found 420\n"
+    assert resumed.reason == "finished" and resumed.report == "the fork found 420"
     notebook = read_valid_notebook(child / "notebook.ipynb")
     assert [c.source for c in notebook.cells] == ["x = 41", "y = x + 1", "print(y * 10)"]  # y came back from the replay
     assert {name: (parent / name).read_bytes() for name in before} == before  # the parent is unchanged
@@ -59,7 +59,7 @@ async def test_fork_from_the_command_line_at_a_cell_with_an_instruction(tmp_path
     assert done.returncode == 0, done.stderr[-2000:]
     child = tmp_path / "child"
     record = json.loads((child / "run.json").read_text())
-    assert record["status"] == "finished" and record["report"] == "the fork found 420\n" and record["parent"]["run"] == parent.name
+    assert record["status"] == "finished" and record["report"] == "the fork found 420" and record["parent"]["run"] == parent.name
     said = [(e["source"], e["text"]) for e in read_events(child / "transcript.jsonl") if e["kind"] == "user"][1:]
     assert said[0][0] == "resume" and "forked from" in said[0][1] and said[1] == ("researcher", "Multiply by ten.")
     with pytest.raises(SeerError, match="has 4 model turns"):

@@ -18,6 +18,11 @@ from seer.run import RunDir, atomic_write, now_iso
 __all__ = ["fork_run", "turn_of_cell"]
 
 
+_OWN = ("format", "id", "started_at", "status", "pid", "versions", "argv", "stop", "report", "answer", "finished_at", "ended_at", "spent",
+        "kernel_pid", "resumes", "resumed_at", "cells", "error", "parent", "budget_raises")
+"""What a run's record says of that run alone: a fork does not inherit it."""
+
+
 def turn_of_cell(events: list[dict[str, Any]], notebook: dict[str, Any], cell: int) -> int:
     """The turn (counting model turns from 1) whose tool call made notebook cell `cell`.
 
@@ -60,8 +65,7 @@ def fork_run(parent: Path, *, at_turn: int, runs_dir: Path | None = None, run_id
 
     record = json.loads((parent / "run.json").read_text())
     label = str(record.get("environment", {}).get("name") or "fork")
-    keep = {k: record[k] for k in ("environment", "task", "task_dir", "seed", "variant", "variant_name", "graded", "answer_shape", "agent",
-                                   "system_prompt", "tools", "budget", "options", "transcript_format", "blind") if k in record}  # fmt: skip
+    keep = {k: v for k, v in record.items() if k not in _OWN}
     child = RunDir.create(runs_dir or parent.parent, f"{label}-fork", {**keep, "parent": {"run": parent.name, "path": str(parent),
                           "at_turn": at_turn, "forked_at": now_iso()}}, run_id=run_id)  # fmt: skip
     shutil.copytree(parent / "workspace", child.workspace, dirs_exist_ok=True, symlinks=True)
