@@ -167,3 +167,21 @@ async def test_the_bench_routes_check_the_host_keep_to_the_bench_folders_and_a_f
     assert foreign_stop.status_code == bare_stop.status_code == 403
     assert own_stop.status_code == 200 and stop_request(running) == "stopped from the viewer's page"
     assert [b["name"] for b in listed] == ["page"]
+
+
+async def test_continue_needs_the_secret_and_the_page_and_takes_only_numbers(tmp_path: Path) -> None:
+    run, _, _ = await make_run(tmp_path)
+    run.update_record(status="stopped", stop={"reason": "budget", "limit": "turns", "detail": "turns 1 >= 1"})
+    continue_ = f"/api/runs/{run.id}/continue"
+    async with viewer(tmp_path) as url, page(url) as client:
+        base, _ = split(url)
+        async with httpx2.AsyncClient(base_url=base.rstrip("/")) as stranger:
+            no_secret = await stranger.post(continue_, json={"max_turns": 10})
+        foreign = await client.post(continue_, json={"max_turns": 10}, headers={"Origin": EVIL})
+        plain = await client.post(continue_, content='{"max_turns": 10}', headers={"Content-Type": "text/plain"})
+        option = await client.post(continue_, json={"max_turns": "--base-url=http://attacker.example"})
+        unknown = await client.post(continue_, json={"max_turns": 10, "provider": "-h"})
+        negative = await client.post(continue_, json={"max_cost": -1})
+    assert no_secret.status_code in (401, 403) and foreign.status_code == 403 and plain.status_code == 415
+    assert option.status_code == unknown.status_code == negative.status_code == 400
+    assert launched(tmp_path) == []  # nothing was started
