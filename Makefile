@@ -15,7 +15,7 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check $(if $(LOCK),-c $(LOCK))
 export HF_HUB_OFFLINE := 1
 
-.PHONY: demo test test-latest lock bench setup clean conformance
+.PHONY: demo examples test test-latest lock bench setup clean conformance
 
 $(BIN)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Seer needs Python 3.11 or newer; set PYTHON=python3.11"'
@@ -40,6 +40,10 @@ setup: $(BIN)/.installed
 
 demo: $(BIN)/.installed
 	$(BIN)/seer demo
+
+# The example gallery in docs/examples: every replication task's scripted baseline, run offline, judged, rendered.
+examples: $(BIN)/.installed
+	$(BIN)/seer gallery --out docs/examples
 
 test: $(BIN)/.installed
 	SEER_LOCK=$(LOCK) $(BIN)/python -m pytest

@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("agent",),
     ("judge",),
     ("bench",),
-    ("viewer", "demo", "doctor", "cli", "__init__", "__main__"),
+    ("viewer", "demo", "gallery", "doctor", "cli", "__init__", "__main__"),
 ]
 """Earliest first: the toolkit that runs in the kernel; pure data and record formats; where code runs;
 the session; what the agent may do; who acts; how well it went; many runs compared; the applications on top."""

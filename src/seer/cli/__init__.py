@@ -2,13 +2,13 @@
 
 One module an area, each holding its commands as plain functions that `app` registers here: `runs`
 (run, chat, resume, fork, prompt), `new` (new, check), `bench`, `audit`, `catalog` (tasks; the group `skills`), `judge`,
-`demo`, `doctor` (doctor, sandboxes), `mcp`, `view`, and the groups `scope` and `export`; `options` holds
+`demo`, `gallery`, `doctor` (doctor, sandboxes), `mcp`, `view`, and the groups `scope` and `export`; `options` holds
 what several share.
 """
 
 import typer
 
-from seer.cli import audit, bench, catalog, demo, doctor, export, judge, mcp, new, runs, scope, view
+from seer.cli import audit, bench, catalog, demo, doctor, export, gallery, judge, mcp, new, runs, scope, view
 
 __all__ = ["app"]
 
@@ -21,7 +21,7 @@ app = typer.Typer(
 )
 
 for command in (
-    mcp.mcp, demo.demo, doctor.doctor, doctor.sandboxes, view.view,
+    mcp.mcp, demo.demo, gallery.gallery, doctor.doctor, doctor.sandboxes, view.view,
     runs.run, runs.chat, runs.resume, runs.fork, runs.prompt, new.new, new.check, bench.bench, audit.audit, catalog.tasks, judge.judge,
 ):  # fmt: skip
     app.command()(command)
