@@ -12,10 +12,10 @@ from seer.errors import SpecError
 from seer.prompt import system_prompt
 from seer.task import Task, find_task, packaged_tasks
 
-NAMES = ["hidden-preference", "introspection", "refusal-direction", "steering", "taboo-word"]
+NAMES = ["actadd", "hidden-preference", "introspection", "refusal-ablation", "refusal-direction", "steering", "taboo-word"]
 
 
-def test_the_five_tasks_load_and_are_listed() -> None:
+def test_the_packaged_tasks_load_and_are_listed() -> None:
     assert sorted(packaged_tasks()) == NAMES
     listed = CliRunner().invoke(app, ["tasks"]).output
     assert all(name in listed for name in NAMES) and "[scripted baseline]" in listed

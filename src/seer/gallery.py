@@ -18,6 +18,7 @@ with its outcome and reason; it never stops the gallery. `out/` receives `<task>
 
 from __future__ import annotations
 
+import base64
 import html
 import importlib.util
 import json
@@ -172,7 +173,7 @@ def render_page(task: Task, run: Path | None, score: dict[str, Any], *, out: Pat
         body += f'\n<section class="report">\n<h2>The report it handed in</h2>\n<pre>{report}</pre>\n</section>'
     style = _CSS + HtmlFormatter().get_style_defs(".highlight")
     head = f'<meta charset="utf-8">\n<title>{html.escape(task.name)} · Seer example</title>\n<style>{style}</style>'
-    header = _header(task, score, out=out, made=made)
+    header = _header(task, score, out=out, made=made) + _charts(run, score)
     return f'<!DOCTYPE html>\n<html lang="en">\n<head>\n{head}\n</head>\n<body>\n{header}\n<main>\n{body}\n</main>\n</body>\n</html>\n'
 
 
@@ -198,6 +199,18 @@ def _header(task: Task, score: dict[str, Any], *, out: Path, made: str) -> str:
     how = re.sub(r"`([^`]+)`", r"<code>\1</code>", e(_HOW))
     lines.append(f'<p class="note">{how} Generated on {made} with Seer {__version__}.</p>')
     return '<header class="seer-gallery">\n' + "\n".join(lines) + "\n</header>"
+
+
+def _charts(run: Path | None, score: dict[str, Any]) -> str:
+    """The figures the judge drew from its own measurements (`<run>/judge/*.png`), embedded."""
+    images = []
+    for check in score.get("checks") or []:
+        chart = (check.get("figures") or {}).get("chart")
+        if run is not None and chart and (run / chart).is_file():
+            data = base64.b64encode((run / chart).read_bytes()).decode()
+            images.append(f'<figure><img alt="{html.escape(chart)}" src="data:image/png;base64,{data}">'
+                          f"<figcaption>Recomputed by the judge ({html.escape(str(check.get('kind')))})</figcaption></figure>")  # fmt: skip
+    return "\n".join(images)
 
 
 def _replication(task: Task) -> dict[str, Any]:

@@ -9,6 +9,7 @@ tasks/<name>/
   ground_truth.json  the answer, or {"variants": [...]}: a pool the run's seed draws from; never in the
                      workspace or a prompt
   baseline.json      optional: a scripted plan that performs a general technique (no answer inside)
+  target.toml        optional: the environment of the real-model recipe, run with `seer run TASK --target ID`
 ```
 `Task.agent_prompt`, `Task.environment` and the answer's shape are all an agent run reads; the judge
 alone reads `ground_truth` and the checks. A variant patches models of the environment by name (most
@@ -22,6 +23,7 @@ often the adapter: which organism is planted) and carries its own truth:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ PACKAGED_ENVIRONMENTS = Path(__file__).parent / "audit" / "envs"
 """Agent-on-agent environments (red-teaming an autorater, a director): task folders too, scoped-only, judged by kind."""
 
 
-CHECK_KINDS = ("answer", "steering_effect", "refusal_effect")
+CHECK_KINDS = ("answer", "steering_effect", "refusal_effect", "refusal_ablation", "actadd_effect")
 """The deterministic checks a rubric's `[[checks]]` may name; `seer.judge.checks` implements each."""
 
 
@@ -74,6 +76,42 @@ class Task:
         if variant is None or not self.variants:
             return self.ground_truth
         return {k: v for k, v in self.variants[variant].items() if k != "models"}
+
+    @property
+    def target_file(self) -> Path | None:
+        """The real-model recipe's environment (`target.toml`), if the task has one."""
+        path = self.path / "target.toml"
+        return path if path.is_file() else None
+
+    def target_environment(self, targets: Mapping[str | None, str]) -> Environment:
+        """`target.toml` with the models `targets` names replaced: `{None: id}` replaces the first model,
+        `{"base": id}` the model called `base`. The replaced model loses any adapter of the file's.
+
+        Raises:
+            SpecError: The task has no `target.toml`, or a name is not one of its models.
+        """
+        if self.target_file is None:
+            takes = ", ".join(n for n, t in packaged_tasks().items() if t.target_file) or "none"
+            raise SpecError(f"task {self.name} has no real-model recipe (target.toml) to point --target at; tasks that take one: {takes}")
+        data = Environment.from_toml(self.target_file).model_dump(mode="json")
+        names = [m["name"] for m in data["models"]]
+        for name, model_id in targets.items():
+            index = 0 if name is None else names.index(name) if name in names else None
+            if index is None or not names:
+                raise SpecError(f"--target {name}=…: task {self.name}'s recipe has no model called {name!r} ({', '.join(names) or 'none'})")
+            data["models"][index].update(id=model_id, adapter=None)
+        return Environment.model_validate(data)
+
+    def truth_for(self, variant: int | None, environment: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The ground truth a run on `environment` (its `run.json` record) is graded against. A replication
+        keeps two (`{"offline": ..., "target": ...}`): the offline analogue's when the run's models are
+        `env.toml`'s, the real-model recipe's otherwise."""
+        truth = self.truth(variant)
+        if not {"offline", "target"} <= set(truth):
+            return truth
+        offline = [(m.id, m.adapter) for m in self.environment.models]
+        ran = [(m.get("id"), m.get("adapter")) for m in (environment or {}).get("models", [])]
+        return truth["offline"] if ran == offline else truth["target"]
 
     def environment_for(self, variant: int | None, env: Environment | None = None) -> Environment:
         """`env` (default: the task's own) with variant `variant`'s model changes applied.

@@ -35,6 +35,7 @@ __all__ = [
     "RunIdOpt",
     "RunsOpt",
     "SeedOpt",
+    "TargetModelOpt",
     "SessionRunsOpt",
     "SkillOpt",
     "StyleOpt",
@@ -104,6 +105,10 @@ ToolkitOpt = Annotated[
 ]
 ParallelOpt = Annotated[
     int, typer.Option("--parallel", min=1, help="Run N independent sessions of the task at once, each with its own run directory.")
+]
+TargetModelOpt = Annotated[
+    list[str] | None,
+    typer.Option("--target", metavar="[NAME=]ID", help="Run a replication task's real-model recipe on this model (any Hugging Face id, folder or `seer:` id); `NAME=ID` for a recipe with several models; repeatable."),
 ]
 SeedOpt = Annotated[
     int | None,

@@ -47,6 +47,7 @@ from seer.cli.options import (
     StyleOpt,
     Target,
     TargetEnvOpt,
+    TargetModelOpt,
     TaskFileOpt,
     TaskOpt,
     TokensOpt,
@@ -102,6 +103,8 @@ class RunRequest:
     page_checkpoints_s: float | None = None
     parallel: int = 1
     seed: int | None = None
+    target_model: list[str] | None = None
+    """`--target [NAME=]ID`: the real-model recipe of a replication task, on these models."""
 
     def make_provider(self) -> Any:
         """A fresh provider as the options name it."""
@@ -182,6 +185,20 @@ def _target(
     if task_dir is not None and not (task_dir / "ground_truth.json").is_file():
         task_dir = None  # a folder with a task.md but no ground truth: nothing for a judge
     return load_env(env_path), task_text, task_dir
+
+
+def _recipe(target: Path | None, models: list[str]) -> Environment:
+    """The real-model recipe (`target.toml`) of the task `target` names, on the `--target` models."""
+    task = find_task(target) if target is not None else None
+    if task is None:
+        raise SpecError("--target points a replication task's recipe at a model: give the task's name or folder first")
+    pairs: dict[str | None, str] = {}
+    for given in models:
+        name, sep, model_id = given.partition("=")
+        if sep and (not name.isidentifier() or not model_id):
+            raise SpecError(f"--target {given!r}: expected ID or NAME=ID, with NAME one of the recipe's model names")
+        pairs[name if sep else None] = model_id if sep else given
+    return task.target_environment(pairs)
 
 
 def _report(run_path: Path, outcome: Outcome) -> None:
@@ -290,6 +307,8 @@ def _start(request: RunRequest) -> None:
         if request.run_id is not None and request.parallel > 1:
             raise SpecError("--run-id names one run: it cannot be combined with --parallel")
         environment, task_text, task_dir = _target(request.target, request.env, request.task, request.task_file)
+        if request.target_model:
+            environment = _recipe(request.target, request.target_model)
         environment = request.equipment.apply(environment)
         common: dict[str, Any] = {
             "env": environment, "task": task_text, "task_dir": task_dir, "budget": request.budget,
@@ -322,6 +341,7 @@ def run(
     max_turns: TurnsOpt = "60", max_tokens: TokensOpt = "none", max_cost: CostOpt = "5", max_wall: WallOpt = "3600",
     methodology: MethodOpt = True, style_guide: StyleOpt = True, checkpoint_reply: ReplyOpt = None,
     view: ViewOpt = False, page_checkpoints: PageOpt = None, parallel: ParallelOpt = 1, seed: SeedOpt = None,
+    target_model: TargetModelOpt = None,
 ) -> None:  # fmt: skip
     """Run a headless investigation and print where the notebook, transcript and report are."""
     _start_from(dict(locals()))

@@ -13,6 +13,7 @@ with steer(model, {6: v}, strength=4.0, positions="generated"):
 
 from ._version import __version__
 from .ablation import ablate, orthogonalize, project_out
+from .actadd import actadd_vector, add_at_front
 from .activations import activations, diff_in_means
 from .arch import Arch, arch_of
 from .compare import NextTokenShift, SampleComparison, compare_next_token, compare_samples, next_token_logprobs, overrepresented_words
@@ -29,6 +30,8 @@ from .steering import steer
 __all__ = [
     "__version__",
     "ablate",
+    "actadd_vector",
+    "add_at_front",
     "activations",
     "Arch",
     "arch_of",

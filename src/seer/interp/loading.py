@@ -57,7 +57,7 @@ def _tiny(name: str, seed: int) -> tuple[Any, Any]:
 
 
 def _toy_tokenizer(vocab_size: int) -> Any:
-    """A byte-level tokenizer (ids 3.. are bytes), enough for tiny random models."""
+    """A byte-level tokenizer (ids 3.. are bytes) with a minimal chat template, enough for tiny random models."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 
@@ -66,7 +66,16 @@ def _toy_tokenizer(vocab_size: int) -> Any:
     core = Tokenizer(models.WordLevel(vocab, unk_token="<pad>"))
     core.pre_tokenizer = pre_tokenizers.Split("", "isolated")
     core.decoder = decoders.Fuse()
-    return PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=core, pad_token="<pad>", bos_token="<s>", eos_token="</s>")
+    tokenizer.chat_template = TOY_CHAT_TEMPLATE
+    return tokenizer
+
+
+TOY_CHAT_TEMPLATE = (
+    "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}"
+    "{% if add_generation_prompt %}<assistant>{% endif %}"
+)
+"""A minimal chat template for the toy tokenizer, so a tiny random model runs every chat code path a real one does."""
 
 
 def load_model(

@@ -18,7 +18,7 @@ from torch import nn
 from .ablation import ablate
 from .activations import activations
 from .arch import arch_of
-from .checks import check_count, check_model, check_prompts, check_tensor, check_tokenizer
+from .checks import check_count, check_layers, check_model, check_prompts, check_tensor, check_tokenizer
 from .steering import steer
 from .tokens import encode, render
 
@@ -48,8 +48,9 @@ def refusal_score(
     heads = [render(tokenizer, p, chat=chat) for p in prompts]
     texts = [head + phrase for head in heads for phrase in phrases]
     batch = encode(tokenizer, texts, arch.device, chat_rendered=chat)
-    logprobs = arch.model(**batch, use_cache=False).logits.float().log_softmax(-1)
     lengths = [len(tokenizer(phrase, add_special_tokens=False)["input_ids"]) for phrase in phrases]
+    # only the phrases' positions are scored: unembed those alone (the vocabulary is the costly part)
+    logprobs = arch.model(**batch, use_cache=False, logits_to_keep=max(lengths) + 1).logits.float().log_softmax(-1)
     ids = batch["input_ids"]
     scores = torch.empty(len(texts))
     for row in range(len(texts)):
@@ -109,20 +110,25 @@ def select_direction(
     kl_threshold: float = 0.1,
     phrases: Sequence[str] = REFUSAL_PHRASES,
     chat: bool = True,
+    layers: Sequence[int] | None = None,
 ) -> Selection:
-    """Score every candidate on held-out prompts and choose one (see the module docstring)."""
+    """Score every candidate on held-out prompts and choose one (see the module docstring). `layers`
+    limits the search to those layers (each forward pass per candidate costs; on a CPU, a stride helps)."""
     check_model('model', model)
     check_tokenizer(tokenizer)
     check_tensor('candidates', candidates)
     check_prompts(harmful_val, 'harmful_val')
     check_prompts(harmless_val, 'harmless_val')
+    check_layers(layers)
     n_positions, n_layers, _ = candidates.shape
+    searched = sorted({l % n_layers for l in layers} if layers is not None else range(n_layers))
+    searched = [l for l in searched if l < int(n_layers * max_layer_fraction)]
     shape = (n_positions, n_layers)
     bypass, induce, kl = (torch.full(shape, float("nan")) for _ in range(3))
     plain = _next_token_logprobs(model, tokenizer, harmless_val, chat)
     score = {"phrases": phrases, "chat": chat}
     for p in range(n_positions):
-        for layer in range(int(n_layers * max_layer_fraction)):
+        for layer in searched:
             direction = candidates[p, layer]
             with ablate(model, direction):
                 bypass[p, layer] = refusal_score(model, tokenizer, harmful_val, **score).mean()

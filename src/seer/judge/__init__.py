@@ -27,7 +27,7 @@ from typing import Any
 from seer.agent.providers.base import Provider
 from seer.errors import ProviderError, SeerError
 from seer.judge.audit import judge_audit
-from seer.judge.checks import run_checks
+from seer.judge.checks import CheckContext, run_checks
 from seer.judge.claims import split_claims
 from seer.judge.environments import judge_environment
 from seer.judge.rubric import JudgeRefused, grade
@@ -84,7 +84,7 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
         if not record.task_dir:
             raise SeerError(f"{run.name} was not started from a task folder; pass the task with `--task DIR`")
         task = Task.load(record.task_dir)
-    truth = task.truth(record.variant)
+    truth = task.truth_for(record.variant, record.environment)
     judge = {"provider": provider.name, "model": provider.model} if provider else None
     base: dict[str, Any] = {"task": task.name, "variant": record.variant_name, "judge": judge, "correct": None,
                             "score": None, "blind": (record.blind or {}).get("blind")}  # fmt: skip
@@ -103,8 +103,9 @@ async def judge_run(run_path: str | Path, *, task: Task | None = None, provider:
         detail = f"the report cites cells that failed: {', '.join(map(str, errored))}"
         return write_score(run, {**base, "outcome": "evidence_errored", "detail": detail, "claims": listed, "correct": False, "score": 0.0})
     workspace = Path(record.workspace or run / "workspace")
+    context = CheckContext(run=run, models=tuple((record.environment or {}).get("models", [])))
     checks = run_checks(task.checks, workspace=workspace if workspace.is_dir() else run / "workspace",
-                        answer=record.answer, truth=truth)  # fmt: skip
+                        answer=record.answer, truth=truth, context=context)  # fmt: skip
     result = {**base, "outcome": "graded", "answer": record.answer, "checks": [c.as_dict() for c in checks],
               "claims": listed, "rubric": None}  # fmt: skip
     passed = all(c.passed for c in checks)

@@ -2,8 +2,10 @@
 
 A rubric lists its checks as `[[checks]]` tables: `kind = "answer"` compares a field of the structured
 answer with the ground truth (normalised, with the listed synonyms); `steering_effect` and
-`refusal_effect` re-measure the vector or direction the answer names (`seer.judge.measure`). The prose
-of the report is never keyword-searched.
+`refusal_effect` re-measure the vector or direction the answer names (`seer.judge.measure`); the
+replications' kinds (`refusal_ablation`, `actadd_effect`, `seer.judge.replicate`) recompute a paper's
+metric from the run's saved artifacts on the model the run used. The prose of the report is never
+keyword-searched.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 from seer.answer import normalise
 from seer.task import CHECK_KINDS
 
-__all__ = ["CHECKS", "CheckResult", "run_checks"]
+__all__ = ["CHECKS", "CheckContext", "CheckResult", "run_checks"]
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,18 @@ class CheckResult:
         return asdict(self)
 
 
-def _answer(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any]) -> CheckResult:
+@dataclass(frozen=True)
+class CheckContext:
+    """The run a check grades, beyond its answer."""
+
+    run: Path | None = None
+    """The run directory: a check may write what it draws under `<run>/judge/`."""
+    models: tuple[dict[str, Any], ...] = ()
+    """The run's models as `run.json` records them (id, name, adapter, dtype…): what a replication re-measures on."""
+
+
+def _answer(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any],
+            context: CheckContext) -> CheckResult:  # fmt: skip
     """The answer's `field` names the secret: equal, once normalised, to it or one of its synonyms."""
     name = settings.get("field", "answer")
     accepted = [truth["secret"], *truth.get("keywords", [])]
@@ -44,7 +57,8 @@ def _answer(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any]
 
 
 def _measure(kind: str) -> Callable[..., CheckResult]:
-    def run(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any]) -> CheckResult:
+    def run(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any],
+            context: CheckContext) -> CheckResult:  # fmt: skip
         from seer.judge import measure  # loads models: imported only when a task re-measures
 
         if kind == "steering_effect":
@@ -54,18 +68,31 @@ def _measure(kind: str) -> Callable[..., CheckResult]:
     return run
 
 
+def _replicate(kind: str) -> Callable[..., CheckResult]:
+    def run(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any],
+            context: CheckContext) -> CheckResult:  # fmt: skip
+        from seer.judge import replicate  # loads models: imported only when a task re-measures
+
+        return getattr(replicate, kind)(workspace, answer, truth, settings, context)
+
+    return run
+
+
 CHECKS: dict[str, Callable[..., CheckResult]] = {
     "answer": _answer,
     "steering_effect": _measure("steering_effect"),
     "refusal_effect": _measure("refusal_effect"),
+    "refusal_ablation": _replicate("refusal_ablation"),
+    "actadd_effect": _replicate("actadd_effect"),
 }
 """The implementation of every check kind a task may name (`seer.task.CHECK_KINDS`)."""
 if set(CHECKS) != set(CHECK_KINDS):
     raise RuntimeError(f"seer.judge.checks implements {sorted(CHECKS)} but tasks may name {sorted(CHECK_KINDS)}")
 
 
-def run_checks(checks: list[dict[str, Any]], *, workspace: Path, answer: Mapping[str, Any] | None, truth: Mapping[str, Any]) -> list[CheckResult]:
+def run_checks(checks: list[dict[str, Any]], *, workspace: Path, answer: Mapping[str, Any] | None, truth: Mapping[str, Any],
+               context: CheckContext | None = None) -> list[CheckResult]:  # fmt: skip
     """Run a rubric's checks on a structured answer; with no answer, each fails saying so."""
     if answer is None:
         return [CheckResult(c["kind"], False, "the run handed in no structured answer") for c in checks]
-    return [CHECKS[c["kind"]](workspace, answer, truth, c) for c in checks]
+    return [CHECKS[c["kind"]](workspace, answer, truth, c, context or CheckContext()) for c in checks]

@@ -132,12 +132,13 @@ def _fail(kind: str, detail: str, **figures: Any) -> CheckResult:
     return CheckResult(kind, False, detail, dict(figures))
 
 
-def _load_vector(workspace: Path, relative: Any, width: int, what: str) -> torch.Tensor | str:
+def _load_vector(workspace: Path, relative: Any, width: int, what: str, *, rows: bool = False) -> torch.Tensor | str:
     """The vector saved at `relative` (inside `workspace`) as a float32 `[width]` tensor, or why not.
 
     `.npy` is read with numpy (no pickles); anything else with `torch.load(weights_only=True)`. A tensor
     whose only extra dimensions have size 1 (`[1, width]`, as `diff_in_means(..., layers=[l])` gives) is
-    flattened; any other shape is refused.
+    flattened; any other shape is refused. With `rows`, a `[k, width]` tensor (one vector per position)
+    is taken as it is.
     """
     if not isinstance(relative, str) or not relative.strip():
         return f"answer.{what} must be the path of a saved tensor (a string), not {relative!r}"
@@ -169,9 +170,13 @@ def _load_vector(workspace: Path, relative: Any, width: int, what: str) -> torch
         return f"answer.{what} {relative!r} holds a {type(loaded).__name__}, not a tensor (save it with torch.save(tensor, path))"
     if not loaded.is_floating_point():
         return f"answer.{what} {relative!r} holds {loaded.dtype} values; expected floats"
-    if loaded.numel() != width or any(size != 1 for size in loaded.shape if size != width) or loaded.dim() == 0:
-        return f"answer.{what} {relative!r} has shape {tuple(loaded.shape)}; expected ({width},), the model's hidden size"
-    vector = loaded.detach().reshape(width).to(torch.float32)
+    if rows and loaded.dim() == 2 and loaded.shape[1] == width and 0 < loaded.shape[0] <= 4096:
+        vector = loaded.detach().to(torch.float32)
+    elif loaded.numel() != width or any(size != 1 for size in loaded.shape if size != width) or loaded.dim() == 0:
+        expected = f"(k, {width}) or ({width},)" if rows else f"({width},)"
+        return f"answer.{what} {relative!r} has shape {tuple(loaded.shape)}; expected {expected}, the model's hidden size"
+    else:
+        vector = loaded.detach().reshape(width).to(torch.float32)
     if not bool(torch.isfinite(vector).all()):
         return f"answer.{what} {relative!r} holds non-finite values (nan or inf)"
     if float(vector.norm()) == 0.0:
@@ -253,22 +258,22 @@ def repetition(tokenizer: Any, replies: Sequence[str]) -> float:
     return sum(rates) / max(1, len(rates))
 
 
-def perplexity(model: Any, tokenizer: Any, prompts: Sequence[str], replies: Sequence[str]) -> float:
-    """Perplexity of the replies (pooled over their tokens) after their chat-formatted prompts, under
-    `model` as it is (no hooks): how natural the steered text is to the unsteered model."""
+def perplexity(model: Any, tokenizer: Any, prompts: Sequence[str], replies: Sequence[str], *, chat: bool = True) -> float:
+    """Perplexity of the replies (pooled over their tokens) after their prompts (chat-formatted unless
+    `chat=False`), under `model` as it is (no hooks): how natural the steered text is to the unsteered model."""
     from seer.interp import arch_of
     from seer.interp.tokens import encode, render
 
     arch = arch_of(model)
-    heads = [render(tokenizer, p, chat=True) for p in prompts]
-    batch = encode(tokenizer, [h + r for h, r in zip(heads, replies)], arch.device, chat_rendered=True)
+    heads = [render(tokenizer, p, chat=chat) for p in prompts]
+    batch = encode(tokenizer, [h + r for h, r in zip(heads, replies)], arch.device, chat_rendered=chat)
     logprobs = arch.model(**batch, use_cache=False).logits[:, :-1].float().log_softmax(-1)
     taken = logprobs.gather(-1, batch["input_ids"][:, 1:, None])[..., 0]
     lengths = batch["attention_mask"].sum(-1)
     width = batch["input_ids"].shape[1]
     total, count = 0.0, 0
     for row, head in enumerate(heads):
-        n_head = len(tokenizer(head, add_special_tokens=False)["input_ids"])
+        n_head = len(tokenizer(head, add_special_tokens=not chat)["input_ids"])
         n_reply = int(lengths[row]) - n_head
         if n_reply <= 0:
             continue
