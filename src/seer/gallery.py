@@ -71,13 +71,15 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 0
 
 def gallery_tasks(names: list[str] | None = None) -> list[Task]:
     """The tasks a gallery shows: `names` (packaged task names or task folders), or every packaged task with
-    `[replication]` in its rubric and a baseline.
+    `[replication]` in its rubric and a baseline, less those whose `[replication]` says `gallery = false`
+    (a page that would publish another task's hidden answer).
 
     Raises:
         SeerError: A name is not a task, or a named task has no baseline.
     """
     if not names:
-        return [t for t in packaged_tasks().values() if "replication" in t.rubric and t.baseline is not None]
+        return [t for t in packaged_tasks().values() if "replication" in t.rubric and t.baseline is not None
+                and t.rubric["replication"].get("gallery", True)]
     chosen = []
     for name in names:
         task = find_task(name)

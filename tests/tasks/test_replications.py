@@ -152,3 +152,14 @@ def test_the_real_model_recipe_runs_on_a_tiny_random_model_from_the_command_line
     # a random model shows no refusal and no sentiment to steer: graded, and failed with the measured reason
     assert score["outcome"] == "graded" and check["kind"] == REPLICATIONS[name][0] and check["figures"], score
     assert score["correct"] is False and "fails:" in check["detail"], check["detail"]
+
+
+def test_the_committed_gallery_shows_each_replication_whose_page_names_no_hidden_answer() -> None:
+    from seer.gallery import gallery_tasks
+
+    shown = {task.name for task in gallery_tasks()}
+    assert "actadd" in shown and "refusal-ablation" not in shown  # its organism is one of refusal-direction's answers
+    examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
+    index = (examples / "README.md").read_text()
+    for name in shown:
+        assert (examples / f"{name}.html").is_file() and f"({name}.html)" in index, name
