@@ -46,7 +46,7 @@ WRONG: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("actadd_vector", lambda: toolkit.actadd_vector(MODEL, TOKENIZER, ["Love"], "Hate", layer=0), TypeError, "plus must be a non-empty string"),
     ("actadd_vector", lambda: toolkit.actadd_vector(MODEL, TOKENIZER, "Love", "Hate", layer=0, coefficient="5"), TypeError, "coefficient must be a number"),
     ("add_at_front", lambda: toolkit.add_at_front(MODEL, [V], layer=0).__enter__(), TypeError, "addition must be a torch tensor"),
-    ("add_at_front", lambda: toolkit.add_at_front(MODEL, V[:3], layer=0).__enter__(), ValueError, "addition must be [positions, 64]"),
+    ("add_at_front", lambda: toolkit.add_at_front(MODEL, V[:3], layer=0).__enter__(), ValueError, r"addition must be \[positions, 64\]"),
     ("concept_vector", lambda: toolkit.concept_vector(MODEL, TOKENIZER, "x", layers=2), TypeError, "layers must be a list of ints"),
     ("concept_vector", lambda: toolkit.concept_vector(TOKENIZER, MODEL, "x", layer=0), TypeError, "model must be a loaded model"),
     ("inject", lambda: toolkit.inject(MODEL, [0.0], layer=0, strength=1.0, from_position=0).__enter__(), TypeError, "vector must be a torch tensor"),
