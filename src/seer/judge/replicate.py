@@ -102,6 +102,17 @@ def _run_model(context: CheckContext, name: str = "model") -> tuple[Any, Any] | 
         return f"the run's model {spec.get('id')!r} could not be loaded for grading: {type(exc).__name__}: {str(exc)[:300]}"
 
 
+def _setup(kind: str, answer: Any, settings: Mapping[str, Any] | None, context: CheckContext, defaults: dict[str, Any],
+           needs: str) -> tuple[dict[str, Any], Any, Any] | CheckResult:  # fmt: skip
+    """The check's settings and the run's model and tokenizer, or the failure that stops it (a malformed answer,
+    a model that cannot be loaded). Raises ValueError for malformed settings."""
+    config = _settings(settings, defaults)
+    if not isinstance(answer, Mapping):
+        return _fail(kind, f"the answer must be an object with {needs}, not {type(answer).__name__}")
+    loaded = _run_model(context)
+    return _fail(kind, loaded) if isinstance(loaded, str) else (config, *loaded)
+
+
 def _prompts(truth: Mapping[str, Any], key: str, override: str) -> tuple[list[str], str]:
     """Held-out prompts `truth[key]`, or those of the JSON file `$<override>` names (a list of strings, or
     of objects with `instruction`/`prompt`/`goal`, as the papers' data sets are), and where they came from."""
@@ -167,13 +178,10 @@ def refusal_ablation(workspace: Path, answer: Mapping[str, Any], truth: Mapping[
         ValueError: `settings` holds an unknown key or a value of the wrong type.
     """
     kind = "refusal_ablation"
-    config = _settings({k: v for k, v in (settings or {}).items() if k != "kind"}, ABLATION_DEFAULTS)
-    if not isinstance(answer, Mapping):
-        return _fail(kind, f"the answer must be an object with direction and layer, not {type(answer).__name__}")
-    loaded = _run_model(context)
-    if isinstance(loaded, str):
-        return _fail(kind, loaded)
-    model, tokenizer = loaded
+    ready = _setup(kind, answer, settings, context, ABLATION_DEFAULTS, "direction and layer")
+    if isinstance(ready, CheckResult):
+        return ready
+    config, model, tokenizer = ready
     from seer.interp import ablate, arch_of, generate, steer
 
     arch = arch_of(model)
@@ -251,13 +259,10 @@ def actadd_effect(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str
         ValueError: `settings` holds an unknown key or a value of the wrong type.
     """
     kind = "actadd_effect"
-    config = _settings({k: v for k, v in (settings or {}).items() if k != "kind"}, ACTADD_DEFAULTS)
-    if not isinstance(answer, Mapping):
-        return _fail(kind, f"the answer must be an object with addition and layer, not {type(answer).__name__}")
-    loaded = _run_model(context)
-    if isinstance(loaded, str):
-        return _fail(kind, loaded)
-    model, tokenizer = loaded
+    ready = _setup(kind, answer, settings, context, ACTADD_DEFAULTS, "addition and layer")
+    if isinstance(ready, CheckResult):
+        return ready
+    config, model, tokenizer = ready
     from seer.interp import add_at_front, arch_of, generate
     from seer.judge.measure import _layer, _load_vector
 
