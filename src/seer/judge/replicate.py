@@ -55,14 +55,16 @@ on harmless prompts; `max_control_induced`: how far random additions may. `max_p
 ablated harmful replies under the unedited model (the paper's point: ablation leaves the model fluent)."""
 
 ACTADD_DEFAULTS: dict[str, Any] = {
-    "min_gain": 0.25,
+    "min_gain": 0.2,
     "max_repetition": 0.5,
     "max_perplexity": 60.0,
     "random_additions": 3,
     "max_new_tokens": 24,
     "seed": 0,
 }
-"""`min_gain`: how far the positive-completion rate must rise over no addition and over the best of
+"""`min_gain`: how far the positive-completion rate must rise (a fifth of the completions; the offline
+analogue's addition gains 0.25 on the held-out openings, random ones at most 0.17 against no addition's 0.33)
+over no addition and over the best of
 `random_additions` same-norm random additions; `max_perplexity`: of the steered completions under the
 unedited model."""
 
