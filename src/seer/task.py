@@ -40,7 +40,7 @@ PACKAGED_ENVIRONMENTS = Path(__file__).parent / "audit" / "envs"
 """Agent-on-agent environments (red-teaming an autorater, a director): task folders too, scoped-only, judged by kind."""
 
 
-CHECK_KINDS = ("answer", "steering_effect", "refusal_effect", "refusal_ablation", "actadd_effect")
+CHECK_KINDS = ("answer", "steering_effect", "refusal_effect", "refusal_ablation", "actadd_effect", "spd_components")
 """The deterministic checks a rubric's `[[checks]]` may name; `seer.judge.checks` implements each."""
 
 
@@ -95,6 +95,9 @@ class Task:
             raise SpecError(f"task {self.name} has no real-model recipe (target.toml) to point --target at; tasks that take one: {takes}")
         data = Environment.from_toml(self.target_file).model_dump(mode="json")
         names = [m["name"] for m in data["models"]]
+        if not names:
+            raise SpecError(f"task {self.name}'s recipe loads no model (its toy model ships as a file), so --target has nothing to "
+                            f"replace; run the recipe with `seer run {self.name} --env {self.target_file}`")  # fmt: skip
         for name, model_id in targets.items():
             index = 0 if name is None else names.index(name) if name in names else None
             if index is None or not names:
@@ -104,13 +107,14 @@ class Task:
 
     def truth_for(self, variant: int | None, environment: Mapping[str, Any] | None) -> dict[str, Any]:
         """The ground truth a run on `environment` (its `run.json` record) is graded against. A replication
-        keeps two (`{"offline": ..., "target": ...}`): the offline analogue's when the run's models are
-        `env.toml`'s, the real-model recipe's otherwise."""
+        keeps two (`{"offline": ..., "target": ...}`): the offline analogue's when the run's models and files
+        are `env.toml`'s, the real-model recipe's otherwise (a model-free recipe differs in its files)."""
         truth = self.truth(variant)
         if not {"offline", "target"} <= set(truth):
             return truth
-        offline = [(m.id, m.adapter) for m in self.environment.models]
-        ran = [(m.get("id"), m.get("adapter")) for m in (environment or {}).get("models", [])]
+        offline = [(m.id, m.adapter) for m in self.environment.models], [(f.source.name, f.dest) for f in self.environment.files]
+        ran = ([(m.get("id"), m.get("adapter")) for m in (environment or {}).get("models", [])],
+               [(Path(str(f.get("source"))).name, f.get("dest")) for f in (environment or {}).get("files", [])])  # fmt: skip
         return truth["offline"] if ran == offline else truth["target"]
 
     def environment_for(self, variant: int | None, env: Environment | None = None) -> Environment:

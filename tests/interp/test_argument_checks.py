@@ -55,6 +55,10 @@ WRONG: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("load_model", lambda: toolkit.load_model(["seer:tiny-llama"]), TypeError, "id must be a model id"),
     ("load_model", lambda: toolkit.load_model("seer:tiny-llama", dtype="fp8"), ValueError, "dtype must be one of auto, float32"),
     ("load_sae", lambda: toolkit.load_sae(3), TypeError, "source must be a folder or a sae-lens release"),
+    ("train_tms", lambda: toolkit.train_tms(5, 0), ValueError, "n_hidden must be at least 1"),
+    ("train_tms", lambda: toolkit.train_tms(feature_probability=2.0), ValueError, r"feature_probability must be in \(0, 1\]"),
+    ("decompose_parameters", lambda: toolkit.decompose_parameters(MODEL), TypeError, "model must be a TMS"),
+    ("mmcs_ml2r", lambda: toolkit.mmcs_ml2r(torch.zeros(3, 2, 4), torch.zeros(2, 5)), ValueError, r"components must be \[C, 2, 5\]"),
 ]
 
 

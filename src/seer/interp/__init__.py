@@ -25,6 +25,7 @@ from .patching import patch_residual, patching_sweep, residual_stream
 from .probes import Probe, train_probe
 from .refusal import Selection, candidate_directions, refusal_score, select_direction
 from .sae import SparseAutoencoder, load_sae, steer_with_feature, top_features
+from .spd import TMS, Decomposition, decompose_parameters, mmcs_ml2r, train_tms
 from .steering import steer
 
 __all__ = [
@@ -39,6 +40,8 @@ __all__ = [
     "compare_next_token",
     "compare_samples",
     "concept_vector",
+    "decompose_parameters",
+    "Decomposition",
     "diff_in_means",
     "generate",
     "inject",
@@ -46,6 +49,7 @@ __all__ = [
     "load_model",
     "load_sae",
     "logit_lens",
+    "mmcs_ml2r",
     "next_token_logprobs",
     "NextTokenShift",
     "orthogonalize",
@@ -62,6 +66,8 @@ __all__ = [
     "SparseAutoencoder",
     "steer",
     "steer_with_feature",
+    "TMS",
     "top_features",
     "train_probe",
+    "train_tms",
 ]

@@ -4,7 +4,8 @@ A rubric lists its checks as `[[checks]]` tables: `kind = "answer"` compares a f
 answer with the ground truth (normalised, with the listed synonyms); `steering_effect` and
 `refusal_effect` re-measure the vector or direction the answer names (`seer.judge.measure`); the
 replications' kinds (`refusal_ablation`, `actadd_effect`, `seer.judge.replicate`) recompute a paper's
-metric from the run's saved artifacts on the model the run used. The prose of the report is never
+metric from the run's saved artifacts on the model the run used; `spd_components`
+(`seer.judge.decomposition`) recomputes the SPD paper's MMCS and ML2R against the task's true weights. The prose of the report is never
 keyword-searched.
 """
 
@@ -78,12 +79,20 @@ def _replicate(kind: str) -> Callable[..., CheckResult]:
     return run
 
 
+def _decomposition(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any],
+                   context: CheckContext) -> CheckResult:  # fmt: skip
+    from seer.judge.decomposition import spd_components  # imports torch: only when a task grades a decomposition
+
+    return spd_components(workspace, answer, truth, settings, context)
+
+
 CHECKS: dict[str, Callable[..., CheckResult]] = {
     "answer": _answer,
     "steering_effect": _measure("steering_effect"),
     "refusal_effect": _measure("refusal_effect"),
     "refusal_ablation": _replicate("refusal_ablation"),
     "actadd_effect": _replicate("actadd_effect"),
+    "spd_components": _decomposition,
 }
 """The implementation of every check kind a task may name (`seer.task.CHECK_KINDS`)."""
 if set(CHECKS) != set(CHECK_KINDS):
