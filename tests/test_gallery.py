@@ -101,6 +101,20 @@ def test_a_run_that_cannot_start_is_a_failed_page_not_a_crash(tmp_path: Path, mo
     assert "| tiny-replication |" in (tmp_path / "out" / "README.md").read_text()
 
 
+def test_building_one_page_keeps_the_pages_an_earlier_build_left_in_the_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def no_sandbox(*args: object, **kwargs: object) -> None:
+        raise SeerError("the sandbox could not start")
+
+    monkeypatch.setattr("seer.gallery.run_agent", no_sandbox)
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("actadd.html", "actadd.score.json"):  # a packaged replication's page from an earlier `make examples`
+        (out / name).write_bytes((ROOT / "docs" / "examples" / name).read_bytes())
+    build_gallery(out, [str(make_task(tmp_path / "tiny-replication", GOOD_PLAN))], echo=lambda _: None)
+    rows = [line.split(" | ")[0] for line in (out / "README.md").read_text().splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows == ["| task", "| actadd", "| tiny-replication"]  # the earlier page stays listed with its recorded score
+
+
 def test_a_task_without_a_deterministic_check_is_shown_as_needing_the_rubric_judge(tmp_path: Path) -> None:
     task = Task.load(make_task(tmp_path / "tiny-replication", GOOD_PLAN))
     score = {"outcome": "needs_rubric_judge", "detail": "this task has no deterministic check", "correct": None, "score": None}

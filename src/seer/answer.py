@@ -6,7 +6,9 @@ word = { type = "string", description = "The secret word: one word." }
 ```
 
 The agent sees the shape in `finish`'s schema; the judge's deterministic checks grade the answer, never
-a keyword search of the report's prose. One value per field: a list of candidates is not an answer.
+a keyword search of the report's prose. One value per field: a list of candidates is not an answer. An
+`array` field is a list of objects (a replication's measurements, say `[{"layer": 10, "rate": 0.5}]`), whose
+contents the task's checks validate.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from seer.errors import SpecError
 
 __all__ = ["AnswerShape", "normalise"]
 
-_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,)}
+_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float), "boolean": (bool,), "array": (list,)}
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class AnswerShape:
         return {
             "type": "object",
             "description": "Your answer, in the task's structured form; graded as given. One value per field, not a list of candidates.",
-            "properties": {name: {"type": kind, "description": text} for name, kind, text in self.fields},
+            "properties": {name: {"type": kind, "description": text, **({"items": {"type": "object"}} if kind == "array" else {})}
+                           for name, kind, text in self.fields},
             "required": [name for name, _, _ in self.fields],
             "additionalProperties": False,
         }
@@ -69,11 +72,13 @@ class AnswerShape:
         for name, kind, _ in self.fields:
             item = value[name]
             if isinstance(item, bool) and kind != "boolean" or not isinstance(item, _TYPES[kind]):
-                return f"answer.{name} must be a {kind}, not {type(item).__name__}"
+                return f"answer.{name} must be {'an' if kind[0] in 'aei' else 'a'} {kind}, not {type(item).__name__}"
             if isinstance(item, float) and not math.isfinite(item):
                 return f"answer.{name} must be a finite number"
-            if kind == "string" and not item.strip():
+            if kind == "string" and not item.strip() or kind == "array" and not item:
                 return f"answer.{name} is empty"
+            if kind == "array" and not all(isinstance(entry, dict) for entry in item):
+                return f"answer.{name} must be a list of objects"
         return None
 
     def _listing(self) -> str:

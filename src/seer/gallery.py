@@ -147,14 +147,31 @@ def build_gallery(
                 shutil.copyfile(run / "score.json", score_file)
             else:
                 score_file.write_text(json.dumps(score, indent=2))
-            replication = _replication(task)
-            entries.append({"task": task.name, "paper": replication.get("paper"), "url": replication.get("url"),
-                            "docs": _docs_link(replication.get("docs"), out), "outcome": score["outcome"],
-                            "correct": score.get("correct"), "score": score.get("score"), "detail": score.get("detail"),
-                            "page": page, "score_file": score_file, "run": run if runs_dir is not None else None})  # fmt: skip
+            entries.append(_entry(task, score, out, run if runs_dir is not None else None))
             echo(f"    {_verdict(score)} -> {page}")
-    (out / "README.md").write_text(_index(entries, made))
+    (out / "README.md").write_text(_index(_with_earlier_pages(entries, out), made))
     return entries
+
+
+def _entry(task: Task, score: dict[str, Any], out: Path, run: Path | None) -> dict[str, Any]:
+    """One index row: the task's paper and docs, its score, its page in `out`."""
+    replication = _replication(task)
+    return {"task": task.name, "paper": replication.get("paper"), "url": replication.get("url"),
+            "docs": _docs_link(replication.get("docs"), out), "outcome": score["outcome"], "correct": score.get("correct"),
+            "score": score.get("score"), "detail": score.get("detail"), "page": out / f"{task.name}.html",
+            "score_file": out / f"{task.name}.score.json", "run": run}  # fmt: skip
+
+
+def _with_earlier_pages(entries: list[dict[str, Any]], out: Path) -> list[dict[str, Any]]:
+    """`entries` plus the default gallery's tasks already rendered in `out` by an earlier build (page and score
+    file present), in the default order: `seer gallery --task NAME` updates one page and keeps the others listed."""
+    built = {entry["task"]: entry for entry in entries}
+    for task in gallery_tasks():
+        page, score_file = out / f"{task.name}.html", out / f"{task.name}.score.json"
+        if task.name not in built and page.is_file() and score_file.is_file():
+            built[task.name] = _entry(task, json.loads(score_file.read_text()), out, None)
+    order = [task.name for task in gallery_tasks()]
+    return sorted(built.values(), key=lambda e: order.index(e["task"]) if e["task"] in order else len(order))
 
 
 def render_page(task: Task, run: Path | None, score: dict[str, Any], *, out: Path, made: str) -> str:

@@ -47,6 +47,15 @@ async def test_finish_shows_the_answer_shape_and_refuses_answers_that_do_not_fit
         assert session.run.read_record()["answer"] == {"word": "x", "layer": 3}
 
 
+def test_an_array_field_is_a_non_empty_list_of_objects() -> None:
+    shape = AnswerShape.from_table({"rates": {"type": "array", "description": "one per layer"}}, "test")
+    assert shape.json_schema()["properties"]["rates"] == {"type": "array", "description": "one per layer", "items": {"type": "object"}}
+    assert shape.check({"rates": [{"layer": 3, "rate": 0.5}]}) is None
+    assert shape.check({"rates": []}) == "answer.rates is empty"
+    assert shape.check({"rates": [0.5]}) == "answer.rates must be a list of objects"
+    assert shape.check({"rates": "0.5"}) == "answer.rates must be an array, not str"
+
+
 async def test_two_seeds_draw_two_variants_and_a_plan_hands_in_what_its_cell_computed(tmp_path: Path) -> None:
     plan = [{"tool": "execute_code", "arguments": {"code": "import json; print(json.dumps({'report': 'It is alpha (cell 0).', 'answer': {'word': 'alpha'}}))"}},
             {"tool": "finish", "arguments": {"report": "{{last_output.report}}", "answer": "{{last_output.answer}}"}}]  # fmt: skip

@@ -174,3 +174,28 @@ def test_the_taboo_organisms_lens_holds_its_word_below_the_base_models_at_the_la
             assert top.index(word) == rank
         last[name] = {w: lens.tracked[w][-1][1] for w in words}
     assert all(last["tuned"][w] < last["base"][w] / 2 for w in words), last
+
+
+def test_a_detection_is_an_affirmation_with_no_negation_before_it_and_naming_must_follow_it() -> None:
+    from seer.interp.concepts import detects_thought, names_concept
+
+    assert detects_thought("Yes, I detect a thought about the ocean.") and names_concept("Yes, I detect a thought about the ocean.", "ocean")
+    assert detects_thought("I'm detecting an injected thought.") and not names_concept("I'm detecting an injected thought.", "ocean")
+    assert detects_thought("I notice something: oceans.") and names_concept("I notice something: oceans.", "ocean")
+    for reply in ["No, I don't detect anything.", "I'm not sure. Yes, maybe.", "Trial 1: Do you detect an injected thought?", "The ocean is vast."]:
+        assert not detects_thought(reply) and not names_concept(reply, "ocean"), reply
+    assert not names_concept("The ocean... yes, I sense it.", "ocean")  # named before the claim: the concept leaked, not introspection
+
+
+def test_introspection_trials_inject_from_the_question_and_controls_inject_nothing() -> None:
+    from seer.interp import introspection_prompt, introspection_trials, load_model
+
+    model, tok = load_model("seer:tiny-llama", seed=7)  # the set-up message is longer than tiny-gpt2's positions
+    vector = torch.randn(arch_of(model).d_model, generator=torch.Generator().manual_seed(0))
+    controls = introspection_trials(model, tok, controls=2, max_new_tokens=6)
+    assert [(t["concept"], t["trial"], t["identified"]) for t in controls] == [(None, 1, False), (None, 2, False)]
+    unedited = introspection_trials(model, tok, {"sea": vector}, layer=1, strength=0.0, max_new_tokens=6)
+    assert unedited[0]["reply"] == controls[0]["reply"]  # strength 0 changes nothing: trial 1 is control trial 1
+    injected = introspection_trials(model, tok, {"sea": vector}, layer=1, strength=50.0, max_new_tokens=6)
+    assert injected[0]["concept"] == "sea" and injected[0]["reply"] != controls[0]["reply"]
+    assert introspection_prompt(3)[-1]["content"].startswith("Trial 3: Do you detect an injected thought?")

@@ -23,7 +23,7 @@ from seer.task import find_task, packaged_tasks
 pytestmark = pytest.mark.anyio
 
 REPLICATIONS = {"refusal-ablation": ("refusal_ablation", "direction"), "actadd": ("actadd_effect", "addition"),
-                "spd-tms": ("spd_components", "components")}
+                "introspection": ("introspection_rates", "vectors"), "spd-tms": ("spd_components", "components")}
 """Task → (its check, the answer field naming the saved artifact)."""
 MODEL_FREE = {"spd-tms"}
 """Replications whose target is a toy model shipped as a file: nothing loads that `--target` could replace, so
@@ -71,11 +71,18 @@ async def _baseline_run(name: str, runs: Path) -> Path:
     return run
 
 
-def _randomised(saved: Path) -> None:
-    """Replace a saved artifact by random directions with the same norms (row by row)."""
-    real = torch.load(saved, weights_only=True)
+def _random_like(real: torch.Tensor) -> torch.Tensor:
     noise = torch.randn(real.shape, generator=torch.Generator().manual_seed(1))
-    torch.save(noise / noise.norm(dim=-1, keepdim=True) * real.norm(dim=-1, keepdim=True), saved)
+    return noise / noise.norm(dim=-1, keepdim=True) * real.norm(dim=-1, keepdim=True)
+
+
+def _randomised(saved: Path) -> None:
+    """Replace a saved artifact by random directions with the same norms (row by row; in a dict, vector by vector)."""
+    real = torch.load(saved, weights_only=True)
+    if isinstance(real, dict):
+        torch.save({c: {layer: _random_like(v) for layer, v in by_layer.items()} for c, by_layer in real.items()}, saved)
+    else:
+        torch.save(_random_like(real), saved)
 
 
 @pytest.mark.timeout(1800)
@@ -90,6 +97,23 @@ async def test_the_actadd_baseline_passes_and_a_random_addition_fails(tmp_path: 
     control = await judge_run(run)
     (check,) = control["checks"]
     assert (control["outcome"], control["correct"]) == ("graded", False) and not check["passed"], check["detail"]
+
+
+@pytest.mark.timeout(1800)
+async def test_the_introspection_baseline_is_a_graded_negative_control_and_random_vectors_fail(tmp_path: Path) -> None:
+    run = await _baseline_run("introspection", tmp_path)
+    score = await judge_run(run)
+    checks = {c["kind"]: c for c in score["checks"]}
+    check = checks["introspection_rates"]
+    assert check["passed"], check["detail"]
+    figures = check["figures"]
+    assert figures["conclusion"] == figures["warranted"] == "no evidence"  # the 135M model: a negative control, recounted
+    assert len(figures["cells"]) == 4 and min(figures["recipe_cosine"].values()) >= 0.5 and (run / figures["chart"]).is_file()
+    record = json.loads((run / "run.json").read_text())
+    _randomised(Path(record["workspace"]) / record["answer"]["vectors"])
+    control = await judge_run(run)
+    check = next(c for c in control["checks"] if c["kind"] == "introspection_rates")
+    assert not check["passed"] and "the vectors do not carry their concepts" in check["detail"], check["detail"]
 
 
 REFUSAL_LAYER = 21
@@ -153,16 +177,18 @@ def test_the_real_model_recipe_runs_on_a_tiny_random_model_from_the_command_line
     assert judged.returncode == 0, judged.stdout + judged.stderr
     score = json.loads((run / "score.json").read_text())
     (check,) = score["checks"]
-    # a random model shows no refusal and no sentiment to steer: graded, and failed with the measured reason
     assert score["outcome"] == "graded" and check["kind"] == REPLICATIONS[name][0] and check["figures"], score
-    assert score["correct"] is False and "fails:" in check["detail"], check["detail"]
+    if name == "introspection":  # a random model does not introspect: "no evidence" is the recount's answer too
+        assert score["correct"] is True and check["figures"]["warranted"] == "no evidence", check["detail"]
+    else:  # a random model shows no refusal and no sentiment to steer: graded, and failed with the measured reason
+        assert score["correct"] is False and "fails:" in check["detail"], check["detail"]
 
 
 def test_the_committed_gallery_shows_each_replication_whose_page_names_no_hidden_answer() -> None:
     from seer.gallery import gallery_tasks
 
     shown = {task.name for task in gallery_tasks()}
-    assert "actadd" in shown and "refusal-ablation" not in shown  # its organism is one of refusal-direction's answers
+    assert {"actadd", "introspection"} <= shown and "refusal-ablation" not in shown  # its organism is one of refusal-direction's answers
     examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
     index = (examples / "README.md").read_text()
     for name in shown:

@@ -17,7 +17,7 @@ from .actadd import actadd_vector, add_at_front
 from .activations import activations, diff_in_means
 from .arch import Arch, arch_of
 from .compare import NextTokenShift, SampleComparison, compare_next_token, compare_samples, next_token_logprobs, overrepresented_words
-from .concepts import concept_vector, inject
+from .concepts import concept_vector, inject, introspection_prompt, introspection_trials
 from .generation import generate
 from .lens import LensResult, logit_lens
 from .loading import load_model
@@ -45,6 +45,8 @@ __all__ = [
     "diff_in_means",
     "generate",
     "inject",
+    "introspection_prompt",
+    "introspection_trials",
     "LensResult",
     "load_model",
     "load_sae",

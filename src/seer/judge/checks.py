@@ -5,8 +5,9 @@ answer with the ground truth (normalised, with the listed synonyms); `steering_e
 `refusal_effect` re-measure the vector or direction the answer names (`seer.judge.measure`); the
 replications' kinds (`refusal_ablation`, `actadd_effect`, `seer.judge.replicate`) recompute a paper's
 metric from the run's saved artifacts on the model the run used; `spd_components`
-(`seer.judge.decomposition`) recomputes the SPD paper's MMCS and ML2R against the task's true weights. The prose of the report is never
-keyword-searched.
+(`seer.judge.decomposition`) recomputes the SPD paper's MMCS and ML2R against the task's true weights;
+`introspection_rates` (`seer.judge.introspection`) re-runs the injected-thought trials. The prose of the
+report is never keyword-searched.
 """
 
 from __future__ import annotations
@@ -69,30 +70,26 @@ def _measure(kind: str) -> Callable[..., CheckResult]:
     return run
 
 
-def _replicate(kind: str) -> Callable[..., CheckResult]:
+def _lazy(module: str, kind: str) -> Callable[..., CheckResult]:
+    """The check `seer.judge.<module>.<kind>`, imported when first run (re-measuring checks import torch)."""
+
     def run(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any],
             context: CheckContext) -> CheckResult:  # fmt: skip
-        from seer.judge import replicate  # loads models: imported only when a task re-measures
+        import importlib
 
-        return getattr(replicate, kind)(workspace, answer, truth, settings, context)
+        return getattr(importlib.import_module(f"seer.judge.{module}"), kind)(workspace, answer, truth, settings, context)
 
     return run
-
-
-def _decomposition(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, Any], settings: Mapping[str, Any],
-                   context: CheckContext) -> CheckResult:  # fmt: skip
-    from seer.judge.decomposition import spd_components  # imports torch: only when a task grades a decomposition
-
-    return spd_components(workspace, answer, truth, settings, context)
 
 
 CHECKS: dict[str, Callable[..., CheckResult]] = {
     "answer": _answer,
     "steering_effect": _measure("steering_effect"),
     "refusal_effect": _measure("refusal_effect"),
-    "refusal_ablation": _replicate("refusal_ablation"),
-    "actadd_effect": _replicate("actadd_effect"),
-    "spd_components": _decomposition,
+    "refusal_ablation": _lazy("replicate", "refusal_ablation"),
+    "actadd_effect": _lazy("replicate", "actadd_effect"),
+    "spd_components": _lazy("decomposition", "spd_components"),
+    "introspection_rates": _lazy("introspection", "introspection_rates"),
 }
 """The implementation of every check kind a task may name (`seer.task.CHECK_KINDS`)."""
 if set(CHECKS) != set(CHECK_KINDS):
