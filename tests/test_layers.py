@@ -13,7 +13,7 @@ SRC = Path(seer.__file__).parent
 
 LAYERS: list[tuple[str, ...]] = [
     ("interp",),
-    ("errors", "version", "spec_files", "plugins", "answer", "spill", "outputs", "web", "run", "record", "organisms", "environment", "skills", "task", "prompt", "audit"),
+    ("errors", "version", "spec_files", "plugins", "answer", "spill", "outputs", "web", "run", "record", "organisms", "saes", "environment", "skills", "task", "prompt", "audit"),
     ("kernel", "notebook", "sandbox", "placement", "blind", "scope"),
     ("session", "setup", "investigation", "repos", "services"),
     ("tools", "serve", "hub"),

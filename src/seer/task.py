@@ -40,7 +40,8 @@ PACKAGED_ENVIRONMENTS = Path(__file__).parent / "audit" / "envs"
 """Agent-on-agent environments (red-teaming an autorater, a director): task folders too, scoped-only, judged by kind."""
 
 
-CHECK_KINDS = ("answer", "steering_effect", "refusal_effect", "refusal_ablation", "actadd_effect", "spd_components", "introspection_rates")
+CHECK_KINDS = ("answer", "steering_effect", "refusal_effect", "refusal_ablation", "actadd_effect", "spd_components", "introspection_rates",
+               "latent_diff")
 """The deterministic checks a rubric's `[[checks]]` may name; `seer.judge.checks` implements each."""
 
 

@@ -84,3 +84,41 @@ def test_an_sae_in_sae_lens_layout_loads_encodes_and_steers(tiny: tuple[Any, Any
     with torch.no_grad(), steer(model, {1: loaded.W_dec[7].detach()}, strength=3.0):
         by_vector = model(**ids).logits
     assert torch.equal(by_feature, by_vector)
+
+
+def test_an_sae_trained_on_sparse_combinations_of_known_directions_recovers_them() -> None:
+    from seer.interp import sae_metrics, train_sae
+
+    generator = torch.Generator().manual_seed(0)
+    truth = torch.nn.functional.normalize(torch.randn(24, 16, generator=generator), dim=-1)
+    codes = (torch.rand(6000, 24, generator=generator) < 0.08) * torch.rand(6000, 24, generator=generator) * 3
+    x = codes @ truth + 5.0  # an offset, as residual streams have, learnt by the decoder bias
+    sae = train_sae(x, 48, l1=1.0, steps=1500, batch_size=256, seed=0)
+    metrics = sae_metrics(sae, x[:2000])
+    assert metrics["fvu"] < 0.1 and 0.5 < metrics["l0"] < 8, metrics
+    found = (torch.nn.functional.normalize(sae.W_dec.detach(), dim=-1) @ truth.T).max(0).values
+    assert (found > 0.9).float().mean() >= 0.8, found  # most true directions have a decoder row pointing along them
+    again = train_sae(x, 48, l1=1.0, steps=1500, batch_size=256, seed=0)
+    assert torch.equal(again.W_dec, sae.W_dec)  # deterministic for a seed
+
+
+def test_checkpoint_diffing_ranks_first_the_feature_along_what_the_fine_tune_added() -> None:
+    import copy
+
+    from seer.interp import SparseAutoencoder, arch_of, diff_latents, load_model
+
+    base, tok = load_model("seer:tiny-llama", seed=7)
+    tuned = copy.deepcopy(base)
+    d = arch_of(base).d_model
+    added = torch.nn.functional.normalize(torch.randn(d, generator=torch.Generator().manual_seed(1)), dim=0)
+    with torch.no_grad():
+        tuned.get_input_embeddings().weight += 4 * added  # the "fine-tune" writes one direction into every token
+    W_enc = torch.nn.functional.normalize(torch.randn(d, 32, generator=torch.Generator().manual_seed(2)), dim=0)  # noqa: N806
+    W_enc[:, 5] = added
+    sae = SparseAutoencoder(W_enc, torch.zeros(32), W_enc.T.clone(), torch.zeros(d))
+    texts = ["the cat sat on the mat", "a b c d e f", "hello there"]
+    shifts = diff_latents(base, tuned, tok, sae, texts, layer=0, top=3, examples=2)
+    assert shifts[0].feature == 5 and shifts[0].shift > 1 and shifts[0].shift > 3 * abs(shifts[1].shift)
+    assert shifts[0].frequency_b >= shifts[0].frequency_a and len(shifts[0].examples) == 2 and "[[" in shifts[0].examples[0]
+    same = diff_latents(base, base, tok, sae, texts, layer=0, top=3)
+    assert all(abs(s.shift) < 1e-5 for s in same)  # a model against itself changes nothing

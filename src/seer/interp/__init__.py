@@ -18,13 +18,14 @@ from .activations import activations, diff_in_means
 from .arch import Arch, arch_of
 from .compare import NextTokenShift, SampleComparison, compare_next_token, compare_samples, next_token_logprobs, overrepresented_words
 from .concepts import concept_vector, inject, introspection_prompt, introspection_trials
+from .diffing import LatentShift, diff_latents
 from .generation import generate
 from .lens import LensResult, logit_lens
 from .loading import load_model
 from .patching import patch_residual, patching_sweep, residual_stream
 from .probes import Probe, train_probe
 from .refusal import Selection, candidate_directions, refusal_score, select_direction
-from .sae import SparseAutoencoder, load_sae, steer_with_feature, top_features
+from .sae import SparseAutoencoder, load_sae, sae_metrics, steer_with_feature, top_features, train_sae
 from .spd import TMS, Decomposition, decompose_parameters, mmcs_ml2r, train_tms
 from .steering import steer
 
@@ -43,10 +44,12 @@ __all__ = [
     "decompose_parameters",
     "Decomposition",
     "diff_in_means",
+    "diff_latents",
     "generate",
     "inject",
     "introspection_prompt",
     "introspection_trials",
+    "LatentShift",
     "LensResult",
     "load_model",
     "load_sae",
@@ -62,6 +65,7 @@ __all__ = [
     "project_out",
     "refusal_score",
     "residual_stream",
+    "sae_metrics",
     "SampleComparison",
     "select_direction",
     "Selection",
@@ -71,5 +75,6 @@ __all__ = [
     "TMS",
     "top_features",
     "train_probe",
+    "train_sae",
     "train_tms",
 ]

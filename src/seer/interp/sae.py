@@ -1,5 +1,6 @@
-"""Sparse autoencoders: load (sae-lens releases, or a folder in sae-lens's saved layout), encode
-activations, find the top features per token, and steer with a feature's decoder direction.
+"""Sparse autoencoders: load (sae-lens releases, or a folder in sae-lens's saved layout), train one on
+activations you collected, measure it, encode activations, find the top features per token, and steer
+with a feature's decoder direction.
 
 Without sae-lens, a folder holding `cfg.json` and `sae_weights.safetensors` (sae-lens's layout:
 `W_enc [d_in, d_sae]`, `b_enc`, `W_dec [d_sae, d_in]`, `b_dec`) loads as a ReLU SAE.
@@ -17,10 +18,10 @@ import torch
 from torch import nn
 
 from .activations import activations
-from .checks import check_count, check_model, check_number, check_prompt, check_tokenizer
+from .checks import check_count, check_model, check_number, check_prompt, check_tensor, check_tokenizer
 from .steering import steer
 
-__all__ = ["SparseAutoencoder", "load_sae", "steer_with_feature", "top_features"]
+__all__ = ["SparseAutoencoder", "load_sae", "sae_metrics", "steer_with_feature", "top_features", "train_sae"]
 
 
 class SparseAutoencoder(nn.Module):
@@ -57,13 +58,74 @@ def load_sae(source: str | Path, sae_id: str | None = None) -> Any:
     if (folder / "sae_weights.safetensors").is_file():
         from safetensors.torch import load_file
 
-        weights = load_file(folder / "sae_weights.safetensors")
+        weights = {k: v.float() for k, v in load_file(folder / "sae_weights.safetensors").items()}  # stored half precision: computed in fp32
         return SparseAutoencoder(weights["W_enc"], weights["b_enc"], weights["W_dec"], weights["b_dec"])
     try:
         from sae_lens import SAE
     except ImportError:
         raise ModuleNotFoundError(f"{source!r} is not an SAE folder, and loading a release needs `pip install sae-lens`") from None
     return SAE.from_pretrained(str(source), sae_id)
+
+
+def train_sae(
+    activations: torch.Tensor, d_sae: int, *, l1: float = 3.0, steps: int = 3000, batch_size: int = 1024, lr: float = 1e-3, seed: int = 0
+) -> SparseAutoencoder:
+    """A ReLU SAE with `d_sae` features trained on `activations` (`[tokens, d_model]`, e.g. `activations(...,
+    position="all")` stacked), in the recipe of Anthropic's April 2024 update: inputs scaled so their mean norm
+    about their mean is sqrt(d_model) (a residual stream's large constant part would otherwise set the penalty's
+    scale; the scale is folded back into the returned weights), loss = squared error + `l1` · Σ fᵢ‖W_decᵢ‖,
+    the encoder initialised as the decoder's transpose, Adam with the learning rate decayed to 0 over the last
+    fifth of `steps`. Deterministic for a `seed` on one device."""
+    check_tensor("activations", activations)
+    if activations.ndim != 2 or activations.shape[0] < 2:
+        raise ValueError(f"activations must be [tokens, d_model] with at least 2 tokens, got shape {tuple(activations.shape)}")
+    check_count("d_sae", d_sae)
+    check_number("l1", l1)
+    check_count("steps", steps)
+    check_count("batch_size", batch_size)
+    check_number("lr", lr)
+    x = activations.detach().float()
+    d_model = x.shape[1]
+    scale = float(d_model**0.5 / (x - x.mean(0)).norm(dim=-1).mean().clamp(min=1e-8))
+    x = x * scale
+    generator = torch.Generator().manual_seed(seed)
+    W_dec = torch.randn(d_sae, d_model, generator=generator)  # noqa: N806
+    W_dec = W_dec / W_dec.norm(dim=-1, keepdim=True) * 0.1  # noqa: N806
+    sae = SparseAutoencoder(W_dec.t().clone(), torch.zeros(d_sae), W_dec, x.mean(0))
+    optimiser = torch.optim.Adam(sae.parameters(), lr=lr, betas=(0.9, 0.999))
+    decay = max(1, steps // 5)
+    with torch.enable_grad():
+        for step in range(steps):
+            for group in optimiser.param_groups:
+                group["lr"] = lr * min(1.0, (steps - step) / decay)
+            batch = x[torch.randint(0, x.shape[0], (min(batch_size, x.shape[0]),), generator=generator)]
+            features = sae.encode(batch)
+            error = (sae.decode(features) - batch).pow(2).sum(-1).mean()
+            sparsity = (features * sae.W_dec.norm(dim=-1)).sum(-1).mean()
+            optimiser.zero_grad()
+            (error + l1 * sparsity).backward()
+            optimiser.step()
+    with torch.no_grad():
+        sae.W_enc.mul_(scale)
+        sae.W_dec.div_(scale)
+        sae.b_dec.div_(scale)
+    return sae
+
+
+@torch.no_grad()
+def sae_metrics(sae: Any, activations: torch.Tensor) -> dict[str, float]:
+    """How well `sae` explains `activations` (`[tokens, d_model]`): `fvu`, the fraction of variance unexplained
+    (0 is perfect); `l0`, the mean number of active features per token; `dead`, the fraction of features
+    never active on these tokens."""
+    check_tensor("activations", activations)
+    if activations.ndim != 2:
+        raise ValueError(f"activations must be [tokens, d_model], got shape {tuple(activations.shape)}")
+    x = activations.float()
+    features = sae.encode(x.to(sae.W_enc.dtype))
+    error = (sae.decode(features).float() - x).pow(2).sum()
+    variance = (x - x.mean(0)).pow(2).sum().clamp(min=1e-12)
+    active = features > 0
+    return {"fvu": float(error / variance), "l0": float(active.sum(-1).float().mean()), "dead": float((~active.any(0)).float().mean())}
 
 
 @torch.no_grad()

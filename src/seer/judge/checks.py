@@ -6,7 +6,8 @@ answer with the ground truth (normalised, with the listed synonyms); `steering_e
 replications' kinds (`refusal_ablation`, `actadd_effect`, `seer.judge.replicate`) recompute a paper's
 metric from the run's saved artifacts on the model the run used; `spd_components`
 (`seer.judge.decomposition`) recomputes the SPD paper's MMCS and ML2R against the task's true weights;
-`introspection_rates` (`seer.judge.introspection`) re-runs the injected-thought trials. The prose of the
+`introspection_rates` (`seer.judge.introspection`) re-runs the injected-thought trials; `latent_diff`
+(`seer.judge.diffing`) recounts which SAE features a fine-tune uses more than its base. The prose of the
 report is never keyword-searched.
 """
 
@@ -90,6 +91,7 @@ CHECKS: dict[str, Callable[..., CheckResult]] = {
     "actadd_effect": _lazy("replicate", "actadd_effect"),
     "spd_components": _lazy("decomposition", "spd_components"),
     "introspection_rates": _lazy("introspection", "introspection_rates"),
+    "latent_diff": _lazy("diffing", "latent_diff"),
 }
 """The implementation of every check kind a task may name (`seer.task.CHECK_KINDS`)."""
 if set(CHECKS) != set(CHECK_KINDS):

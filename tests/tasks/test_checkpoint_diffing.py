@@ -1,0 +1,43 @@
+"""SAE-based checkpoint diffing offline: the scripted baseline diffs an organism against its base with the
+shipped SAE; the judge recounts the ranking on held-out prompts and passes it, and fails the same run once its
+ranked features are replaced by random ones."""
+
+import json
+import random
+from contextlib import aclosing
+from pathlib import Path
+
+import pytest
+
+from seer.agent.budget import Budget
+from seer.agent.providers.scripted import ScriptedProvider
+from seer.agent.runner import run_agent
+from seer.judge import judge_run
+from seer.task import find_task
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.timeout(1800)
+async def test_the_diffing_baseline_finds_the_planted_topic_and_random_features_fail(tmp_path: Path) -> None:
+    task = find_task("checkpoint-diffing")
+    assert task is not None and task.baseline is not None and task.target_file is None
+    async with aclosing(ScriptedProvider.from_file(task.baseline)) as agent:
+        run, outcome = await run_agent(task.environment, task.agent_prompt, agent, budget=Budget(cost_usd=None),
+                                       runs_dir=tmp_path, task_dir=task.path, seed=0)  # fmt: skip
+    assert outcome.reason == "finished", outcome
+    score = await judge_run(run)
+    checks = {c["kind"]: c for c in score["checks"]}
+    assert checks["latent_diff"]["passed"] and checks["answer"]["passed"], score["checks"]
+    figures = checks["latent_diff"]["figures"]
+    assert figures["about_the_planted_behaviour"] and figures["overlap"] >= 0.6 and (run / figures["chart"]).is_file()
+
+    record_file = run / "run.json"
+    record = json.loads(record_file.read_text())
+    taken = {f["feature"] for f in record["answer"]["features"]}
+    rng = random.Random(0)
+    record["answer"]["features"] = [{"feature": f, "shift": 0.1} for f in rng.sample(sorted(set(range(2048)) - taken), 10)]
+    record_file.write_text(json.dumps(record))
+    control = await judge_run(run)
+    check = next(c for c in control["checks"] if c["kind"] == "latent_diff")
+    assert not check["passed"] and "top-ranked in the recount" in check["detail"], check["detail"]
