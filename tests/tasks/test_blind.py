@@ -82,7 +82,7 @@ for root, dirs, names in os.walk("/"):
 found["files searched"] = files
 print(json.dumps({"report": "Leak probe: " + json.dumps(found), "answer": __ANSWER__}))
 '''
-SAMPLE = {"string": "x", "integer": 0, "number": 1.0, "boolean": False}
+SAMPLE = {"string": "x", "integer": 0, "number": 1.0, "boolean": False, "array": [{"value": 0}]}
 
 
 def secrets_of(task: Task, variant: int | None, env: Environment) -> list[str]:

@@ -41,3 +41,14 @@ async def test_the_diffing_baseline_finds_the_planted_topic_and_random_features_
     control = await judge_run(run)
     check = next(c for c in control["checks"] if c["kind"] == "latent_diff")
     assert not check["passed"] and "top-ranked in the recount" in check["detail"], check["detail"]
+
+
+def test_the_task_ships_the_sae_weights_with_a_cfg_that_names_no_model() -> None:
+    from seer.saes import sae_path
+
+    task = find_task("checkpoint-diffing")
+    assert task is not None
+    shipped = json.loads((sae_path("smollm2-135m-res-15") / "cfg.json").read_text())
+    blind = json.loads((task.path / "sae_cfg.json").read_text())
+    assert blind == {k: v for k, v in shipped.items() if k != "model"}  # the same SAE; only the model's name is left out
+    assert sorted(f.dest for f in task.environment.files) == ["sae/cfg.json", "sae/sae_weights.safetensors"]
