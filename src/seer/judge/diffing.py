@@ -16,7 +16,7 @@ from typing import Any
 
 from seer.judge.checks import CheckContext, CheckResult
 from seer.judge.measure import _fail
-from seer.judge.replicate import _bars, _load, _setup, _verdict
+from seer.judge.replicate import _bars, _run_model, _setup, _verdict
 
 __all__ = ["DIFFING_DEFAULTS", "latent_diff"]
 
@@ -62,10 +62,12 @@ def latent_diff(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, 
     from seer.interp import arch_of, diff_latents, generate, load_sae
     from seer.interp.tokens import render
 
-    base_spec = next((m for m in context.models if m.get("name") == "base"), None)
-    if base_spec is None:
+    if not any(m.get("name") == "base" for m in context.models):  # `_run_model` would fall back to the fine-tune itself
         return _fail(kind, "the run has no model called `base` to diff the fine-tune against")
-    base, _ = _load(str(base_spec["id"]), base_spec.get("adapter"), str(base_spec.get("dtype") or "auto"))
+    loaded = _run_model(context, "base")
+    if isinstance(loaded, str):
+        return _fail(kind, loaded)
+    base = loaded[0]
     folder = (workspace / str(answer.get("sae") or "")).resolve()
     if not answer.get("sae") or not folder.is_relative_to(workspace.resolve()) or not (folder / "sae_weights.safetensors").is_file():
         return _fail(kind, f"the answer's `sae` must name an SAE folder (sae-lens layout) in the working directory, got {answer.get('sae')!r}")
