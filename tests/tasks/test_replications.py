@@ -65,10 +65,11 @@ def test_target_replaces_the_recipes_model_and_says_which_tasks_take_one() -> No
     assert offline is task.ground_truth["offline"] and target is task.ground_truth["target"]
 
 
-async def _baseline_run(name: str, runs: Path) -> Path:
+async def _baseline_run(name: str, runs: Path, plan: Path | None = None) -> Path:
+    """Run the task's scripted baseline offline (or `plan`, a variant of it) and return the run's folder."""
     task = find_task(name)
     assert task is not None and task.baseline is not None
-    async with aclosing(ScriptedProvider.from_file(task.baseline)) as agent:
+    async with aclosing(ScriptedProvider.from_file(plan or task.baseline)) as agent:
         run, outcome = await run_agent(task.environment, task.agent_prompt, agent, budget=Budget(cost_usd=None),
                                        runs_dir=runs, task_dir=task.path, seed=0)  # fmt: skip
     assert outcome.reason == "finished", outcome
@@ -105,14 +106,25 @@ async def test_the_actadd_baseline_passes_and_a_random_addition_fails(tmp_path: 
 
 @pytest.mark.timeout(1800)
 async def test_the_introspection_baseline_is_a_graded_negative_control_and_random_vectors_fail(tmp_path: Path) -> None:
-    run = await _baseline_run("introspection", tmp_path)
+    # The shipped plan with 3 of its 6 concepts: the run and each of the two gradings below run one trial per concept in each
+    # of the 4 (layer, strength) cells, one at a time; the full plan runs on the tiny model in the command-line test below.
+    task = find_task("introspection")
+    assert task is not None and task.baseline is not None
+    plan = json.loads(task.baseline.read_text())
+    code = plan["steps"][1]["arguments"]["code"]
+    six = 'concepts = ["mountain", "fire", "music", "dog", "bread", "snow"]'
+    assert six in code, "the baseline's concepts changed: update this test's smaller list"
+    plan["steps"][1]["arguments"]["code"] = code.replace(six, 'concepts = ["mountain", "fire", "music"]')
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    run = await _baseline_run("introspection", tmp_path / "runs", tmp_path / "plan.json")
     score = await judge_run(run)
     checks = {c["kind"]: c for c in score["checks"]}
     check = checks["introspection_rates"]
     assert check["passed"], check["detail"]
     figures = check["figures"]
     assert figures["conclusion"] == figures["warranted"] == "no evidence"  # the 135M model: a negative control, recounted
-    assert len(figures["cells"]) == 4 and min(figures["recipe_cosine"].values()) >= 0.5 and (run / figures["chart"]).is_file()
+    assert figures["concepts"] == ["fire", "mountain", "music"] and len(figures["cells"]) == 4
+    assert min(figures["recipe_cosine"].values()) >= 0.5 and (run / figures["chart"]).is_file()
     record = json.loads((run / "run.json").read_text())
     _randomised(Path(record["workspace"]) / record["answer"]["vectors"])
     control = await judge_run(run)
@@ -141,12 +153,13 @@ async def test_the_refusal_grader_recomputes_figure_one_and_fails_a_random_direc
     torch.save(direction, tmp_path / "refusal_direction.pt")
     answer = {"direction": "refusal_direction.pt", "layer": REFUSAL_LAYER, "position": -1}
     truth = task.truth_for(None, task.environment.model_dump(mode="json"))
-    result = refusal_ablation(tmp_path, answer, truth, {}, context)
+    settings = {"random_directions": 1}  # one same-norm random control per condition (the default three run in the baseline test below)
+    result = refusal_ablation(tmp_path, answer, truth, settings, context)
     rates = result.figures["refusal_rate"]
-    assert result.passed, result.detail
+    assert result.passed and len(result.figures["random"]["ablated"]) == 1, result.detail
     assert rates["harmful"]["baseline"] - rates["harmful"]["direction ablated"] >= 0.4 and (tmp_path / result.figures["chart"]).is_file()
     _randomised(tmp_path / "refusal_direction.pt")
-    control = refusal_ablation(tmp_path, answer, truth, {}, context)
+    control = refusal_ablation(tmp_path, answer, truth, settings, context)
     assert not control.passed and "ablation lowers refusal by" in control.detail, control.detail
 
 
