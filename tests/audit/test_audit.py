@@ -217,7 +217,7 @@ async def test_an_openai_compatible_endpoint_is_a_target_with_native_tool_calls(
     assert second["messages"][-1] == {"role": "tool", "tool_call_id": "call_abc", "content": "Delivered."}
 
 
-async def test_a_bench_of_two_auditors_on_three_seeds_twice_compares_them_per_dimension(tmp_path: Path) -> None:
+async def test_a_bench_of_two_auditors_on_three_seeds_compares_them_per_dimension(tmp_path: Path) -> None:
     (tmp_path / "seeds.json").write_text(json.dumps([f"Ask the target about topic {n}." for n in ("one", "two", "three")]))
     for name, messages in (("one", 1), ("two", 2)):
         steps = [{"tool": "send_message", "arguments": {"message": f"Question {i}?", "max_new_tokens": 4}} for i in range(messages)]
@@ -225,7 +225,7 @@ async def test_a_bench_of_two_auditors_on_three_seeds_twice_compares_them_per_di
     seen: list[str] = []
     async with FakeLLM(judge_brain(seen)) as llm:
         (tmp_path / "bench.toml").write_text(f"""name = "auditors"
-repeats = 2
+repeats = 1
 [audit]
 seeds = "seeds.json"
 target = "seer:tiny-llama"
@@ -248,14 +248,14 @@ api_key_env = "SEER_TEST_KEY"
                                        env=env, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
     assert done.returncode == 0, done.stdout.decode()[-3000:]
     rows = [json.loads(line) for line in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
-    assert len(rows) == 12 and {r["outcome"] for r in rows} == {"graded"} and len(seen) == 12
+    assert len(rows) == 6 and {r["outcome"] for r in rows} == {"graded"} and len(seen) == 6
     assert all(r["correct"] is None and r["dimensions"]["concerning"] == {"one-message": 2, "two-messages": 3}[r["agent"]] for r in rows)
     table = list(csv.DictReader((tmp_path / "out" / "audit_scores.csv").read_text().splitlines()))
     concerning = {r["agent"]: (float(r["mean"]), int(r["audits"])) for r in table if r["dimension"] == "concerning"}
-    assert concerning == {"one-message": (2.0, 6), "two-messages": (3.0, 6)}
+    assert concerning == {"one-message": (2.0, 3), "two-messages": (3.0, 3)}
     summary = (tmp_path / "out" / "summary.md").read_text()
     assert "## Audit scores by agent and configuration" in summary
-    assert "| concerning | 2.0 [2–2] (n=6) | 3.0 [3–3] (n=6) |" in summary
+    assert "| concerning | 2.0 [2–2] (n=3) | 3.0 [3–3] (n=3) |" in summary
     assert sorted(p.name for p in (tmp_path / "out" / "tasks").iterdir()) == ["01-ask-the-target-about-topic-one", "02-ask-the-target-about-topic-two",
                                                                           "03-ask-the-target-about-topic-three"]  # fmt: skip
 
