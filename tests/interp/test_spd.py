@@ -25,7 +25,10 @@ def test_spd_recovers_the_columns_of_the_packaged_tms_5_2() -> None:
     assert task is not None
     tms = TMS.load(task.path / "tms_5-2.pt")
     torch.testing.assert_close(tms.W, torch.tensor(task.ground_truth["offline"]["weight"]))  # the judge's copy is the shipped one
-    spd = decompose_parameters(tms, seed=0)
+    # A shorter run than the default 12000 steps, with a higher learning rate and importance coefficient: MMCS 0.9995,
+    # ML2R 0.978, faithfulness error 2e-5 in 5000 steps (the defaults: 1.000, 1.007, 1e-5 in 12000; at the default rate
+    # 4000 steps reach only ML2R 0.52). The defaults themselves are graded in the task's baseline test (tests/tasks/test_spd.py).
+    spd = decompose_parameters(tms, steps=5000, lr=6e-3, importance_coeff=1e-2, seed=0)
     components = spd.components
     mmcs, ml2r = mmcs_ml2r(components, tms.W, min_norm=0.05)
     assert float((components.sum(0) - tms.W).norm() / tms.W.norm()) < 0.01
