@@ -12,7 +12,7 @@ from seer.errors import SpecError
 from seer.prompt import system_prompt
 from seer.task import Task, find_task, packaged_tasks
 
-NAMES = ["actadd", "checkpoint-diffing", "hidden-preference", "introspection", "refusal-ablation", "refusal-direction", "spd-tms", "steering", "taboo-word"]
+NAMES = ["actadd", "checkpoint-diffing", "entity-latents", "hidden-preference", "introspection", "refusal-ablation", "refusal-direction", "spd-tms", "steering", "taboo-word"]
 
 
 def test_the_packaged_tasks_load_and_are_listed() -> None:

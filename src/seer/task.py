@@ -41,7 +41,7 @@ PACKAGED_ENVIRONMENTS = Path(__file__).parent / "audit" / "envs"
 
 
 CHECK_KINDS = ("answer", "steering_effect", "refusal_effect", "refusal_ablation", "actadd_effect", "spd_components", "introspection_rates",
-               "latent_diff")
+               "latent_diff", "entity_separation")
 """The deterministic checks a rubric's `[[checks]]` may name; `seer.judge.checks` implements each."""
 
 
@@ -109,14 +109,17 @@ class Task:
     def truth_for(self, variant: int | None, environment: Mapping[str, Any] | None) -> dict[str, Any]:
         """The ground truth a run on `environment` (its `run.json` record) is graded against. A replication
         keeps two (`{"offline": ..., "target": ...}`): the offline analogue's when the run's models and files
-        are `env.toml`'s, the real-model recipe's otherwise (a model-free recipe differs in its files)."""
+        are `env.toml`'s, the real-model recipe's otherwise (a model-free recipe differs in its files). Keys
+        beside those two are shared by both."""
         truth = self.truth(variant)
         if not {"offline", "target"} <= set(truth):
             return truth
         offline = [(m.id, m.adapter) for m in self.environment.models], [(f.source.name, f.dest) for f in self.environment.files]
         ran = ([(m.get("id"), m.get("adapter")) for m in (environment or {}).get("models", [])],
                [(Path(str(f.get("source"))).name, f.get("dest")) for f in (environment or {}).get("files", [])])  # fmt: skip
-        return truth["offline"] if ran == offline else truth["target"]
+        chosen = truth["offline"] if ran == offline else truth["target"]
+        shared = {k: v for k, v in truth.items() if k not in ("offline", "target")}
+        return {**shared, **chosen} if shared else chosen
 
     def environment_for(self, variant: int | None, env: Environment | None = None) -> Environment:
         """`env` (default: the task's own) with variant `variant`'s model changes applied.

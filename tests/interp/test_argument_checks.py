@@ -14,6 +14,7 @@ from seer.interp import load_model
 
 MODEL, TOKENIZER = load_model("seer:tiny-llama")
 V = torch.zeros(MODEL.config.hidden_size)
+SAE = toolkit.train_sae(torch.randn(8, MODEL.config.hidden_size), 4, steps=1)
 
 WRONG: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("generate", lambda: toolkit.generate(MODEL, TOKENIZER, 42), TypeError, "prompts must be a list of strings"),
@@ -63,6 +64,12 @@ WRONG: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
     ("train_sae", lambda: toolkit.train_sae(V, 16), ValueError, r"activations must be \[tokens, d_model\]"),
     ("train_sae", lambda: toolkit.train_sae(V.reshape(4, 16), "16"), TypeError, "d_sae must be an int"),
     ("sae_metrics", lambda: toolkit.sae_metrics(None, [[0.0]]), TypeError, "activations must be a torch tensor"),
+    ("entity_prompt", lambda: toolkit.entity_prompt("The city of", "Paris"), ValueError, "template must be a string with one"),
+    ("known_entities", lambda: toolkit.known_entities(MODEL, TOKENIZER, "{} is in", "Paris", ["France"]), TypeError, "entities must be a non-empty list"),
+    ("known_entities", lambda: toolkit.known_entities(MODEL, TOKENIZER, "{} is in", ["Paris"], "France"), ValueError, "answers must be a list as long as entities"),
+    ("separation_scores", lambda: toolkit.separation_scores(MODEL, TOKENIZER, None, "{} is", ["a"], [True], layer=0), TypeError, "sae must be a sparse autoencoder"),
+    ("separation_scores", lambda: toolkit.separation_scores(MODEL, TOKENIZER, SAE, "{} is", ["a", "b"], [True, True], layer=0), ValueError, "some entities known and some unknown"),
+    ("latent_frequency", lambda: toolkit.latent_frequency(MODEL, TOKENIZER, SAE, "some text", layer=0), TypeError, "texts must be a list of strings"),
     ("train_tms", lambda: toolkit.train_tms(5, 0), ValueError, "n_hidden must be at least 1"),
     ("train_tms", lambda: toolkit.train_tms(feature_probability=2.0), ValueError, r"feature_probability must be in \(0, 1\]"),
     ("decompose_parameters", lambda: toolkit.decompose_parameters(MODEL), TypeError, "model must be a TMS"),

@@ -32,30 +32,33 @@ def base() -> tuple:
     return load_model("seer:smollm2-135m-instruct", dtype="float32")
 
 
-def test_the_shipped_sae_loads_and_its_card_describes_it() -> None:
-    assert NAME in sae_names()
-    folder = sae_path(NAME)
+@pytest.mark.parametrize("name", ["smollm2-135m-res-10", NAME])
+def test_the_shipped_sae_loads_and_its_card_describes_it(name: str) -> None:
+    assert name in sae_names()
+    folder = sae_path(name)
     card, cfg = json.loads((folder / "card.json").read_text()), json.loads((folder / "cfg.json").read_text())
     sae = load_sae(folder)
     assert tuple(sae.W_enc.shape) == (cfg["d_in"], cfg["d_sae"]) == (576, card["d_sae"]) and sae.W_enc.dtype == torch.float32
     assert card["layer"] == cfg["layer"] and card["metrics"]["held_out"]["fvu"] < 0.25 and (folder / "MODEL_CARD.md").is_file()
     assert (folder / "sae_weights.safetensors").stat().st_size < 6_000_000  # a few MB, in the repository
-    with pytest.raises(KeyError, match="shipped: smollm2-135m-res-15"):
+    assert card["name"] == name and cfg["layer"] == int(name.rsplit("-", 1)[1])
+    with pytest.raises(KeyError, match="shipped: smollm2-135m-res-10, smollm2-135m-res-15"):
         sae_path("no-such-sae")
 
 
 @pytest.mark.timeout(600)
-def test_it_reconstructs_text_it_never_saw_about_as_its_card_says(base: tuple) -> None:
+@pytest.mark.parametrize("name", ["smollm2-135m-res-10", NAME])
+def test_it_reconstructs_text_it_never_saw_about_as_its_card_says(base: tuple, name: str) -> None:
     from seer.interp import activations
 
     model, tok = base
-    folder = sae_path(NAME)
+    folder = sae_path(name)
     card = json.loads((folder / "card.json").read_text())
     streams = activations(model, tok, FRESH, layers=[card["layer"]], position="all")
     x = torch.cat([s[0, 1:] for s in streams])
     x = x[x.norm(dim=-1) <= 5 * x.norm(dim=-1).median()]  # as the card says: massive activations are left out
     metrics = sae_metrics(load_sae(folder), x)
-    assert metrics["fvu"] < 0.5 and 3 < metrics["l0"] < 60, metrics  # 0.42 and 28.5 when measured: worse than in-corpus text
+    assert metrics["fvu"] < 0.5 and 3 < metrics["l0"] < 60, metrics  # res-15: 0.42 and 28.5 when measured, worse than in-corpus text
 
 
 @pytest.mark.timeout(900)

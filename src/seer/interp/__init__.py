@@ -19,6 +19,7 @@ from .arch import Arch, arch_of
 from .compare import NextTokenShift, SampleComparison, compare_next_token, compare_samples, next_token_logprobs, overrepresented_words
 from .concepts import concept_vector, inject, introspection_prompt, introspection_trials
 from .diffing import LatentShift, diff_latents
+from .entities import entity_prompt, known_entities, latent_frequency, separation_scores
 from .generation import generate
 from .lens import LensResult, logit_lens
 from .loading import load_model
@@ -45,10 +46,13 @@ __all__ = [
     "Decomposition",
     "diff_in_means",
     "diff_latents",
+    "entity_prompt",
     "generate",
     "inject",
     "introspection_prompt",
     "introspection_trials",
+    "known_entities",
+    "latent_frequency",
     "LatentShift",
     "LensResult",
     "load_model",
@@ -68,6 +72,7 @@ __all__ = [
     "sae_metrics",
     "SampleComparison",
     "select_direction",
+    "separation_scores",
     "Selection",
     "SparseAutoencoder",
     "steer",

@@ -7,8 +7,9 @@ replications' kinds (`refusal_ablation`, `actadd_effect`, `seer.judge.replicate`
 metric from the run's saved artifacts on the model the run used; `spd_components`
 (`seer.judge.decomposition`) recomputes the SPD paper's MMCS and ML2R against the task's true weights;
 `introspection_rates` (`seer.judge.introspection`) re-runs the injected-thought trials; `latent_diff`
-(`seer.judge.diffing`) recounts which SAE features a fine-tune uses more than its base. The prose of the
-report is never keyword-searched.
+(`seer.judge.diffing`) recounts which SAE features a fine-tune uses more than its base; `entity_separation`
+(`seer.judge.entities`) recounts how well two SAE latents tell known entities from unknown ones. The prose
+of the report is never keyword-searched.
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ CHECKS: dict[str, Callable[..., CheckResult]] = {
     "spd_components": _lazy("decomposition", "spd_components"),
     "introspection_rates": _lazy("introspection", "introspection_rates"),
     "latent_diff": _lazy("diffing", "latent_diff"),
+    "entity_separation": _lazy("entities", "entity_separation"),
 }
 """The implementation of every check kind a task may name (`seer.task.CHECK_KINDS`)."""
 if set(CHECKS) != set(CHECK_KINDS):
