@@ -43,7 +43,8 @@ async def start_investigation(
         SandboxError: The session could not start.
     """
     seed = secrets.randbelow(2**31) if seed is None else seed
-    variant = graded.variant_index(seed) if graded else None
+    # a task's variants are organisms of its own environment: a real-model recipe (--target) runs without one
+    variant = graded.variant_index(seed) if graded and (graded.target_file is None or graded.runs_offline(env)) else None
     if graded is not None:
         env = graded.environment_for(variant, env)
     session = await Session.start(env, runs_dir=runs_dir, run_id=run_id, graded=graded is not None,

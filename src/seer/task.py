@@ -86,7 +86,8 @@ class Task:
 
     def target_environment(self, targets: Mapping[str | None, str]) -> Environment:
         """`target.toml` with the models `targets` names replaced: `{None: id}` replaces the first model,
-        `{"base": id}` the model called `base`. The replaced model loses any adapter of the file's.
+        `{"base": id}` the model called `base`. The replaced model loses any adapter of the file's; `id+adapter`
+        gives it one (a hub id, a folder or a `seer:` organism).
 
         Raises:
             SpecError: The task has no `target.toml`, or a name is not one of its models.
@@ -103,23 +104,38 @@ class Task:
             index = 0 if name is None else names.index(name) if name in names else None
             if index is None or not names:
                 raise SpecError(f"--target {name}=…: task {self.name}'s recipe has no model called {name!r} ({', '.join(names) or 'none'})")
-            data["models"][index].update(id=model_id, adapter=None)
+            model_id, _, adapter = model_id.partition("+")
+            data["models"][index].update(id=model_id, adapter=adapter or None)
         return Environment.model_validate(data)
 
     def truth_for(self, variant: int | None, environment: Mapping[str, Any] | None) -> dict[str, Any]:
         """The ground truth a run on `environment` (its `run.json` record) is graded against. A replication
         keeps two (`{"offline": ..., "target": ...}`): the offline analogue's when the run's models and files
         are `env.toml`'s, the real-model recipe's otherwise (a model-free recipe differs in its files). Keys
-        beside those two are shared by both."""
+        beside those two are shared by both. A task with variants keeps its offline truths in its variants
+        and the recipe's as `target`."""
         truth = self.truth(variant)
-        if not {"offline", "target"} <= set(truth):
+        if "target" not in self.ground_truth:
             return truth
-        offline = [(m.id, m.adapter) for m in self.environment.models], [(f.source.name, f.dest) for f in self.environment.files]
-        ran = ([(m.get("id"), m.get("adapter")) for m in (environment or {}).get("models", [])],
-               [(Path(str(f.get("source"))).name, f.get("dest")) for f in (environment or {}).get("files", [])])  # fmt: skip
-        chosen = truth["offline"] if ran == offline else truth["target"]
-        shared = {k: v for k, v in truth.items() if k not in ("offline", "target")}
+        offline = self.runs_offline(environment, variant)
+        if not offline:
+            truth = self.ground_truth
+        elif "offline" not in truth:
+            return truth
+        chosen = truth["offline"] if offline else truth["target"]
+        shared = {k: v for k, v in truth.items() if k not in ("offline", "target", "variants")}
         return {**shared, **chosen} if shared else chosen
+
+    def runs_offline(self, environment: Mapping[str, Any] | Environment | None, variant: int | None = None) -> bool:
+        """Whether `environment` (a run's record of it, or an Environment) is this task's own `env.toml` with variant
+        `variant` applied: the same models, adapters and files. Any other is a real-model recipe (`target.toml`,
+        `--target`) or a user's own environment."""
+        data = environment.model_dump(mode="json") if isinstance(environment, Environment) else (environment or {})
+        own = self.environment_for(variant)
+        offline = [(m.id, m.adapter) for m in own.models], [(f.source.name, f.dest) for f in own.files]
+        ran = ([(m.get("id"), m.get("adapter")) for m in data.get("models", [])],
+               [(Path(str(f.get("source"))).name, f.get("dest")) for f in data.get("files", [])])  # fmt: skip
+        return ran == offline
 
     def environment_for(self, variant: int | None, env: Environment | None = None) -> Environment:
         """`env` (default: the task's own) with variant `variant`'s model changes applied.

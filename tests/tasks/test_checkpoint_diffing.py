@@ -21,7 +21,7 @@ pytestmark = pytest.mark.anyio
 @pytest.mark.timeout(1800)
 async def test_the_diffing_baseline_finds_the_planted_topic_and_random_features_fail(tmp_path: Path) -> None:
     task = find_task("checkpoint-diffing")
-    assert task is not None and task.baseline is not None and task.target_file is None
+    assert task is not None and task.baseline is not None
     async with aclosing(ScriptedProvider.from_file(task.baseline)) as agent:
         run, outcome = await run_agent(task.environment, task.agent_prompt, agent, budget=Budget(cost_usd=None),
                                        runs_dir=tmp_path, task_dir=task.path, seed=0)  # fmt: skip
@@ -51,4 +51,5 @@ def test_the_task_ships_the_sae_weights_with_a_cfg_that_names_no_model() -> None
     shipped = json.loads((sae_path("smollm2-135m-res-15") / "cfg.json").read_text())
     blind = json.loads((task.path / "sae_cfg.json").read_text())
     assert blind == {k: v for k, v in shipped.items() if k != "model"}  # the same SAE; only the model's name is left out
-    assert sorted(f.dest for f in task.environment.files) == ["sae/cfg.json", "sae/sae_weights.safetensors"]
+    assert sorted(f.dest for f in task.environment.files) == ["prompts.json", "sae.json", "sae/cfg.json", "sae/sae_weights.safetensors"]
+    assert "smollm" not in (task.path / "sae_offline.json").read_text().lower()

@@ -16,6 +16,7 @@ import torch
 from seer.agent.budget import Budget
 from seer.agent.providers.scripted import ScriptedProvider
 from seer.agent.runner import run_agent
+from seer.environment import Environment
 from seer.errors import SpecError
 from seer.judge import judge_run
 from seer.task import find_task, packaged_tasks
@@ -29,9 +30,6 @@ REPLICATIONS = {"refusal-ablation": ("refusal_ablation", "direction"), "actadd":
 MODEL_FREE = {"spd-tms"}
 """Replications whose target is a toy model shipped as a file: nothing loads that `--target` could replace, so
 their recipe (`target.toml`, a bigger toy) runs with `--env` instead (tests/tasks/test_spd.py)."""
-NO_TARGET = {"checkpoint-diffing"}
-"""Replications with no real-model recipe yet: their ground truth is a planted behaviour only the packaged organisms
-have (a real base/fine-tune pair has none to grade against); their docs give the toolkit's GPU path instead."""
 
 
 def test_every_replication_task_has_a_recipe_a_baseline_and_a_docs_page() -> None:
@@ -40,7 +38,7 @@ def test_every_replication_task_has_a_recipe_a_baseline_and_a_docs_page() -> Non
     assert set(REPLICATIONS) <= found
     for name in found:
         task = find_task(name)
-        assert task is not None and task.baseline is not None and (task.target_file is not None) != (name in NO_TARGET), name
+        assert task is not None and task.baseline is not None and task.target_file is not None, name
         docs = root / task.rubric["replication"]["docs"]
         text = docs.read_text()
         assert "--target" in text and f"seer run {name}" in text, docs  # the exact GPU command
@@ -53,6 +51,10 @@ def test_target_replaces_the_recipes_model_and_says_which_tasks_take_one() -> No
     env = task.target_environment({None: "seer:tiny-llama"})
     assert [(m.id, m.adapter) for m in env.models] == [("seer:tiny-llama", None)]
     assert [f.dest for f in env.files] == ["prompts.json"]
+    diffing = find_task("checkpoint-diffing")
+    assert diffing is not None
+    pair = diffing.target_environment({"model": "org/base+org/fine-tune", "base": "org/base"})
+    assert [(m.name, m.id, m.adapter) for m in pair.models] == [("model", "org/base", "org/fine-tune"), ("base", "org/base", None)]
     with pytest.raises(SpecError, match="no model called 'base'"):
         task.target_environment({"base": "seer:tiny-llama"})
     other = find_task("steering")
@@ -177,27 +179,30 @@ async def test_the_refusal_baseline_runs_offline_and_is_graded_on_the_recomputed
 
 
 @pytest.mark.timeout(1200)
-@pytest.mark.parametrize("name", sorted(set(REPLICATIONS) - MODEL_FREE - NO_TARGET))
+@pytest.mark.parametrize("name", sorted(set(REPLICATIONS) - MODEL_FREE))
 def test_the_real_model_recipe_runs_on_a_tiny_random_model_from_the_command_line(name: str, tmp_path: Path) -> None:
     task = find_task(name)
     assert task is not None and task.baseline is not None
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     seer = [sys.executable, "-m", "seer"]
-    ran = subprocess.run([*seer, "run", name, "--target", "seer:tiny-llama", "--provider", "scripted", "--plan", str(task.baseline),
+    names = [m.name for m in Environment.from_toml(task.target_file).models]  # every model of the recipe: a base too
+    targets = [arg for n in names for arg in ("--target", f"{n}=seer:tiny-llama")]
+    ran = subprocess.run([*seer, "run", name, *targets, "--provider", "scripted", "--plan", str(task.baseline),
                           "--runs-dir", str(tmp_path), "--run-id", "tiny", "--seed", "0"],
                          env=env, capture_output=True, text=True, timeout=1100)  # fmt: skip
     assert ran.returncode == 0 and "Stopped: finished" in ran.stdout, ran.stdout + ran.stderr
     run = tmp_path / "tiny"
     record = json.loads((run / "run.json").read_text())
-    assert [m["id"] for m in record["environment"]["models"]] == ["seer:tiny-llama"]
+    assert [(m["id"], m["adapter"]) for m in record["environment"]["models"]] == [("seer:tiny-llama", None)] * len(names)
+    assert record["variant"] is None  # a task's variants are organisms of its offline analogue
     judged = subprocess.run([*seer, "judge", str(run)], env=env, capture_output=True, text=True, timeout=600)
     assert judged.returncode == 0, judged.stdout + judged.stderr
     score = json.loads((run / "score.json").read_text())
-    (check,) = score["checks"]
+    check = next(c for c in score["checks"] if c["kind"] == REPLICATIONS[name][0])
     assert score["outcome"] == "graded" and check["kind"] == REPLICATIONS[name][0] and check["figures"], score
     if name == "introspection":  # a random model does not introspect: "no evidence" is the recount's answer too
         assert score["correct"] is True and check["figures"]["warranted"] == "no evidence", check["detail"]
-    else:  # a random model shows no refusal and no sentiment to steer: graded, and failed with the measured reason
+    else:  # a random model shows no refusal, no sentiment to steer, no planted behaviour: graded, failed with the measured reason
         assert score["correct"] is False and "fails:" in check["detail"], check["detail"]
 
 

@@ -108,7 +108,7 @@ ParallelOpt = Annotated[
 ]
 TargetModelOpt = Annotated[
     list[str] | None,
-    typer.Option("--target", metavar="[NAME=]ID", help="Run a replication task's real-model recipe on this model (any Hugging Face id, folder or `seer:` id); `NAME=ID` for a recipe with several models; repeatable."),
+    typer.Option("--target", metavar="[NAME=]ID[+ADAPTER]", help="Run a replication task's real-model recipe on this model (any Hugging Face id, folder or `seer:` id; `ID+ADAPTER` adds a PEFT adapter); `NAME=ID` for a recipe with several models; repeatable."),
 ]
 SeedOpt = Annotated[
     int | None,

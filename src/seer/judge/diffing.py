@@ -16,7 +16,7 @@ from typing import Any
 
 from seer.judge.checks import CheckContext, CheckResult
 from seer.judge.measure import _fail
-from seer.judge.replicate import _bars, _run_model, _setup, _verdict
+from seer.judge.replicate import _answer_sae, _bars, _run_model, _setup, _verdict
 
 __all__ = ["DIFFING_DEFAULTS", "latent_diff"]
 
@@ -47,7 +47,7 @@ def latent_diff(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, 
     """Recount the fine-tune's feature shifts and grade the answer's ranked `features`.
 
     `answer` holds `features` (`[{"feature": int, "shift": number}, ...]`, largest rise first), `sae` (the SAE
-    folder, relative to the working directory) and `layer` (where the SAE reads the residual stream). The run's
+    folder, relative to the working directory, or a sae-lens `release:sae_id`) and `layer` (where the SAE reads the residual stream). The run's
     models are `model` (the fine-tune) and `base`.
 
     Raises:
@@ -59,7 +59,7 @@ def latent_diff(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, 
     if isinstance(ready, CheckResult):
         return ready
     config, model, tokenizer = ready
-    from seer.interp import arch_of, diff_latents, generate, load_sae
+    from seer.interp import arch_of, diff_latents, generate
     from seer.interp.tokens import render
 
     if not any(m.get("name") == "base" for m in context.models):  # `_run_model` would fall back to the fine-tune itself
@@ -68,10 +68,10 @@ def latent_diff(workspace: Path, answer: Mapping[str, Any], truth: Mapping[str, 
     if isinstance(loaded, str):
         return _fail(kind, loaded)
     base = loaded[0]
-    folder = (workspace / str(answer.get("sae") or "")).resolve()
-    if not answer.get("sae") or not folder.is_relative_to(workspace.resolve()) or not (folder / "sae_weights.safetensors").is_file():
-        return _fail(kind, f"the answer's `sae` must name an SAE folder (sae-lens layout) in the working directory, got {answer.get('sae')!r}")
-    sae = load_sae(folder)
+    found = _answer_sae(workspace, answer.get("sae"))
+    if isinstance(found, str):
+        return _fail(kind, found)
+    sae = found[0]
     arch = arch_of(model)
     layer = answer.get("layer")
     if not isinstance(layer, int) or isinstance(layer, bool) or not 0 <= layer < arch.n_layers or sae.W_enc.shape[0] != arch.d_model:

@@ -23,7 +23,7 @@ import torch
 
 from seer.judge.checks import CheckContext, CheckResult
 from seer.judge.measure import _fail
-from seer.judge.replicate import _bars, _setup, _verdict
+from seer.judge.replicate import _answer_sae, _bars, _setup, _verdict
 
 __all__ = ["ENTITY_DEFAULTS", "entity_separation"]
 
@@ -36,24 +36,6 @@ train-set MaxMin may be from the recount; `max_density`: the largest fraction of
 
 ROLES = {"known": 1.0, "unknown": -1.0}
 """Each latent the answer names, and the sign that turns its separation score into "higher is better"."""
-
-
-def _sae(workspace: Path, source: Any) -> tuple[Any, Path | None] | str:
-    """The SAE the answer names, and its weights file when it is a folder in the working directory; or why not."""
-    from seer.interp import load_sae
-
-    if not isinstance(source, str) or not source.strip():
-        return "the answer's `sae` must name an SAE folder in the working directory, or a sae-lens release as `release:sae_id`"
-    folder = (workspace / source).resolve()
-    if folder.is_relative_to(workspace.resolve()) and (folder / "sae_weights.safetensors").is_file():
-        return load_sae(folder), folder / "sae_weights.safetensors"
-    release, _, sae_id = source.partition(":")
-    if not sae_id:
-        return f"the answer's `sae` {source!r} is neither an SAE folder in the working directory nor a sae-lens `release:sae_id`"
-    try:
-        return load_sae(release, sae_id), None
-    except Exception as exc:  # an SAE the judge cannot load here is this grading's failure, said plainly
-        return f"the SAE {source!r} could not be loaded for grading: {type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _sha256(path: Path) -> str:
@@ -108,7 +90,7 @@ def entity_separation(workspace: Path, answer: Mapping[str, Any], truth: Mapping
     shipped = workspace / "entities.json"
     if not shipped.is_file() or _sha256(shipped) != truth["train_sha256"]:
         return _fail(kind, "entities.json in the working directory is missing or changed: the train-set recount needs the shipped one")
-    loaded = _sae(workspace, answer.get("sae"))
+    loaded = _answer_sae(workspace, answer.get("sae"))
     if isinstance(loaded, str):
         return _fail(kind, loaded)
     sae, weights = loaded

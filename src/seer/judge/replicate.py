@@ -157,6 +157,24 @@ def _bars(context: CheckContext, kind: str, title: str, groups: Mapping[str, Map
     return str(out.relative_to(context.run))
 
 
+def _answer_sae(workspace: Path, source: Any) -> tuple[Any, Path | None] | str:
+    """The SAE the answer names, and its weights file when it is a folder in the working directory; or why not."""
+    from seer.interp import load_sae
+
+    if not isinstance(source, str) or not source.strip():
+        return "the answer's `sae` must name an SAE folder in the working directory, or a sae-lens release as `release:sae_id`"
+    folder = (workspace / source).resolve()
+    if folder.is_relative_to(workspace.resolve()) and (folder / "sae_weights.safetensors").is_file():
+        return load_sae(folder), folder / "sae_weights.safetensors"
+    release, _, sae_id = source.partition(":")
+    if not sae_id:
+        return f"the answer's `sae` {source!r} is neither an SAE folder in the working directory nor a sae-lens `release:sae_id`"
+    try:
+        return load_sae(release, sae_id), None
+    except Exception as exc:  # an SAE the judge cannot load here is this grading's failure, said plainly
+        return f"the SAE {source!r} could not be loaded for grading: {type(exc).__name__}: {str(exc)[:200]}"
+
+
 def _verdict(kind: str, summary: str, problems: list[str], figures: dict[str, Any]) -> CheckResult:
     if problems:
         return CheckResult(kind, False, f"{summary}; fails: {'; '.join(problems)}", figures)
