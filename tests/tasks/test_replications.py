@@ -134,9 +134,11 @@ async def test_the_introspection_baseline_is_a_graded_negative_control_and_rando
     assert not check["passed"] and "the vectors do not carry their concepts" in check["detail"], check["detail"]
 
 
-REFUSAL_LAYER = 21
+REFUSAL_LAYER = 24
 """A layer whose difference in means (the offline `prompts.json` train split, last token) ablates the organism's
-refusals on held-out prompts (1.00 → 0.50) and induces them when added (0.25 → 0.62; random: 0.25)."""
+refusals on held-out prompts (0.75 → 0.00; random: 0.58) and induces them when added (0.12 → 0.62; random: 0.08).
+The paper's selection searches layers below 0.8 of the depth only, and there addition induces no refusal in
+this organism: the baseline's run is graded and fails on induction."""
 
 
 @pytest.mark.timeout(1800)
@@ -210,7 +212,8 @@ def test_the_committed_gallery_shows_each_replication_whose_page_names_no_hidden
     from seer.gallery import gallery_tasks
 
     shown = {task.name for task in gallery_tasks()}
-    assert {"actadd", "introspection"} <= shown and not {"refusal-ablation", "checkpoint-diffing"} & shown  # their organisms are other tasks' answers
+    assert {"actadd", "introspection", "refusal-ablation", "entity-latents"} <= shown
+    assert "checkpoint-diffing" not in shown  # its organisms are hidden-preference's answers
     examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
     index = (examples / "README.md").read_text()
     for name in shown:
