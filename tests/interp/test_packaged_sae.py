@@ -73,3 +73,24 @@ def test_diffing_an_organism_against_its_base_ranks_its_planted_topic_among_the_
     assert shifts[0].shift > 0 and all(a.shift >= b.shift for a, b in zip(shifts, shifts[1:]))
     control = diff_latents(model, model, tok, load_sae(sae_path(NAME)), texts, layer=15, top=10)
     assert max(abs(s.shift) for s in control) < 1e-4  # the base against itself shifts nothing
+
+
+@pytest.mark.parametrize("returns_tuple", [False, True])
+def test_a_sae_lens_release_loads_as_the_sae_whatever_the_version(monkeypatch: pytest.MonkeyPatch, returns_tuple: bool) -> None:
+    """sae-lens 6 returns the SAE from `SAE.from_pretrained(release, sae_id)`; earlier versions returned `(sae, cfg_dict,
+    sparsity)`. The release itself needs the network, so a stand-in module speaks that interface."""
+    import sys
+    import types
+
+    sae = load_sae(sae_path(NAME))
+    calls = []
+
+    class SAE:
+        @staticmethod
+        def from_pretrained(release: str, sae_id: str) -> object:
+            calls.append((release, sae_id))
+            return (sae, {"hook_name": "blocks.15.hook_resid_post"}, None) if returns_tuple else sae
+
+    monkeypatch.setitem(sys.modules, "sae_lens", types.SimpleNamespace(SAE=SAE))
+    assert load_sae("gemma-scope-2b-pt-res-canonical", "layer_9/width_16k/canonical") is sae
+    assert calls == [("gemma-scope-2b-pt-res-canonical", "layer_9/width_16k/canonical")]

@@ -64,7 +64,8 @@ def load_sae(source: str | Path, sae_id: str | None = None) -> Any:
         from sae_lens import SAE
     except ImportError:
         raise ModuleNotFoundError(f"{source!r} is not an SAE folder, and loading a release needs `pip install sae-lens`") from None
-    return SAE.from_pretrained(str(source), sae_id)
+    loaded = SAE.from_pretrained(str(source), sae_id)
+    return loaded[0] if isinstance(loaded, tuple) else loaded  # sae-lens before 6.0 returned (sae, cfg, sparsity)
 
 
 def train_sae(
