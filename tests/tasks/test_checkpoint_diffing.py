@@ -4,28 +4,20 @@ ranked features are replaced by random ones."""
 
 import json
 import random
-from contextlib import aclosing
 from pathlib import Path
 
 import pytest
 
-from seer.agent.budget import Budget
-from seer.agent.providers.scripted import ScriptedProvider
-from seer.agent.runner import run_agent
 from seer.judge import judge_run
 from seer.task import find_task
+from tests.tasks.test_replications import _baseline_run
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.mark.timeout(1800)
 async def test_the_diffing_baseline_finds_the_planted_topic_and_random_features_fail(tmp_path: Path) -> None:
-    task = find_task("checkpoint-diffing")
-    assert task is not None and task.baseline is not None
-    async with aclosing(ScriptedProvider.from_file(task.baseline)) as agent:
-        run, outcome = await run_agent(task.environment, task.agent_prompt, agent, budget=Budget(cost_usd=None),
-                                       runs_dir=tmp_path, task_dir=task.path, seed=0)  # fmt: skip
-    assert outcome.reason == "finished", outcome
+    run = await _baseline_run("checkpoint-diffing", tmp_path)
     score = await judge_run(run)
     checks = {c["kind"]: c for c in score["checks"]}
     assert checks["latent_diff"]["passed"] and checks["answer"]["passed"], score["checks"]

@@ -1,25 +1,19 @@
 """Entity-recognition latents (Ferrando et al., 2025) offline: the scripted baseline labels the shipped entities with
 the packaged model, scores the shipped SAE's latents and hands in the best known- and unknown-entity latents; the
 judge relabels held-out entities and recounts, passing the run, and failing it once its latents are replaced by
-random ones, its entities file is edited, or its SAE is not the shipped one. The real-model recipe runs on a tiny
-random model from the command line."""
+random ones, its entities file is edited, or its SAE is not the shipped one. Its real-model recipe runs on a tiny
+random model in tests/tasks/test_replications.py."""
 
 import hashlib
 import json
-import os
 import random
-import subprocess
-import sys
-from contextlib import aclosing
 from pathlib import Path
 
 import pytest
 
-from seer.agent.budget import Budget
-from seer.agent.providers.scripted import ScriptedProvider
-from seer.agent.runner import run_agent
 from seer.judge import judge_run
 from seer.task import find_task
+from tests.tasks.test_replications import _baseline_run
 
 pytestmark = pytest.mark.anyio
 
@@ -39,12 +33,7 @@ def _rewrite_answer(run: Path, **changes: object) -> None:
 
 @pytest.mark.timeout(1800)
 async def test_the_entity_baseline_passes_and_random_latents_fail(tmp_path: Path) -> None:
-    task = find_task("entity-latents")
-    assert task is not None and task.baseline is not None
-    async with aclosing(ScriptedProvider.from_file(task.baseline)) as agent:
-        run, outcome = await run_agent(task.environment, task.agent_prompt, agent, budget=Budget(cost_usd=None),
-                                       runs_dir=tmp_path, task_dir=task.path, seed=0)  # fmt: skip
-    assert outcome.reason == "finished", outcome
+    run = await _baseline_run("entity-latents", tmp_path)
     score = await judge_run(run)
     check = _check(score)
     assert check["passed"] and score["correct"] is True, check["detail"]
@@ -108,26 +97,3 @@ def test_the_ground_truth_pins_the_shipped_entities_and_sae() -> None:
         seen = {e["name"] for e in shipped["entities"][kind]}
         held = [e["name"] for e in offline["held_out"][kind]]
         assert held and not seen & set(held) and any(e["answer"] is None for e in offline["held_out"][kind])
-
-
-@pytest.mark.timeout(1200)
-def test_the_real_model_recipe_runs_on_a_tiny_random_model_from_the_command_line(tmp_path: Path) -> None:
-    """No SAE fits a tiny random model: the recipe trains one, and the judge grades the run, failing it with the
-    measured reason (a random model knows no entity)."""
-    task = find_task("entity-latents")
-    assert task is not None and task.baseline is not None
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
-    seer = [sys.executable, "-m", "seer"]
-    ran = subprocess.run([*seer, "run", "entity-latents", "--target", "seer:tiny-llama", "--provider", "scripted", "--plan",
-                          str(task.baseline), "--runs-dir", str(tmp_path), "--run-id", "tiny", "--seed", "0"],
-                         env=env, capture_output=True, text=True, timeout=1100)  # fmt: skip
-    assert ran.returncode == 0 and "Stopped: finished" in ran.stdout, ran.stdout + ran.stderr
-    run = tmp_path / "tiny"
-    record = json.loads((run / "run.json").read_text())
-    assert [m["id"] for m in record["environment"]["models"]] == ["seer:tiny-llama"]
-    assert (Path(record["workspace"]) / "sae_trained" / "sae_weights.safetensors").is_file()
-    judged = subprocess.run([*seer, "judge", str(run)], env=env, capture_output=True, text=True, timeout=600)
-    assert judged.returncode == 0, judged.stdout + judged.stderr
-    score = json.loads((run / "score.json").read_text())
-    check = _check(score)
-    assert score["correct"] is False and "no known/unknown split" in check["detail"], check["detail"]

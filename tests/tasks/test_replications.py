@@ -25,7 +25,7 @@ pytestmark = pytest.mark.anyio
 
 REPLICATIONS = {"refusal-ablation": ("refusal_ablation", "direction"), "actadd": ("actadd_effect", "addition"),
                 "introspection": ("introspection_rates", "vectors"), "spd-tms": ("spd_components", "components"),
-                "checkpoint-diffing": ("latent_diff", "features")}
+                "checkpoint-diffing": ("latent_diff", "features"), "entity-latents": ("entity_separation", "known_latent")}
 """Task → (its check, the answer field naming the saved artifact)."""
 MODEL_FREE = {"spd-tms"}
 """Replications whose target is a toy model shipped as a file: nothing loads that `--target` could replace, so
@@ -206,6 +206,9 @@ def test_the_real_model_recipe_runs_on_a_tiny_random_model_from_the_command_line
         assert score["correct"] is True and check["figures"]["warranted"] == "no evidence", check["detail"]
     else:  # a random model shows no refusal, no sentiment to steer, no planted behaviour: graded, failed with the measured reason
         assert score["correct"] is False and "fails:" in check["detail"], check["detail"]
+    if name == "entity-latents":  # no SAE fits a tiny model: the recipe trains one; a random model knows no entity
+        assert (Path(record["workspace"]) / "sae_trained" / "sae_weights.safetensors").is_file()
+        assert "no known/unknown split" in check["detail"], check["detail"]
 
 
 def test_the_committed_gallery_shows_each_replication_whose_page_names_no_hidden_answer() -> None:

@@ -27,11 +27,15 @@ def entity_prompt(template: str, entity: str) -> str:
     """The prompt up to and including the entity: `template`'s text before `{}`, then `entity`. Its last token is
     the entity's last token, where the paper reads the residual stream (the rest of the prompt comes after it, so
     a causal model's activation there is the same)."""
-    if not isinstance(template, str) or template.count("{}") != 1:
-        raise ValueError(f"template must be a string with one '{{}}' where the entity goes, got {kind(template)}")
+    _check_template(template)
     if not isinstance(entity, str) or not entity.strip():
         raise ValueError(f"entity must be a non-empty string, got {kind(entity)}")
     return template.split("{}")[0] + entity
+
+
+def _check_template(template: Any) -> None:
+    if not isinstance(template, str) or template.count("{}") != 1:
+        raise ValueError(f"template must be a string with one '{{}}' where the entity goes, got {kind(template)}")
 
 
 def _check_entities(entities: Any, name: str = "entities") -> None:
@@ -60,8 +64,8 @@ def known_entities(
     one) is unknown. The paper asks for two attributes; one per entity keeps the sets small models know large."""
     check_model("model", model)
     check_tokenizer(tokenizer)
+    _check_template(template)
     _check_entities(entities)
-    entity_prompt(template, entities[0])
     if isinstance(answers, str) or not isinstance(answers, Sequence) or len(answers) != len(entities):
         raise ValueError(f"answers must be a list as long as entities ({len(entities)}): each a string, a list of strings or None")
     check_count("max_new_tokens", max_new_tokens)

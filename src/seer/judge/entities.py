@@ -114,8 +114,8 @@ def entity_separation(workspace: Path, answer: Mapping[str, Any], truth: Mapping
     measured: dict[str, tuple[dict[str, torch.Tensor], dict[str, list[bool]]]] = {}
     for split, data in splits.items():
         result = _scores(model, tokenizer, sae, data, layer)
-        if isinstance(result, str):
-            return _fail(kind, f"{split}: {result}")
+        if isinstance(result, str):  # measured, not malformed: the run's model has nothing to separate
+            return _verdict(kind, f"the judge's labels of the {split} entities", [result], {"layer": layer, "sae": answer.get("sae")})
         measured[split] = result
     density = latent_frequency(model, tokenizer, sae, corpus(tokenizer, config["generic_windows"]), layer=layer)
 
