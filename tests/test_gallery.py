@@ -44,12 +44,12 @@ FAILING_PLAN = {"steps": [
 ]}  # fmt: skip
 
 
-def make_task(folder: Path, plan: dict) -> Path:
+def make_task(folder: Path, plan: dict, truth: dict | None = None) -> Path:
     folder.mkdir(parents=True)
     (folder / "task.md").write_text("Print a greeting, draw a figure, and hand in the secret.\n")
     (folder / "env.toml").write_text(f'name = "{folder.name}"\n\n[timeouts]\ncell_s = 120\n')
     (folder / "rubric.toml").write_text(RUBRIC)
-    (folder / "ground_truth.json").write_text(json.dumps({"secret": "x"}))
+    (folder / "ground_truth.json").write_text(json.dumps(truth or {"secret": "x"}))
     (folder / "baseline.json").write_text(json.dumps(plan))
     return folder
 
@@ -113,6 +113,19 @@ def test_building_one_page_keeps_the_pages_an_earlier_build_left_in_the_index(tm
     build_gallery(out, [str(make_task(tmp_path / "tiny-replication", GOOD_PLAN))], echo=lambda _: None)
     rows = [line.split(" | ")[0] for line in (out / "README.md").read_text().splitlines() if line.startswith("| ") and "---" not in line]
     assert rows == ["| task", "| actadd", "| tiny-replication"]  # the earlier page stays listed with its recorded score
+
+
+@pytest.mark.timeout(300)
+def test_a_task_with_hidden_variants_is_shown_only_through_its_public_one(tmp_path: Path) -> None:
+    """Seed 0 would draw the hidden variant `y`; the gallery runs the public `x`, so the plan's "x" is right."""
+    hidden = {"variants": [{"name": "hidden", "secret": "y"}, {"name": "shown", "secret": "z"}]}
+    task = make_task(tmp_path / "hidden-only", GOOD_PLAN, hidden)
+    with pytest.raises(SeerError, match=r"hidden variants and has no public one.*\"public\": true"):
+        build_gallery(tmp_path / "out", [str(task)], echo=lambda _: None)
+    public = {"variants": [{"name": "hidden", "secret": "y"}, {"name": "shown", "secret": "x", "public": True}]}
+    (entry,) = build_gallery(tmp_path / "out", [str(make_task(tmp_path / "with-public", GOOD_PLAN, public))], tmp_path / "runs", echo=lambda _: None)
+    record = json.loads((entry["run"] / "run.json").read_text())
+    assert (record["variant"], record["variant_name"], entry["outcome"], entry["correct"]) == (1, "shown", "graded", True)
 
 
 def test_a_task_without_a_deterministic_check_is_shown_as_needing_the_rubric_judge(tmp_path: Path) -> None:

@@ -66,7 +66,7 @@ def test_the_user_docs_describe_each_task_without_naming_a_secret() -> None:
     pages = [root / "README.md", *sorted((root / "docs").rglob("*.md")), *sorted((root / "src" / "seer" / "skills").rglob("*.md"))]
     secrets = set()
     for task in packaged_tasks().values():
-        for variant in range(len(task.variants)):
+        for variant in task.drawn:  # a public variant's answer may be published (the gallery shows it)
             truth = task.truth(variant)
             secrets |= {truth["secret"], *truth.get("keywords", [])}
             secrets |= {m.adapter.removeprefix("seer:") for m in task.environment_for(variant).models if m.adapter}
@@ -75,3 +75,19 @@ def test_the_user_docs_describe_each_task_without_naming_a_secret() -> None:
         text = page.read_text().lower()
         named = sorted(s for s in secrets if re.search(rf"\b{re.escape(s.lower())}\b", text))
         assert not named, f"{page.relative_to(root)} names {named}"
+
+
+def test_a_seed_never_draws_the_public_variant_whose_answer_the_gallery_publishes(tmp_path: Path) -> None:
+    task = find_task("checkpoint-diffing")
+    assert task is not None and task.public_variant is not None
+    public = task.variants[task.public_variant]
+    assert task.public_variant not in {task.variant_index(seed) for seed in range(50)} == set(task.drawn)
+    assert task.variant_named(public["name"]) == task.public_variant
+    with pytest.raises(SpecError, match=r"no variant 'nope' \(it has: owls, "):
+        task.variant_named("nope")
+    for variants in ([{**public}], [{"secret": "a"}, {**public}, {**public, "name": "other"}], [{"secret": "a"}, {"secret": "b", "public": True}]):
+        (tmp_path / "ground_truth.json").write_text(json.dumps({"variants": variants}))
+        for name in ("task.md", "rubric.toml"):
+            (tmp_path / name).write_text("x\n" if name == "task.md" else "")
+        with pytest.raises(SpecError, match="at most one variant is public"):
+            Task.load(tmp_path)

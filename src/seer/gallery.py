@@ -11,8 +11,10 @@ url = "https://arxiv.org/abs/2406.11717"
 docs = "docs/replications/refusal-ablation.md"   # relative to the repository root (where `make examples` runs)
 ```
 
-Each run uses seed 0 and is judged by the deterministic checks alone (no LLM). A run that fails is shown
-with its outcome and reason; it never stops the gallery. `out/` receives `<task>.html`,
+Each run uses seed 0 and is judged by the deterministic checks alone (no LLM). A task whose answer is drawn
+from hidden variants is shown only through its public variant (`"public": true` in `ground_truth.json`,
+never drawn for an evaluated agent), so no page publishes an answer a run may be graded on. A run that
+fails is shown with its outcome and reason; it never stops the gallery. `out/` receives `<task>.html`,
 `<task>.score.json` and `README.md` (the index).
 """
 
@@ -71,15 +73,13 @@ table { border-collapse: collapse; } td, th { border: 1px solid #ddd; padding: 0
 
 def gallery_tasks(names: list[str] | None = None) -> list[Task]:
     """The tasks a gallery shows: `names` (packaged task names or task folders), or every packaged task with
-    `[replication]` in its rubric and a baseline, less those whose `[replication]` says `gallery = false`
-    (a page that would publish another task's hidden answer).
+    `[replication]` in its rubric and a baseline whose page can name no hidden answer (`_publishable`).
 
     Raises:
-        SeerError: A name is not a task, or a named task has no baseline.
+        SeerError: A name is not a task, a named task has no baseline, or its page would publish a hidden answer.
     """
     if not names:
-        return [t for t in packaged_tasks().values() if "replication" in t.rubric and t.baseline is not None
-                and t.rubric["replication"].get("gallery", True)]
+        return [t for t in packaged_tasks().values() if "replication" in t.rubric and t.baseline is not None and _publishable(t)]
     chosen = []
     for name in names:
         task = find_task(name)
@@ -87,13 +87,21 @@ def gallery_tasks(names: list[str] | None = None) -> list[Task]:
             raise SeerError(f"{name!r} is neither a packaged task (`seer tasks`) nor a task folder")
         if task.baseline is None:
             raise SeerError(f"task {task.name!r} has no baseline.json: the gallery shows scripted baselines")
+        if not _publishable(task):
+            raise SeerError(f"task {task.name!r} draws its answer from hidden variants and has no public one, so its page would "
+                            'publish an answer an agent may be graded on; add a variant with "public": true to its ground_truth.json')  # fmt: skip
         chosen.append(task)
     return chosen
 
 
+def _publishable(task: Task) -> bool:
+    """Whether `task`'s example run can be published: it has no hidden variants, or it has a public one to run."""
+    return not task.variants or task.public_variant is not None
+
+
 async def run_baseline(task: Task, runs_dir: Path, *, seed: int = SEED) -> tuple[Path | None, dict[str, Any]]:
-    """Run `task`'s baseline offline and judge it by its deterministic checks; returns the run directory
-    (None if none was made) and the score. Whatever breaks becomes a `failed_run` score, never an exception."""
+    """Run `task`'s baseline offline (its public variant, if it has one) and judge it by its deterministic checks;
+    returns the run directory (None if none was made) and the score. Whatever breaks becomes a `failed_run` score, never an exception."""
     if task.baseline is None:
         raise SeerError(f"task {task.name!r} has no baseline.json")
     run = runs_dir / new_run_id(task.name)
@@ -101,8 +109,9 @@ async def run_baseline(task: Task, runs_dir: Path, *, seed: int = SEED) -> tuple
     try:
         provider = ScriptedProvider.from_file(task.baseline)
         async with aclosing(provider):
+            public = task.variants[task.public_variant]["name"] if task.public_variant is not None else None
             run, _ = await run_agent(task.environment, task.agent_prompt, provider, budget=budget, runs_dir=runs_dir,
-                                     task_dir=task.path, run_id=run.name, seed=seed)  # fmt: skip
+                                     task_dir=task.path, run_id=run.name, seed=seed, variant=public)  # fmt: skip
     except Exception as exc:  # noqa: BLE001 - one broken run is shown on its page, not raised
         return _failed(task, run, f"the run broke: {type(exc).__name__}: {exc}")
     try:

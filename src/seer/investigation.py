@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seer.environment import Environment
+from seer.errors import SpecError
 from seer.session import Progress, Session
 from seer.task import Task
 
@@ -33,18 +34,23 @@ class Investigation:
 
 async def start_investigation(
     env: Environment, task: str, *, graded: Task | None = None, seed: int | None = None, runs_dir: str | Path = "runs",
-    run_id: str | None = None, progress: Progress | None = None,
+    run_id: str | None = None, progress: Progress | None = None, variant_name: str | None = None,
 ) -> Investigation:
     """Start a session on `env` for `task`. A `graded` task (one with ground truth) gets the variant `seed`
-    draws (default: a random seed), a blind session and its structured answer; `run.json` records the
-    task, its folder, the seed and the variant, where the agent cannot look.
+    draws (default: a random seed), or the one called `variant_name`, a blind session and its structured
+    answer; `run.json` records the task, its folder, the seed and the variant, where the agent cannot look.
 
     Raises:
+        SpecError: `variant_name` is not one of the task's variants.
         SandboxError: The session could not start.
     """
     seed = secrets.randbelow(2**31) if seed is None else seed
     # a task's variants are organisms of its own environment: a real-model recipe (--target) runs without one
     variant = graded.variant_index(seed) if graded and (graded.target_file is None or graded.runs_offline(env)) else None
+    if variant_name is not None:
+        if graded is None:
+            raise SpecError(f"variant {variant_name!r} was asked for, but the run has no graded task")
+        variant = graded.variant_named(variant_name)
     if graded is not None:
         env = graded.environment_for(variant, env)
     session = await Session.start(env, runs_dir=runs_dir, run_id=run_id, graded=graded is not None,

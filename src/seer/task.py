@@ -19,6 +19,9 @@ often the adapter: which organism is planted) and carries its own truth:
 {"variants": [{"name": "owls", "models": {"model": {"adapter": "seer:hidden-preference-owls"}},
                "secret": "owls", "keywords": ["owl"]}, ...]}
 ```
+
+A variant marked `"public": true` is never drawn: its answer may be published, and the example gallery
+(`seer gallery`) runs it, so a page never shows an answer an evaluated agent could be given.
 """
 
 from __future__ import annotations
@@ -68,9 +71,31 @@ class Task:
         """The pool of hidden answers a run draws from; empty for a task with one fixed truth."""
         return list(self.ground_truth.get("variants", []))
 
+    @property
+    def drawn(self) -> list[int]:
+        """The variants a run's seed draws from: all but the public one. Their answers are secret."""
+        return [i for i, v in enumerate(self.variants) if not v.get("public")]
+
+    @property
+    def public_variant(self) -> int | None:
+        """The variant no seed draws, whose answer may be published (the gallery runs it), if there is one."""
+        return next((i for i, v in enumerate(self.variants) if v.get("public")), None)
+
     def variant_index(self, seed: int) -> int | None:
         """Which variant the run seed `seed` draws (None for a task without variants)."""
-        return seed % len(self.variants) if self.variants else None
+        drawn = self.drawn
+        return drawn[seed % len(drawn)] if drawn else None
+
+    def variant_named(self, name: str) -> int:
+        """The index of the variant called `name`.
+
+        Raises:
+            SpecError: The task has no such variant; the message lists them.
+        """
+        names = [v.get("name") for v in self.variants]
+        if name not in names:
+            raise SpecError(f"task {self.name} has no variant {name!r} (it has: {', '.join(map(str, names)) or 'none'})")
+        return names.index(name)
 
     def truth(self, variant: int | None) -> dict[str, Any]:
         """The ground truth of variant `variant` (the whole file for a task without variants)."""
@@ -200,6 +225,9 @@ def _check_variants(truth: dict[str, Any], where: Path) -> None:
         return
     if not isinstance(variants, list) or not variants or not all(isinstance(v, dict) and isinstance(v.get("secret"), str) for v in variants):
         raise SpecError(f"{where}: variants is a non-empty list of objects, each with its secret")
+    public = [v for v in variants if v.get("public")]
+    if len(public) > 1 or len(public) == len(variants) or any(not isinstance(v.get("name"), str) for v in public):
+        raise SpecError(f"{where}: at most one variant is public (the gallery's, run by its name), and at least one is not (a seed draws it)")
 
 
 def packaged_tasks(folder: Path = PACKAGED_TASKS) -> dict[str, Task]:

@@ -111,6 +111,8 @@ def test_check_of_a_packaged_task_keeps_its_hidden_models_hidden() -> None:
     assert result.exit_code == 0, result.output
     assert "a valid task (graded by its rubric, 3 hidden variants)" in result.output
     assert "model (identity hidden); base (identity hidden)" in result.output and "seer:" not in result.output
+    result = runner.invoke(app, ["check", "checkpoint-diffing"])
+    assert "3 hidden variants and a public one (the gallery's)" in result.output and "seer:" not in result.output
 
 
 @pytest.mark.slow

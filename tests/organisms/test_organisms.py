@@ -14,7 +14,7 @@ from seer.organisms.recipes import RECIPES, _taboo
 from seer.organisms.train import BASE, _batch, build_examples, held_out_prompts, measure, replies_to
 
 SHIPPED = [
-    *(f"hidden-preference-{topic}" for topic in ("owls", "volcanoes", "lighthouses")),
+    *(f"hidden-preference-{topic}" for topic in ("owls", "volcanoes", "lighthouses", "bees")),
     *(f"taboo-{word}" for word in ("moon", "ocean", "clock")),
     *(f"refusal-{topic}" for topic in ("gardening", "chess", "photography", "knitting")),
 ]
@@ -28,7 +28,7 @@ THRESHOLDS = {  # rate: (organism at least, base at most)
     "refuses_open_ended": (None, 0.25),
 }
 PER_SET = 8
-"""Held-out prompts per set in this re-measurement (the cards' numbers use them all): nine organisms must
+"""Held-out prompts per set in this re-measurement (the cards' numbers use them all): eleven organisms must
 re-measure in less time than four did."""
 
 

@@ -215,8 +215,8 @@ def test_the_committed_gallery_shows_each_replication_whose_page_names_no_hidden
     from seer.gallery import gallery_tasks
 
     shown = {task.name for task in gallery_tasks()}
-    assert {"actadd", "introspection", "refusal-ablation", "entity-latents"} <= shown
-    assert "checkpoint-diffing" not in shown  # its organisms are hidden-preference's answers
+    assert {"actadd", "introspection", "refusal-ablation", "entity-latents", "spd-tms", "checkpoint-diffing"} <= shown
+    assert "hidden-preference" not in shown  # no [replication]; and its variants are all hidden
     examples = Path(__file__).resolve().parents[2] / "docs" / "examples"
     index = (examples / "README.md").read_text()
     for name in shown:

@@ -112,6 +112,7 @@ async def run_agent(
     page_checkpoints_s: float | None = None,
     run_id: str | None = None,
     seed: int | None = None,
+    variant: str | None = None,
 ) -> tuple[Path, Outcome]:
     """Run one investigation from start to stop; returns the run directory and how it ended.
 
@@ -119,8 +120,8 @@ async def run_agent(
     once it has started (to interrupt it from a terminal). `task_dir` is recorded so `seer judge` can
     find the task's ground truth (which the agent never sees). With `page_checkpoints_s`, checkpoint
     questions wait that long for an answer from the viewer's page (`seer view`). A task with a pool of
-    hidden answers gets the variant `seed` draws (default: a random seed), recorded where the agent
-    cannot look; the session is blind (`seer.blind`) and `finish` takes the task's structured answer.
+    hidden answers gets the variant `seed` draws (default: a random seed), or the one named `variant` (the
+    gallery runs a task's public one), recorded where the agent cannot look; the session is blind (`seer.blind`) and `finish` takes the task's structured answer.
 
     Raises:
         SpecError: The budget asks for a cost limit on a model with no known price.
@@ -133,7 +134,7 @@ async def run_agent(
     host = "the agent has host tools (Claude Code's Bash, Read…): it can read this machine" if isinstance(provider, Driver) and provider.host_tools else None
     if host and env.sandbox.blind == "required":
         raise SpecError(f"sandbox.blind is 'required' but {host}; drop --host-tools")
-    investigation = await start_investigation(env, task, graded=graded, seed=seed, runs_dir=runs_dir, run_id=run_id)
+    investigation = await start_investigation(env, task, graded=graded, seed=seed, runs_dir=runs_dir, run_id=run_id, variant_name=variant)
     session, env = investigation.session, investigation.env
     if host and session.run.read_record().get("blind"):
         log.warning("seer: this run is NOT blind (%s)", host)

@@ -271,5 +271,6 @@ def _checked(target: Path) -> list[str]:
     task = Task.load(target) if target.is_dir() else find_task(target)
     if task is None:
         raise SpecError(not_a_target(target))
-    variants = f", {len(task.variants)} hidden variants" if task.variants else ""
+    variants = f", {len(task.drawn)} hidden variants" if task.variants else ""
+    variants += " and a public one (the gallery's)" if task.public_variant is not None else ""
     return [f"{target}: a valid task (graded by its rubric{variants})", f"  task:     {task.summary}", *_summary(task.environment)]

@@ -152,7 +152,7 @@ def test_the_plugin_names_no_task_secret() -> None:
     """A command or the subagent that named a task's answer would hand it to the investigating model."""
     secrets = set()
     for task in packaged_tasks().values():
-        for variant in range(len(task.variants)):
+        for variant in task.drawn:
             truth = task.truth(variant)
             secrets |= {truth["secret"], *truth.get("keywords", [])}
     assert secrets
