@@ -45,8 +45,12 @@ demo: $(BIN)/.installed
 examples: $(BIN)/.installed
 	$(BIN)/seer gallery --out docs/examples
 
+# The suite runs in TEST_WORKERS pytest processes at once (pytest-xdist: they split the cores, and an idle one takes
+# tests queued for another); TEST_WORKERS=0 runs it in one process, one test at a time.
+TEST_WORKERS ?= 2
+
 test: $(BIN)/.installed
-	SEER_LOCK=$(LOCK) $(BIN)/python -m pytest
+	SEER_LOCK=$(LOCK) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal
 
 # The official MCP conformance suite against `seer mcp --transport http` (needs Node 20+ and npm; the
 # default suite runs it too where they are present).

@@ -9,6 +9,12 @@ from pathlib import Path
 import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # a hub call otherwise hangs ~50 s on a machine without network
+if workers := os.environ.get("PYTEST_XDIST_WORKER_COUNT"):  # `make test` runs TEST_WORKERS pytest processes at once
+    from seer.sandbox.threads import THREAD_VARIABLES, usable_cores
+
+    share = str(max(1, usable_cores() // int(workers)))
+    for name in THREAD_VARIABLES:  # before torch is imported: this worker, its kernels and its subprocesses share the cores
+        os.environ.setdefault(name, share)
 
 from seer.environment import Environment  # noqa: E402
 from seer.session import Session  # noqa: E402

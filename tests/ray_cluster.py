@@ -26,16 +26,20 @@ QUIET = {"RAY_USAGE_STATS_ENABLED": "0", "RAY_DISABLE_DOCKER_CPU_WARNING": "1"}
 """Keeps the cluster from reporting usage or warning about the container's CPU limit."""
 
 
+AGENT_PORTS = ("ray-client-server", "dashboard-agent-listen", "dashboard-agent-grpc", "runtime-env-agent", "metrics-export")
+"""`ray start`'s ports with fixed defaults (10001, 52365, …), given free ones."""
+
+
 @pytest.fixture(scope="session")
 def ray_cluster() -> Iterator[str]:
     """The address of a real 4-CPU Ray cluster on this machine, shared by the session's tests."""
     pytest.importorskip("ray")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     temp = tempfile.mkdtemp(prefix="sr-", dir="/tmp")  # Ray's socket paths must stay under ~107 bytes
+    # every port Ray would otherwise take at a fixed default: two test workers each start a cluster
+    fixed = [f"--{name}-port={_free_port()}" for name in AGENT_PORTS]
     argv = [
-        str(Path(sys.executable).with_name("ray")), "start", "--head", f"--port={port}", "--num-cpus=4",
+        str(Path(sys.executable).with_name("ray")), "start", "--head", f"--port={port}", "--num-cpus=4", *fixed,
         "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}", "--object-store-memory=100000000",
     ]  # fmt: skip
     env = {key: value for key, value in os.environ.items() if key != "RAY_ADDRESS"} | QUIET
@@ -54,6 +58,12 @@ def ray_cluster() -> Iterator[str]:
         _disconnect()
         _stop(process.pid)
         shutil.rmtree(temp, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def _disconnect() -> None:

@@ -69,3 +69,27 @@ def test_a_sentiment_vector_raises_the_positive_word_rate(smol: tuple[Any, Any])
             random_rates.append(positive_rate(generate(model, tok, PROMPTS, **options)))
     assert steered > 2 * plain, (steered, plain)
     assert steered > max(random_rates), (steered, random_rates)
+
+
+def test_processes_that_load_a_packaged_model_first_at_the_same_time_convert_it_once(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two pytest workers, or two kernels, on a fresh machine: the second waits for the first's cache, never
+    removes it half-written. The lock is held through the conversion; the waiter finds it complete."""
+    import fcntl
+
+    from seer.interp import packaged
+
+    monkeypatch.setenv("SEER_CACHE", str(tmp_path))
+    converted = []
+
+    def convert(name: str, target: Any) -> None:
+        with open(target.with_name(target.name + ".lock"), "a") as other:  # another process's attempt, refused
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        target.mkdir()
+        (target / ".complete").write_text(name)
+        converted.append(name)
+
+    monkeypatch.setattr(packaged, "_convert", convert)
+    name = next(iter(PACKAGED))
+    first, second = packaged.packaged_folder(name), packaged.packaged_folder(name)
+    assert first == second and converted == [name] and first.parent == cache_dir()

@@ -2,7 +2,8 @@
 
 The first load dequantises the GGUF with transformers (tens of seconds) and caches the result as
 safetensors under `$SEER_CACHE` (default `~/.cache/seer/models`); a `.complete` marker is written last,
-so a half-written cache is never used. Later loads read the cache in about a second. The weights are
+so a half-written cache is never used, and a file lock makes processes that load it first at the same time
+convert it once. Later loads read the cache in about a second. The weights are
 dequantised 4-bit weights, not the original bf16 checkpoint.
 
 A blind kernel's toolkit copy lacks this module (it names the models): its models come as scrubbed
@@ -11,11 +12,14 @@ folders (`seer.blind`).
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib
 import importlib.util
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,5 +96,18 @@ def packaged_folder(name: str) -> Path:
     target = cache_dir() / hashlib.sha256(name.encode()).hexdigest()[:16]  # a path that names no model
     if not (target / ".complete").exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        _convert(name, target)
+        with _exclusive(target.with_name(target.name + ".lock")):  # two processes' first loads convert once
+            if not (target / ".complete").exists():
+                _convert(name, target)
     return target
+
+
+@contextmanager
+def _exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file `lock` (created if absent) against other processes."""
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
