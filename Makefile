@@ -45,9 +45,10 @@ demo: $(BIN)/.installed
 examples: $(BIN)/.installed
 	$(BIN)/seer gallery --out docs/examples
 
-# The suite runs in TEST_WORKERS pytest processes at once (pytest-xdist: they split the cores, and an idle one takes
-# tests queued for another); TEST_WORKERS=0 runs it in one process, one test at a time.
-TEST_WORKERS ?= 2
+# TEST_WORKERS=N runs the suite in N pytest processes at once (pytest-xdist: they split the cores, and an idle one
+# takes tests queued for another). The default, 0, runs it in one process: on 2 cores two workers took 33 min
+# instead of 48, but once a Ray sandbox failed to start under that load.
+TEST_WORKERS ?= 0
 
 test: $(BIN)/.installed
 	SEER_LOCK=$(LOCK) $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal

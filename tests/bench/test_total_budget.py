@@ -69,3 +69,25 @@ async def test_a_run_that_cannot_begin_is_a_failed_run_row(tmp_path: Path, monke
     assert "SEER_TEST_KEY" in row["detail"]
     record = json.loads((tmp_path / "out" / "runs" / row["run"] / "run.json").read_text())
     assert record["status"] == "failed" and record["bench"]["repeat"] == 0
+
+
+def test_a_session_that_ended_while_starting_still_gets_its_cell_in_its_row(tmp_path: Path) -> None:
+    """Under load a sandbox can fail inside `Session.start`: the run has ended before the bench recorded its cell,
+    and a row without agent and configuration broke the summary (None sorted against a name)."""
+    from seer.bench.results import row_of
+    from seer.bench.runner import _failed_run
+    from seer.bench.spec import Cell
+    from seer.judge import write_score
+    from seer.run import RunDir, now_iso
+    from seer.task import Task
+
+    make_tasks(tmp_path)
+    task = Task.load(tmp_path / "alpha")
+    cell = Cell(task="alpha", agent="claude", config="base", repeat=0, seed=7)
+    folder = RunDir.create(tmp_path / "runs", "alpha", {"task_dir": str(task.path), "seed": 7}, run_id=cell.run_id)
+    folder.update_record(status="failed", error="the sandbox did not start", ended_at=now_iso())
+    _failed_run(folder.path, cell, task, "the sandbox did not start")
+    write_score(folder.path, {"task": "alpha", "outcome": "failed_run", "detail": "x", "correct": False, "score": 0.0})
+    row = row_of(folder.path)
+    assert row is not None and (row["agent"], row["config"], row["outcome"]) == ("claude", "base", "failed_run")
+    assert json.loads((folder.path / "run.json").read_text())["error"] == "the sandbox did not start"  # not overwritten

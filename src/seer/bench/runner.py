@@ -164,8 +164,12 @@ def _failed_run(run: Path, cell: Cell, task: Task, why: str, agent: AgentSpec | 
         shutil.rmtree(run, ignore_errors=True)
         folder = RunDir.create(run.parent, cell.task, {"task_dir": str(task.path), "seed": cell.seed}, run_id=run.name)
     record = folder.read_record()
+    # a session that failed while starting has ended already, before its cell was recorded: its row still needs the cell
+    changes = {} if record.get("bench") else {"bench": _cell_record(cell, agent)}
     if record.get("ended_at") is None:
-        folder.update_record(status="failed", error=why, bench=record.get("bench") or _cell_record(cell, agent))
+        changes |= {"status": "failed", "error": why}
+    if changes:
+        folder.update_record(**changes)
 
 
 def _cell_record(cell: Cell, agent: AgentSpec | None) -> dict[str, Any]:
